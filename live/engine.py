@@ -1,0 +1,614 @@
+"""The live game engine: a pure, deterministic state machine (CONTRACT §7).
+
+`Game(config).handle(command, now_ms) -> list[Event]`. No I/O, no clock, no
+randomness: the same config and the same commands with the same `now_ms`
+always give the same state, events and ledger, so a crashed game is rebuilt by
+replaying its command log into a fresh `Game(config)`. A refused command
+returns one `Error` to its sender and changes nothing.
+
+Scoring timeline: answers are graded when accepted (O(1)) but score at
+`reveal`; a host `judge`, a buzzer answer, a foul and `adjust`/`reverse` score
+at once. Every team score change is one `LedgerEntry`.
+
+Layout: this module keeps the common flow (join, answer, open/close/reveal,
+pause, ledger, views); `live.segments` holds the configuration and the
+buzzer/risk/tiebreak rules (`SegmentRules`); `live.scoring` grades answers,
+settles each kind at reveal (`Settlement`) and ranks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from live.messages import (
+    LIVE,
+    AnswerAcked,
+    AnswerRevealed,
+    Buzz,
+    Command,
+    Error,
+    Event,
+    GameFinished,
+    GamePaused,
+    GameResumed,
+    HostAction,
+    Join,
+    LeaderboardShown,
+    Phase,
+    PlayerId,
+    PlayerJoined,
+    QuestionClosed,
+    QuestionShown,
+    Rejected,
+    ScoreChanged,
+    SegmentStarted,
+    SubmitAnswer,
+    TeamAnswered,
+    Tick,
+    message_text,
+)
+from live.scoring import (
+    AnswerKey,
+    AnswerRecord,
+    LedgerEntry,
+    Player,
+    Score,
+    Settlement,
+    Team,
+    rank,
+    seconds_to_ms,
+    tidy,
+)
+from live.segments import (
+    BUZZ_KINDS,
+    TURN_KINDS,
+    ConfigError,
+    GameConfig,
+    QuestionRun,
+    QuestionSnapshot,
+    SegmentConfig,
+    SegmentRules,
+    SegmentRun,
+    TeamConfig,
+    TieGroup,
+    int_param,
+    pick_schedule,
+    standings,
+    tie_groups,
+)
+
+__all__ = ["LIVE", "ConfigError", "Game", "GameConfig", "LedgerEntry", "Phase", "QuestionSnapshot",
+           "SegmentConfig", "TeamConfig"]
+
+ALLOWED_WHILE_PAUSED = ("resume", "adjust", "reverse")
+
+
+class Game(SegmentRules, Settlement):
+    """One live game driven by commands; see the module docstring."""
+
+    def __init__(self, config: GameConfig) -> None:
+        config.validate()
+        self.config = config
+        self.phase = Phase.LOBBY
+        self.now_ms = 0
+        self.players: dict[PlayerId, Player] = {}
+        self.teams: dict[int, Team] = {t.id: Team(t, config.base_score) for t in config.teams}
+        self.ledger: list[LedgerEntry] = []
+        self.segment: SegmentRun | None = None
+        self.current: QuestionRun | None = None
+        self._started = False
+        self._paused_from = Phase.QUESTION
+        self._paused_at = 0
+        self._acks: dict[tuple[PlayerId, str], AnswerAcked] = {}
+        self._reversed: dict[int, int] = {}
+        self._users: dict[int, PlayerId] = {}
+        self._tie_positions: dict[int, int] = {}
+        self._seats = {ref: (t.id, i) for t in config.teams for i, ref in enumerate(t.seats)}
+        self._board_cache: tuple[int, dict[str, Any]] | None = None
+        self._score_version = 0
+        self._host_actions: dict[str, Callable[[dict[str, Any], int], list[Event]]] = {
+            "start": self._start, "next": self._next, "open_buzz": self._open_buzz, "close": self._close_action,
+            "reveal": self._reveal, "judge": self._judge, "risk": self._risk, "adjust": self._adjust,
+            "reverse": self._reverse, "leaderboard": self._leaderboard, "pause": self._pause,
+            "resume": self._resume, "finish": self._finish,
+        }
+
+    # --- entry point ---
+
+    def handle(self, command: Command, now_ms: int) -> list[Event]:
+        """Apply one command at server time `now_ms`; return the events to send, in order."""
+        sender = "host" if isinstance(command, (HostAction, Tick)) else f"player:{command.player_id}"
+        try:
+            if isinstance(command, SubmitAnswer):
+                events = self._submit(command, now_ms)
+            elif isinstance(command, Tick):
+                events = self._tick(now_ms)
+            elif isinstance(command, Buzz):
+                events = self._buzz(command, now_ms)
+            elif isinstance(command, HostAction):
+                events = self._host(command, now_ms)
+            elif isinstance(command, Join):
+                events = self._join(command)
+            else:
+                raise TypeError(f"not a command: {command!r}")
+        except Rejected as rejected:
+            return [Error(audience=sender, code=rejected.code, message=message_text(rejected.code))]
+        self.now_ms = now_ms
+        return events
+
+    # --- players ---
+
+    def _join(self, cmd: Join) -> list[Event]:
+        if cmd.player_id in self.players:
+            return []  # a repeated join (reconnect) changes nothing
+        seat = self._seats.get(cmd.user_id) if cmd.user_id is not None else None
+        if seat is None and isinstance(cmd.player_id, str):
+            seat = self._seats.get(cmd.player_id)
+        if cmd.user_id is None and seat is None and not self.config.open:
+            raise Rejected("guests_not_allowed")
+        if cmd.user_id is not None and cmd.user_id in self._users:
+            raise Rejected("already_joined")
+        if seat is not None and seat[1] in self.teams[seat[0]].by_seat:
+            raise Rejected("already_joined")
+        team_id = seat[0] if seat else None
+        if seat is None and cmd.team_id is not None:
+            team = self.teams.get(cmd.team_id)
+            if team is None:
+                raise Rejected("unknown_team")
+            if team.config.seats:
+                raise Rejected("not_in_team")
+            team_id = team.id
+        player = Player(cmd.player_id, cmd.name, team_id, cmd.user_id, seat[1] if seat else None, len(self.players))
+        self.players[player.id] = player
+        self._score_version += 1
+        if cmd.user_id is not None:
+            self._users[cmd.user_id] = player.id
+        if team_id is not None:
+            self.teams[team_id].members.append(player.id)
+            if seat is not None:
+                self.teams[team_id].by_seat[seat[1]] = player.id
+        public, count = player.public(), len(self.players)
+        return [PlayerJoined(audience="host", player=public, count=count),
+                PlayerJoined(audience="screen", player=public, count=count)]
+
+    def _submit(self, cmd: SubmitAnswer, now: int) -> list[Event]:
+        key = (cmd.player_id, cmd.client_id)
+        known = self._acks.get(key)
+        if known is not None:
+            return [known]
+        player = self.players.get(cmd.player_id)
+        if player is None:
+            raise Rejected("not_joined")
+        run = self.current
+        reason = self._refusal(run, player, cmd.question_id, now)
+        value = None
+        if reason is None and run is not None:
+            value = run.key.parse(cmd.answer)
+            reason = "invalid" if value is None else None
+        ack = AnswerAcked(audience=f"player:{player.id}", id=cmd.client_id, question=cmd.question_id,
+                          accepted=reason is None, reason=reason, at_ms=now)
+        self._acks[key] = ack
+        if reason is not None or run is None or value is None:
+            return [ack]
+        return [ack, *self._accept(run, player, value, now)]
+
+    def _refusal(self, run: QuestionRun | None, player: Player, question_id: int, now: int) -> str | None:
+        """Why an answer is refused (an ack reason), or None to accept it. O(1)."""
+        if run is None or run.question.id != question_id or self.phase is Phase.PAUSED:
+            return "closed"
+        if self.phase not in (Phase.QUESTION, Phase.ANSWERING):
+            if self.phase is Phase.BUZZING:
+                return "not_your_turn"
+            passed = run.deadline is not None and now > run.deadline
+            return "late" if self.phase is Phase.CLOSED and passed else "closed"
+        if run.deadline is not None and now > run.deadline:
+            return "late"
+        if not self._may_answer(run, player):
+            return "not_your_turn"
+        team_answers = run.kind in TURN_KINDS or self.phase is Phase.ANSWERING
+        if (run.team_answer is not None) if team_answers else (player.id in run.answers):
+            return "duplicate"
+        return None
+
+    def _may_answer(self, run: QuestionRun, player: Player) -> bool:
+        if run.kind == "all":
+            return True
+        if run.kind in TURN_KINDS:
+            return player.id == run.player_id if run.seat_mode else player.team_id == run.team_id
+        if self.phase is Phase.ANSWERING:
+            return player.team_id == run.answering_team
+        return run.audience_mode and player.team_id is None
+
+    def _accept(self, run: QuestionRun, player: Player, value: list[Any], now: int) -> list[Event]:
+        elapsed = max(0, now - run.opened_at - run.paused_ms)
+        correct = run.key.grade(value)
+        record = AnswerRecord(player.id, player.team_id, value, now, elapsed, correct)
+        run.answers[player.id] = record
+        run.answered += 1
+        self._score_version += 1  # answer times move the standings
+        run.key.count(run.distribution, value, correct)
+        if run.kind == "all" or run.audience_mode:
+            player.time_ms += elapsed
+            if player.team_id is not None and player.team_id in run.segment.team_ids:
+                self.teams[player.team_id].time_ms += elapsed
+            # Everyone has answered: no reason to make the hall wait for the countdown.
+            return self._close(run) if run.kind == "all" and run.answered >= len(self.players) else []
+        team_id = player.team_id
+        assert team_id is not None  # _may_answer lets only team members through here
+        run.team_answer = record
+        events: list[Event] = [
+            TeamAnswered(audience=f"team:{team_id}", question=run.question.id, team_id=team_id,
+                         player_id=player.id, answer=value),
+            TeamAnswered(audience="host", question=run.question.id, team_id=team_id, player_id=player.id,
+                         answer=value),
+        ]
+        if run.kind in TURN_KINDS:
+            player.time_ms += elapsed
+            self.teams[team_id].time_ms += elapsed
+            return events + self._close(run)
+        if correct is None:  # a short answer waits for the host's judgement
+            run.deadline = None
+            run.awaiting_judgement = True
+            return events
+        return events + self._resolve_buzz(run, correct, timeout=False, by="auto", now=now)
+
+    def _tick(self, now: int) -> list[Event]:
+        run = self.current
+        if run is None or self.phase not in LIVE or run.deadline is None or now <= run.deadline:
+            return []
+        if self.phase is Phase.QUESTION:
+            return self._close(run)
+        if self.phase is Phase.BUZZING:
+            return self._window_expired(run, now)
+        return self._resolve_buzz(run, False, timeout=True, by="auto", now=now)
+
+    # --- question flow ---
+
+    def _deadline(self, now: int, seconds: float) -> int | None:
+        return now + seconds_to_ms(seconds) if seconds > 0 else None
+
+    def _close(self, run: QuestionRun) -> list[Event]:
+        self.phase = Phase.CLOSED
+        return [QuestionClosed(audience="all", question=run.question.id, answered=run.answered)]
+
+    def _question_events(self, run: QuestionRun, now: int, audience_only: bool = False) -> list[Event]:
+        common: dict[str, Any] = {
+            "index": run.number, "count": len(run.config.questions), "segment": run.segment.info(),
+            "points": run.points, "deadline_ms": run.deadline, "now_ms": now, "team_id": run.team_id,
+            "player_id": run.player_id, "team_ids": run.contenders or None, "audience_only": audience_only,
+        }
+        public = run.question.public()
+        return [QuestionShown(audience="players", question=public, **common),
+                QuestionShown(audience="screen", question=public, **common),
+                QuestionShown(audience="host", question=run.question.for_host(), **common)]
+
+    def _open(self, seg: SegmentRun, index: int, now: int, **turn: Any) -> list[Event]:
+        cfg = seg.config
+        q = cfg.questions[index]
+        key = AnswerKey(q.type, q.options, q.answer)
+        deadline = None if cfg.kind in BUZZ_KINDS else self._deadline(now, cfg.time_limit_s)
+        points = turn.pop("points", cfg.points)
+        run = QuestionRun(seg, index + 1, q, key, now, deadline, points, distribution=key.empty_distribution(), **turn)
+        self.current = run
+        self.phase = Phase.QUESTION
+        return self._question_events(run, now)
+
+    def _open_next(self, seg: SegmentRun, now: int) -> list[Event]:
+        index = seg.cursor
+        seg.cursor += 1
+        cfg = seg.config
+        if cfg.kind == "required":
+            team = self.teams[seg.team_ids[index % len(seg.team_ids)]]
+            if cfg.answerer == "seat":
+                seat = (index // len(seg.team_ids)) % team.seat_count()
+                return self._open(seg, index, now, team_id=team.id, player_id=team.seat_player(seat), seat_mode=True)
+            return self._open(seg, index, now, team_id=team.id)
+        if cfg.kind == "tiebreak":
+            group = seg.current_group()
+            assert group is not None
+            return self._open(seg, index, now, contenders=group.remaining())
+        if cfg.kind == "buzzer":
+            return self._open(seg, index, now, contenders=list(seg.team_ids))
+        return self._open(seg, index, now)
+
+    def _next_target(self) -> tuple[int | None, list[TieGroup]] | None:
+        """Where `next` goes, computed without changing anything: (None, []) = next question here."""
+        if self.segment is not None and self.segment.has_next_question():
+            return None, []
+        start = self.segment.index + 1 if self.segment else 0
+        for i in range(start, len(self.config.segments)):
+            cfg = self.config.segments[i]
+            if not cfg.questions:
+                continue
+            groups = tie_groups(cfg, self._standings()) if cfg.kind == "tiebreak" else []
+            if cfg.kind == "tiebreak" and not groups:
+                continue  # nobody is tied where it matters: the tiebreak is not played
+            return i, groups
+        return None
+
+    def _go(self, target: tuple[int | None, list[TieGroup]], now: int) -> list[Event]:
+        index, groups = target
+        events: list[Event] = []
+        if index is not None:
+            cfg = self.config.segments[index]
+            team_ids = [t for t in cfg.team_ids if t in self.teams] if cfg.team_ids else list(self.teams)
+            if cfg.kind == "tiebreak":
+                team_ids = [t for g in groups for t in g.team_ids]
+            seg = SegmentRun(index, cfg, team_ids, groups=groups)
+            if cfg.kind == "risk":
+                seg.schedule = pick_schedule(cfg, team_ids, {t: self.teams[t].score for t in team_ids})
+            self.segment = seg
+            events.append(SegmentStarted(
+                audience="all", segment=seg.info(), team_ids=team_ids,
+                order=seg.schedule[:len(team_ids)] if cfg.kind == "risk" else None,
+                groups=[g.to_dict() for g in groups] if cfg.kind == "tiebreak" else None))
+            if cfg.kind == "risk":
+                # Picks follow the standings, so the risk segment opens on the scoreboard.
+                self.current = None
+                self.phase = Phase.LEADERBOARD
+                return [*events, LeaderboardShown(audience="all", **self.leaderboard()), self._turn_event(seg)]
+        assert self.segment is not None
+        return events + self._open_next(self.segment, now)
+
+    # --- host actions ---
+
+    def _host(self, cmd: HostAction, now: int) -> list[Event]:
+        action = self._host_actions.get(cmd.action)
+        if action is None:
+            raise Rejected("unknown_action")
+        if not isinstance(cmd.params, dict):
+            raise Rejected("invalid_params")
+        if self.phase is Phase.PAUSED and cmd.action not in ALLOWED_WHILE_PAUSED:
+            raise Rejected("paused")
+        return action(cmd.params, now)
+
+    def _between_questions(self) -> None:
+        """Raise unless the game is started, not finished and no question is open or unrevealed."""
+        if self.phase is Phase.FINISHED:
+            raise Rejected("finished")
+        if not self._started:
+            raise Rejected("not_started")
+        if self.phase in LIVE:
+            raise Rejected("question_open")
+        if self.phase is Phase.CLOSED:
+            raise Rejected("not_revealed")
+
+    def _start(self, params: dict[str, Any], now: int) -> list[Event]:
+        if self.phase is Phase.FINISHED:
+            raise Rejected("finished")
+        if self._started:
+            raise Rejected("already_started")
+        target = self._next_target()
+        if target is None:
+            raise Rejected("no_more_questions")
+        self._started = True
+        return self._go(target, now)
+
+    def _next(self, params: dict[str, Any], now: int) -> list[Event]:
+        self._between_questions()
+        if self.segment is not None and self.segment.kind == "risk" and self.segment.risk_turns_left():
+            raise Rejected("risk_pick_expected")
+        target = self._next_target()
+        if target is None:
+            raise Rejected("no_more_questions")
+        return self._go(target, now)
+
+    def _close_action(self, params: dict[str, Any], now: int) -> list[Event]:
+        run = self.current
+        if run is None or self.phase not in LIVE:
+            raise Rejected("no_open_question")
+        if self.phase is Phase.ANSWERING:
+            if run.awaiting_judgement:
+                raise Rejected("not_judged")
+            return self._resolve_buzz(run, False, timeout=True, by="host", now=now)
+        return self._close(run)
+
+    def _reveal(self, params: dict[str, Any], now: int) -> list[Event]:
+        run = self.current
+        if run is None or self.phase is not Phase.CLOSED:
+            codes = {Phase.REVEALED: "already_revealed", Phase.FINISHED: "finished"}
+            raise Rejected("question_open" if self.phase in LIVE else codes.get(self.phase, "no_open_question"))
+        if run.kind in TURN_KINDS and run.judged is None and run.team_answer and run.team_answer.correct is None:
+            raise Rejected("not_judged")
+        results: dict[PlayerId, dict[str, Any]] = {}
+        if run.kind == "all":
+            scores = self._settle_all(run, results, now)
+        elif run.kind in TURN_KINDS:
+            scores = self._settle_turn(run, results, now)
+        else:
+            scores = self._settle_buzz(run, results)
+        if run.key.type == "short":
+            right = sum(1 for a in run.answers.values() if a.correct)
+            run.distribution = {"correct": right, "wrong": len(run.answers) - right}
+        run.revealed, run.results = True, results
+        self.phase = Phase.REVEALED
+        q = run.question
+        body: dict[str, Any] = {"question": q.id, "answer": list(q.answer), "explanation": q.explanation,
+                                "distribution": dict(run.distribution)}
+        events: list[Event] = [AnswerRevealed(audience="players", results=results, **body),
+                               AnswerRevealed(audience="screen", **body), AnswerRevealed(audience="host", **body)]
+        events += scores
+        if run.kind == "risk":
+            events.append(self._turn_event(run.segment))
+        return events
+
+    def _adjust(self, params: dict[str, Any], now: int) -> list[Event]:
+        team_id = int_param(params, "team_id")
+        if team_id not in self.teams:
+            raise Rejected("unknown_team")
+        delta = params.get("delta")
+        if isinstance(delta, bool) or not isinstance(delta, (int, float)) or not delta or delta != delta:
+            raise Rejected("invalid_params")
+        if abs(delta) == float("inf"):
+            raise Rejected("invalid_params")
+        reason = params.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            raise Rejected("reason_required")
+        player_id = params.get("player_id")
+        if player_id is not None and (not isinstance(player_id, (int, str)) or player_id not in self.players):
+            raise Rejected("unknown_player")
+        question_id = params.get("question_id") if isinstance(params.get("question_id"), int) else None
+        return self._score(team_id, player_id, tidy(delta), reason.strip(), question_id, "host", now)
+
+    def _reverse(self, params: dict[str, Any], now: int) -> list[Event]:
+        entry_id = int_param(params, "entry_id")
+        if not 1 <= entry_id <= len(self.ledger):
+            raise Rejected("unknown_entry")
+        entry = self.ledger[entry_id - 1]
+        if entry.reverses is not None:
+            raise Rejected("cannot_reverse")
+        if entry_id in self._reversed:
+            raise Rejected("already_reversed")
+        self._reversed[entry_id] = len(self.ledger) + 1
+        return self._score(entry.team_id, entry.player_id, tidy(-entry.delta), "reverse", entry.question_id,
+                           "host", now, reverses=entry_id)
+
+    def _leaderboard(self, params: dict[str, Any], now: int) -> list[Event]:
+        self._between_questions()
+        self.phase = Phase.LEADERBOARD
+        return [LeaderboardShown(audience="all", **self.leaderboard())]
+
+    def _pause(self, params: dict[str, Any], now: int) -> list[Event]:
+        run = self.current
+        if run is None or self.phase not in LIVE:
+            raise Rejected("cannot_pause")
+        self._paused_from, self._paused_at = self.phase, now
+        self.phase = Phase.PAUSED
+        remaining = None if run.deadline is None else max(0, run.deadline - now)
+        return [GamePaused(audience="all", remaining_ms=remaining, now_ms=now)]
+
+    def _resume(self, params: dict[str, Any], now: int) -> list[Event]:
+        run = self.current
+        if run is None or self.phase is not Phase.PAUSED:
+            raise Rejected("not_paused")
+        paused = max(0, now - self._paused_at)
+        if run.deadline is not None:
+            run.deadline += paused  # the countdown was frozen: push the deadline by the pause
+        run.paused_ms += paused
+        self.phase = self._paused_from
+        return [GameResumed(audience="all", phase=self.phase.value, deadline_ms=run.deadline, now_ms=now)]
+
+    def _finish(self, params: dict[str, Any], now: int) -> list[Event]:
+        if self.phase is not Phase.LOBBY:
+            self._between_questions()
+        self.phase = Phase.FINISHED
+        return [GameFinished(audience="all", **self.leaderboard())]
+
+    # --- scores and views ---
+
+    def _record(self, team_id: int, player_id: PlayerId | None, delta: Score, reason: str,
+                question_id: int | None, by: str, now: int, reverses: int | None = None) -> LedgerEntry:
+        entry = LedgerEntry(len(self.ledger) + 1, team_id, player_id, delta, reason, question_id, by, now, reverses)
+        self.ledger.append(entry)
+        team = self.teams[team_id]
+        team.score = tidy(team.score + delta)
+        player = self.players.get(player_id) if player_id is not None else None
+        if player is not None:
+            player.score = tidy(player.score + delta)
+        self._score_version += 1
+        return entry
+
+    def _score(self, team_id: int, player_id: PlayerId | None, delta: Score, reason: str,
+               question_id: int | None, by: str, now: int, reverses: int | None = None) -> list[Event]:
+        entry = self._record(team_id, player_id, delta, reason, question_id, by, now, reverses)
+        return [ScoreChanged(audience="all", team_id=team_id, player_id=player_id, delta=delta,
+                             total=self.teams[team_id].score, reason=reason, entry_id=entry.id)]
+
+    def _standings(self) -> list[tuple[int, bool, int]]:
+        rows = [(t.id, t.score, t.time_ms, self._tie_positions.get(t.id, 0)) for t in self.teams.values()]
+        return standings(rows)
+
+    def leaderboard(self, top: int = 10) -> dict[str, Any]:
+        """Ranked teams (score, then less answer time, then tiebreak results; else tied) and the top players."""
+        if self._board_cache is not None and self._board_cache[0] == self._score_version and top == 10:
+            return self._board_cache[1]
+        teams = []
+        for place, tied, team_id in self._standings():
+            team = self.teams[team_id]
+            teams.append({"rank": place, "team_id": team_id, "name": team.config.name, "unit": team.config.unit,
+                          "score": team.score, "time_ms": team.time_ms, "tied": tied})
+        ranked = rank(self.players.values(), key=lambda p: (-p.score, p.time_ms))[:top]
+        players = [{"rank": place, "player_id": p.id, "name": p.name, "team_id": p.team_id, "score": p.score,
+                    "time_ms": p.time_ms, "tied": tied} for place, tied, p in ranked]
+        board: dict[str, Any] = {"teams": teams, "players": players}
+        if top == 10:
+            self._board_cache = (self._score_version, board)
+        return board
+
+    def player(self, player_id: PlayerId) -> dict[str, Any] | None:
+        """The `welcome.player` object `{id, name, team_id}`, or None if not joined."""
+        player = self.players.get(player_id)
+        return player.public() if player else None
+
+    def snapshot(self, for_role: str = "screen", player_id: PlayerId | None = None,
+                 now_ms: int | None = None) -> dict[str, Any]:
+        """The contract's `state` message for `player`, `screen` or `host` (the host's carries the answer)."""
+        run, seg, host = self.current, self.segment, for_role == "host"
+        state: dict[str, Any] = {
+            "type": "state", "title": self.config.title, "phase": self.phase.value,
+            "segment": seg.info() if seg else None, "question": None, "index": None, "count": None,
+            "points": None, "team_id": None, "player_id": None, "team_ids": None, "audience_only": False,
+            "deadline_ms": None, "remaining_ms": None,
+            "now_ms": self.now_ms if now_ms is None else now_ms,
+            "scores": [{"team_id": t.id, "name": t.config.name, "unit": t.config.unit, "score": t.score}
+                       for t in self.teams.values()],
+            "turn_team_id": self._turn_team_id(),
+        }
+        if run is not None:
+            q = run.question
+            state.update(question=q.for_host() if host or run.revealed else q.public(), index=run.number,
+                         count=len(run.config.questions), points=run.points, team_id=run.team_id,
+                         player_id=run.player_id, team_ids=run.contenders or None, audience_only=run.audience_mode)
+            if self.phase in LIVE:
+                state["deadline_ms"] = run.deadline
+            if self.phase is Phase.PAUSED and run.deadline is not None:
+                state["remaining_ms"] = max(0, run.deadline - self._paused_at)
+            if run.revealed:
+                state["distribution"] = dict(run.distribution)
+            if run.kind in BUZZ_KINDS:
+                state["buzz"] = {"armed": self.phase is Phase.BUZZING, "answering_team_id": run.answering_team,
+                                 "answering_player_id": run.answering_player, "order": list(run.window),
+                                 "fouls": list(run.fouled), "out": list(run.out), "eligible": run.eligible()}
+            if host:
+                state.update(answer=list(q.answer), explanation=q.explanation)
+        if seg is not None and seg.kind == "risk":
+            state["risk"] = {"order": seg.schedule[:len(seg.team_ids)],
+                             "values_left": [{"team_id": t, "values": seg.values_left(t)} for t in seg.team_ids]}
+        if seg is not None and seg.kind == "tiebreak":
+            state["tiebreak"] = [g.to_dict() for g in seg.groups]
+        if self.phase in (Phase.LEADERBOARD, Phase.FINISHED):
+            state["leaderboard"] = self.leaderboard()
+        if host:
+            state["counts"] = {"joined": len(self.players), "answered": run.answered if run else 0,
+                               "buzzes": run.buzzes if run else 0}
+        if for_role == "player":
+            state["you"] = self._you(run, player_id)
+        return state
+
+    def _turn_team_id(self) -> int | None:
+        seg, run = self.segment, self.current
+        if seg is None:
+            return None
+        if run is not None and run.segment is seg and run.kind in TURN_KINDS and not run.revealed:
+            return run.team_id
+        if seg.kind == "risk":
+            return seg.turn_team() if seg.risk_turns_left() else None
+        return None
+
+    def _you(self, run: QuestionRun | None, player_id: PlayerId | None) -> dict[str, Any] | None:
+        player = self.players.get(player_id) if player_id is not None else None
+        if player is None:
+            return None
+        you: dict[str, Any] = {**player.public(), "score": player.score, "answered": False, "answer": None,
+                               "at_ms": None, "result": None}
+        if run is not None:
+            answer = run.answers.get(player.id)
+            team_answer = run.team_answer
+            if answer is None and team_answer is not None and player.team_id == team_answer.team_id:
+                answer = team_answer
+            if answer is not None:
+                you.update(answered=True, answer=answer.value, at_ms=answer.at_ms)
+            if run.revealed:
+                you["result"] = run.results.get(player.id, AnswerRevealed.NO_RESULT)
+        return you

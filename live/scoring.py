@@ -1,0 +1,353 @@
+"""Grading, speed bonus, ranking, and keeping scores.
+
+Pure helpers (normalising, parsing and grading answers, speed points, ranking
+with ties), the records that hold scores (players, teams, answers, ledger
+entries), and `Settlement`, mixed into `live.engine.Game`: how each kind of
+question scores at `reveal`.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from live.messages import Event, PlayerId, ScoreChanged
+
+if TYPE_CHECKING:
+    from live.segments import QuestionRun, SegmentConfig, TeamConfig
+
+QUESTION_TYPES = ("single", "multiple", "judge", "fill", "short")
+MAX_BLANK_CHARS = 200
+MAX_SHORT_CHARS = 2000
+
+Score = int | float
+Row = TypeVar("Row")
+
+
+def normalise_text(text: str) -> str:
+    """Full-width to half-width (NFKC), all whitespace dropped, case folded: "嘉兴 南湖" == "嘉兴南湖"."""
+    return "".join(unicodedata.normalize("NFKC", text).split()).casefold()
+
+
+def tidy(value: Score) -> Score:
+    """Round to 2 decimals and drop a `.0`, so averages stay readable and sums stay exact."""
+    if isinstance(value, int):
+        return value
+    rounded = round(value, 2)
+    return int(rounded) if rounded == int(rounded) else rounded
+
+
+def speed_points(points: int, elapsed_ms: int, limit_ms: int) -> int:
+    """A right answer's points with speed bonus: `points` at once, falling linearly to half at the deadline.
+
+    Integer arithmetic keeps replays exact; an odd `points` ends at ceil(points / 2).
+    """
+    if limit_ms <= 0:
+        return points
+    elapsed = min(max(elapsed_ms, 0), limit_ms)
+    return points - (points * elapsed) // (2 * limit_ms)
+
+
+def reason_for(correct: bool, answered: bool) -> str:
+    """The ledger reason of an automatic entry."""
+    return "correct" if correct else "wrong" if answered else "timeout"
+
+
+def seconds_to_ms(seconds: float) -> int:
+    return int(round(seconds * 1000))
+
+
+class AnswerKey:
+    """Everything needed to check one question's answers in O(1): parse, grade, count."""
+
+    __slots__ = ("type", "keys", "blanks", "_answer", "_accepted")
+
+    def __init__(self, qtype: str, options: Sequence[dict[str, Any]], answer: Sequence[Any]) -> None:
+        self.type = qtype
+        self.keys: tuple[str, ...] = tuple(str(o["key"]) for o in options)
+        self.blanks = len(answer) if qtype == "fill" else 0
+        self._answer: Any = None
+        self._accepted: list[set[str]] = []
+        if qtype in ("single", "multiple"):
+            self._answer = frozenset(str(k) for k in answer)
+        elif qtype == "judge":
+            self._answer = bool(answer[0]) if answer else None
+        elif qtype == "fill":
+            self._accepted = [{normalise_text(str(a)) for a in blank} for blank in answer]
+
+    def parse(self, raw: Any) -> list[Any] | None:
+        """The answer in canonical list form, or None when it is malformed for the type."""
+        t = self.type
+        if t == "single":
+            key = raw[0] if isinstance(raw, list) and len(raw) == 1 else raw
+            return [key] if isinstance(key, str) and key in self.keys else None
+        if t == "multiple":
+            if isinstance(raw, str):
+                raw = list(raw)
+            if not isinstance(raw, list) or not raw or len(raw) > len(self.keys):
+                return None
+            if not all(isinstance(k, str) and k in self.keys for k in raw) or len(set(raw)) != len(raw):
+                return None
+            return [k for k in self.keys if k in raw]
+        if t == "judge":
+            value = raw[0] if isinstance(raw, list) and len(raw) == 1 else raw
+            return [value] if isinstance(value, bool) else None
+        if t == "fill":
+            if isinstance(raw, str) and self.blanks == 1:
+                raw = [raw]
+            if not isinstance(raw, list) or len(raw) != self.blanks:
+                return None
+            if not all(isinstance(b, str) and len(b) <= MAX_BLANK_CHARS for b in raw):
+                return None
+            return [b.strip() for b in raw]
+        if t == "short":
+            text = raw[0] if isinstance(raw, list) and len(raw) == 1 else raw
+            if not isinstance(text, str) or not text.strip() or len(text) > MAX_SHORT_CHARS:
+                return None
+            return [text.strip()]
+        return None
+
+    def grade(self, value: list[Any]) -> bool | None:
+        """Right or wrong for a parsed answer; None for `short` (the host judges)."""
+        t = self.type
+        if t in ("single", "multiple"):
+            return bool(frozenset(value) == self._answer)
+        if t == "judge":
+            return bool(value[0] is self._answer)
+        if t == "fill":
+            return all(normalise_text(v) in ok for v, ok in zip(value, self._accepted, strict=True))
+        return None
+
+    def empty_distribution(self) -> dict[str, int]:
+        """Zero counts: per option key, "true"/"false" for judge, correct/wrong otherwise."""
+        if self.type in ("single", "multiple"):
+            return dict.fromkeys(self.keys, 0)
+        if self.type == "judge":
+            return {"true": 0, "false": 0}
+        return {"correct": 0, "wrong": 0}
+
+    def count(self, distribution: dict[str, int], value: list[Any], correct: bool | None) -> None:
+        """Add one accepted answer to the running distribution (O(options))."""
+        if self.type in ("single", "multiple"):
+            for k in value:
+                distribution[k] += 1
+        elif self.type == "judge":
+            distribution["true" if value[0] else "false"] += 1
+        elif correct is not None:
+            distribution["correct" if correct else "wrong"] += 1
+
+
+def validate_question_answer(qtype: str, options: Sequence[dict[str, Any]], answer: Sequence[Any]) -> str | None:
+    """Why a question snapshot's own answer is unusable, or None when it is fine."""
+    if qtype not in QUESTION_TYPES:
+        return f"unknown type {qtype!r}"
+    keys = [str(o.get("key")) for o in options]
+    if qtype in ("single", "multiple"):
+        if len(keys) < 2 or len(set(keys)) != len(keys):
+            return "needs 2 or more options with distinct keys"
+        if not answer or any(str(k) not in keys for k in answer) or (qtype == "single" and len(answer) != 1):
+            return "answer must name option keys"
+    elif qtype == "judge":
+        if len(answer) != 1 or not isinstance(answer[0], bool):
+            return "judge answer must be [true] or [false]"
+    elif qtype == "fill":
+        if not answer or not all(isinstance(b, list) and b for b in answer):
+            return "fill answer must be one list of accepted strings per blank"
+    return None
+
+
+def rank(rows: Iterable[Row], key: Callable[[Row], Any]) -> list[tuple[int, bool, Row]]:
+    """Competition ranking (1, 1, 3): `(rank, tied, row)` sorted by `key`; equal keys share a rank."""
+    ordered = sorted(rows, key=key)
+    keys = [key(r) for r in ordered]
+    result: list[tuple[int, bool, Row]] = []
+    for i, row in enumerate(ordered):
+        place = i + 1 if i == 0 or keys[i] != keys[i - 1] else result[-1][0]
+        tied = (i > 0 and keys[i] == keys[i - 1]) or (i + 1 < len(keys) and keys[i] == keys[i + 1])
+        result.append((place, tied, row))
+    return result
+
+
+@dataclass(slots=True)
+class Player:
+    """A joined player: a team member (`team_id`) or an audience player (`team_id` None)."""
+
+    id: PlayerId
+    name: str
+    team_id: int | None
+    user_id: int | None
+    seat: int | None
+    order: int
+    score: Score = 0
+    time_ms: int = 0
+
+    def public(self) -> dict[str, Any]:
+        """The `player` object of `welcome` and `joined`."""
+        return {"id": self.id, "name": self.name, "team_id": self.team_id}
+
+
+@dataclass(slots=True)
+class Team:
+    """A playing team: its running score, answer time and members in seat order."""
+
+    config: TeamConfig
+    score: Score
+    time_ms: int = 0
+    members: list[PlayerId] = field(default_factory=list)
+    by_seat: dict[int, PlayerId] = field(default_factory=dict)
+
+    @property
+    def id(self) -> int:
+        return self.config.id
+
+    def seat_count(self) -> int:
+        """Seats in the roster, or members joined for an open team (at least 1: it divides averages)."""
+        return len(self.config.seats) or len(self.members) or 1
+
+    def seat_player(self, seat: int) -> PlayerId | None:
+        """The player in `seat` (0-based), or None when that seat has not joined."""
+        if self.config.seats:
+            return self.by_seat.get(seat)
+        return self.members[seat] if seat < len(self.members) else None
+
+
+@dataclass(slots=True)
+class AnswerRecord:
+    """One accepted answer; `correct` is None until a host judges a `short` answer."""
+
+    player_id: PlayerId
+    team_id: int | None
+    value: list[Any]
+    at_ms: int
+    elapsed_ms: int
+    correct: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One team score change, never edited: a correction or a reversal is a new entry."""
+
+    id: int
+    team_id: int
+    player_id: PlayerId | None
+    delta: Score
+    reason: str
+    question_id: int | None
+    by: str
+    at_ms: int
+    reverses: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def wrong_delta(config: SegmentConfig, value: int) -> int:
+    """A wrong answer's signed delta: `wrong_points`, or −value in `risk` when unset."""
+    if config.wrong_points is not None:
+        return config.wrong_points
+    return -value if config.kind == "risk" else 0
+
+
+def timeout_delta(config: SegmentConfig, value: int) -> int:
+    """No answer in time: `timeout_points`; unset, −value in `risk`, the wrong delta in `buzzer`."""
+    if config.timeout_points is not None:
+        return config.timeout_points
+    if config.kind in ("risk", "buzzer"):
+        return wrong_delta(config, value)
+    return 0
+
+
+class Settlement:
+    """How each kind scores at `reveal`; mixed into `live.engine.Game`."""
+
+    if TYPE_CHECKING:  # provided by live.engine.Game
+        players: dict[PlayerId, Player]
+        teams: dict[int, Team]
+        _score_version: int
+
+        def _record(self, team_id: int, player_id: PlayerId | None, delta: Score, reason: str,
+                    question_id: int | None, by: str, now: int, reverses: int | None = None) -> LedgerEntry: ...
+        def _score(self, team_id: int, player_id: PlayerId | None, delta: Score, reason: str,
+                   question_id: int | None, by: str, now: int, reverses: int | None = None) -> list[Event]: ...
+
+    def _settle_all(self, run: QuestionRun, results: dict[PlayerId, dict[str, Any]], now: int) -> list[Event]:
+        """Score everyone-answers: O(players). Team members go to the ledger, the audience to its own board."""
+        cfg = run.config
+        limit = seconds_to_ms(cfg.time_limit_s)
+        wrong, timeout = wrong_delta(cfg, run.points), timeout_delta(cfg, run.points)
+        playing = dict.fromkeys(run.segment.team_ids)
+        average = cfg.team_score == "average"
+        sums: dict[int, Score] = {}
+        for player in self.players.values():
+            answer = run.answers.get(player.id)
+            correct = bool(answer and answer.correct)
+            points: Score = timeout
+            if answer is not None:
+                points = (speed_points(run.points, answer.elapsed_ms, limit) if cfg.speed_bonus
+                          else run.points) if correct else wrong
+            results[player.id] = {"answered": answer is not None, "correct": correct, "points": points}
+            team_id = player.team_id if player.team_id in playing else None
+            if team_id is not None and not average:
+                if points:  # sum: each member's points are a ledger entry of their own
+                    self._record(team_id, player.id, points, reason_for(correct, answer is not None),
+                                 run.question.id, "auto", now)
+                    sums[team_id] = sums.get(team_id, 0) + points
+                continue
+            if points:  # the audience's own board, or a member's own points under `average`
+                player.score = tidy(player.score + points)
+                self._score_version += 1
+            if team_id is not None:
+                sums[team_id] = sums.get(team_id, 0) + points
+        events: list[Event] = []
+        for team_id in run.segment.team_ids:
+            delta = sums.get(team_id, 0)
+            if average:
+                delta = tidy(delta / self.teams[team_id].seat_count())
+                if delta:
+                    self._record(team_id, None, delta, "average", run.question.id, "auto", now)
+            if delta:
+                events.append(ScoreChanged(audience="all", team_id=team_id, player_id=None, delta=tidy(delta),
+                                           total=self.teams[team_id].score, reason="answers"))
+        return events
+
+    def _settle_turn(self, run: QuestionRun, results: dict[PlayerId, dict[str, Any]], now: int) -> list[Event]:
+        """Score the team on turn (required, risk) unless the host already judged it."""
+        assert run.team_id is not None
+        answer = run.team_answer
+        events: list[Event] = []
+        if run.judged is not None:
+            correct, points = run.judged, run.judged_points
+        else:
+            correct = bool(answer and answer.correct)
+            if answer is None:
+                points = timeout_delta(run.config, run.points)
+            else:
+                points = run.points if correct else wrong_delta(run.config, run.points)
+            if points:
+                events = self._score(run.team_id, answer.player_id if answer else run.player_id, points,
+                                     reason_for(correct, answer is not None), run.question.id, "auto", now)
+        result = {"answered": answer is not None or run.judged is not None, "correct": correct, "points": points}
+        for player_id in self.teams[run.team_id].members:
+            results[player_id] = result
+        return events
+
+    def _settle_buzz(self, run: QuestionRun, results: dict[PlayerId, dict[str, Any]]) -> list[Event]:
+        """Buzzer teams scored when judged; here only their results and the audience's own points."""
+        for team_id, result in run.team_results.items():
+            for player_id in self.teams[team_id].members:
+                results[player_id] = result
+        if run.audience_mode:
+            cfg, limit = run.config, seconds_to_ms(run.config.time_limit_s)
+            for player_id, answer in run.answers.items():
+                player = self.players[player_id]
+                if player.team_id is not None:
+                    continue
+                correct = bool(answer.correct)
+                points = (speed_points(run.points, answer.elapsed_ms, limit) if cfg.speed_bonus
+                          else run.points) if correct else wrong_delta(cfg, run.points)
+                player.score = tidy(player.score + points)
+                self._score_version += 1
+                results[player_id] = {"answered": True, "correct": correct, "points": points}
+        return []

@@ -1,0 +1,186 @@
+"""Export to xlsx (the import template), json and gift; ``parse`` reads each back as the same questions.
+
+Limits of the xlsx round trip (the template's cells are plain text): a fill answer containing
+``;`` ``；`` or ``|`` would be split into more blanks or alternatives, a tag containing
+``、 , ， ; ； /`` into several tags, and white space at either end of a cell is trimmed.
+Control characters that Excel cannot store are dropped. JSON and GIFT have none of these limits.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from question_bank.formats.common import CHOICE_TYPES, OPTION_KEYS, QuestionData, UnsupportedFormat
+from question_bank.formats.gift import escape as gift_escape
+from question_bank.formats.rules import TYPE_NAMES
+
+EXPORT_FORMATS = ("xlsx", "json", "gift")
+SHEET_NAME = "题库"
+MIN_OPTION_COLUMNS = 4
+_GIFT_LINE_STARTS = ("[", "//", "$")  # would read as a [format] mark, a comment or $CATEGORY
+
+
+def export(questions: Sequence[QuestionData], fmt: str) -> bytes:
+    """Write questions as ``xlsx``, ``json`` or ``gift``; raises UnsupportedFormat for other formats."""
+    name = fmt.strip().lower().lstrip(".")
+    if name == "xlsx":
+        return export_xlsx(questions)
+    if name == "json":
+        return export_json(questions)
+    if name == "gift":
+        return export_gift(questions)
+    raise UnsupportedFormat(f"不支持导出为“{fmt}”，可用：xlsx、json、gift", fmt)
+
+
+def export_json(questions: Sequence[QuestionData]) -> bytes:
+    """``{"questions": [...]}`` in the contract's shape, UTF-8, Chinese unescaped."""
+    document = {"questions": [q.to_dict() for q in questions]}
+    return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+# --- xlsx -------------------------------------------------------------------------------------
+
+def headers(option_count: int) -> list[str]:
+    """The canonical template headers with ``option_count`` option columns."""
+    return ["题型", "题干", *[f"选项{k}" for k in OPTION_KEYS[:option_count]], "答案", "解析", "难度", "标签", "分值"]
+
+
+def answer_text(q: QuestionData) -> str:
+    """The 答案 cell: letters, 正确/错误, blanks joined by ；with alternatives by |, or the reference."""
+    if q.type in CHOICE_TYPES:
+        return "".join(str(k) for k in q.answer)
+    if q.type == "judge":
+        return "正确" if q.answer and q.answer[0] is True else "错误"
+    if q.type == "fill":
+        return "；".join("|".join(str(a) for a in blank) for blank in q.answer)
+    return str(q.answer[0]) if q.answer else ""
+
+
+def question_row(q: QuestionData, option_count: int) -> list[Any]:
+    """One template row for a question."""
+    texts = [o["text"] for o in q.options] if q.type in CHOICE_TYPES else []
+    options = texts + [""] * (option_count - len(texts))
+    points: Any = q.points
+    if isinstance(points, float) and points.is_integer():
+        points = int(points)
+    return [TYPE_NAMES.get(q.type, q.type), q.stem, *options, answer_text(q), q.explanation, q.difficulty,
+            "、".join(q.tags), points]
+
+
+def export_xlsx(questions: Sequence[QuestionData]) -> bytes:
+    """The canonical template (sheet 题库) holding the questions."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(SHEET_NAME)
+    write_sheet(sheet, [question_row(q, _option_count(questions)) for q in questions], _option_count(questions))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def write_sheet(sheet: WriteOnlyWorksheet, rows: list[list[Any]], option_count: int) -> None:
+    """Header (bold, frozen, with a type drop-down below it), column widths and the rows."""
+    names = headers(option_count)
+    widths = {"题型": 8, "题干": 60, "答案": 14, "解析": 40, "难度": 6, "标签": 16, "分值": 6}
+    for index, name in enumerate(names, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = widths.get(name, 18)
+    sheet.freeze_panes = "A2"
+    choices = DataValidation(type="list", formula1='"单选,多选,判断,填空,简答"', allow_blank=True)
+    choices.add(f"A2:A{max(len(rows) + 1, 1000)}")
+    sheet.data_validations.append(choices)
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
+    header_cells = []
+    for name in names:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font, cell.fill = bold, fill
+        header_cells.append(cell)
+    sheet.append(header_cells)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for row in rows:
+        sheet.append([_cell(sheet, value, wrap) for value in row])
+
+
+def _cell(sheet: WriteOnlyWorksheet, value: Any, wrap: Alignment) -> Any:
+    if not isinstance(value, str):
+        return value
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if value.startswith("=") or "\n" in value:
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"  # text that starts with = is text, not a formula
+        if "\n" in value:
+            cell.alignment = wrap
+        return cell
+    return value
+
+
+def _option_count(questions: Sequence[QuestionData]) -> int:
+    counts = [len(q.options) for q in questions if q.type in CHOICE_TYPES]
+    return min(max([MIN_OPTION_COLUMNS, *counts]), len(OPTION_KEYS))
+
+
+# --- gift -------------------------------------------------------------------------------------
+
+def export_gift(questions: Sequence[QuestionData]) -> bytes:
+    """GIFT that Moodle imports; tags, difficulty, points and a short answer's reference go in a
+    comment line (``// [tag:…] [difficulty:…] [points:…] [answer:…]``) that Moodle ignores."""
+    parts = ["// 题库导出（GIFT 格式，可导入 Moodle）", ""]
+    for q in questions:
+        meta = [f"[tag:{_meta(tag)}]" for tag in q.tags]
+        if q.difficulty != 3:
+            meta.append(f"[difficulty:{q.difficulty}]")
+        if q.points is not None:
+            meta.append(f"[points:{_number(q.points)}]")
+        if q.type == "short":
+            meta.append(f"[answer:{_meta(str(q.answer[0]) if q.answer else '')}]")
+        if meta:
+            parts.append("// " + " ".join(meta))
+        parts.extend([_gift_question(q), ""])
+    return "\n".join(parts).encode("utf-8")
+
+
+def _gift_question(q: QuestionData) -> str:
+    stem = _gift_text(q.stem)
+    general = f"####{_gift_text(q.explanation)}" if q.explanation else ""
+    if q.type in CHOICE_TYPES:
+        right = set(q.answer)
+        if q.type == "single":
+            marks = {o["key"]: ("=" if o["key"] in right else "~") for o in q.options}
+        else:
+            weight = _number(round(100 / max(len(right), 1), 5))
+            marks = {o["key"]: (f"~%{weight}%" if o["key"] in right else "~%-100%") for o in q.options}
+        lines = [f"\t{marks[o['key']]}{_gift_text(o['text'])}" for o in q.options]
+        if general:
+            lines.append(f"\t{general}")
+        return stem + " {\n" + "\n".join(lines) + "\n}"
+    if q.type == "judge":
+        return f"{stem} {{{'TRUE' if q.answer and q.answer[0] is True else 'FALSE'}{general}}}"
+    if q.type == "fill" and q.answer:
+        blocks = ["{" + " ".join(f"={_gift_text(str(a))}" for a in blank) for blank in q.answer]
+        blocks[-1] += f" {general}" if general else ""
+        return stem + " " + "".join(b + "}" for b in blocks)
+    return f"{stem} {{{general}}}"
+
+
+def _gift_text(text: str) -> str:
+    escaped = gift_escape(text)
+    if escaped.startswith(_GIFT_LINE_STARTS):
+        escaped = "[moodle]" + escaped  # an explicit format mark keeps the rest literal
+    return escaped
+
+
+def _meta(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("]", "\\]").replace("\n", "\\n")
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))

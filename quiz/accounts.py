@@ -1,0 +1,442 @@
+"""Accounts: passwords, logins, tokens, throttling, users and roster import (CONTRACT §2)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from pydantic import BaseModel, Field
+from sqlmodel import Session, select
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from quiz.errors import BadRequest, Conflict, Forbidden, Invalid, NotLoggedIn, TooManyRequests
+from quiz.i18n import t
+from quiz.models import ROLES, AuthToken, User, role_rank
+from quiz.web import Ctx, api
+
+# OWASP's argon2id parameters: 19 MiB, 2 passes, 1 lane (~25 ms here instead of ~160 ms).
+HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+COOKIE = "quiz_session"
+
+
+def hash_password(password: str) -> str:
+    return HASHER.hash(password)
+
+
+def verify_password(stored: str, password: str) -> bool:
+    try:
+        return HASHER.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+_DUMMY_HASH = hash_password("not-a-real-password")
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, user: User, now_ms: int, days: int) -> str:
+    token = secrets.token_urlsafe(32)
+    session.add(AuthToken(token_hash=token_digest(token), user_id=user.id or 0, created_ms=now_ms,
+                          expires_ms=now_ms + days * 86_400_000))
+    return token
+
+
+_TOKEN_CACHE: dict[str, tuple[float, User | None, int]] = {}
+_TOKEN_CACHE_S = 5.0
+
+
+def user_for_token(db: Any, token: str, now_ms: int) -> User | None:
+    """The active user owning ``token``; a short in-process cache spares a query on busy paths.
+
+    The cache keeps the token's expiry and checks it against the server clock on every hit, so a
+    login never outlives its ``expires_ms``; a logout in this process drops the entry at once.
+    """
+    digest = token_digest(token)
+    key = f"{id(db)}:{digest}"
+    hit = _TOKEN_CACHE.get(key)
+    mono = time.monotonic()
+    if hit and mono - hit[0] < _TOKEN_CACHE_S:
+        user, expires_ms = hit[1], hit[2]
+        if user is None:
+            return None
+        if user.active and expires_ms > now_ms:
+            return user
+    with db.read() as session:
+        row = session.exec(select(User, AuthToken.expires_ms).join(AuthToken, AuthToken.user_id == User.id)
+                           .where(AuthToken.token_hash == digest)).first()
+    user = row[0] if row and row[1] > now_ms and row[0].active else None
+    if len(_TOKEN_CACHE) > 50_000:
+        _TOKEN_CACHE.clear()
+    _TOKEN_CACHE[key] = (mono, user, row[1] if row else 0)
+    return user
+
+
+def forget_token(token: str) -> None:
+    digest = token_digest(token)
+    for key in [k for k in _TOKEN_CACHE if k.endswith(":" + digest)]:
+        _TOKEN_CACHE.pop(key, None)
+
+
+@dataclass
+class _Failures:
+    count: int = 0
+    locked_until_ms: int = 0
+    lockouts: int = 0
+
+
+class LoginThrottle:
+    """Slows down guessing: after N failures for an account (or an address), logins wait, doubling each time."""
+
+    def __init__(self, max_failures: int, lock_s: int) -> None:
+        self.max_failures = max_failures
+        self.lock_ms = lock_s * 1000
+        self._by_key: dict[str, _Failures] = {}
+        self._lock = threading.Lock()
+
+    def check(self, keys: list[str], now_ms: int) -> None:
+        with self._lock:
+            wait = max((self._by_key[k].locked_until_ms - now_ms for k in keys if k in self._by_key), default=0)
+        if wait > 0:
+            seconds = max(1, (wait + 999) // 1000)
+            raise TooManyRequests(t("login_throttled", seconds=seconds), code="login_throttled",
+                                  details=[{"retry_after_s": seconds}])
+
+    def failed(self, keys: list[str], now_ms: int) -> None:
+        with self._lock:
+            for key in keys:
+                entry = self._by_key.setdefault(key, _Failures())
+                entry.count += 1
+                if entry.count >= self.max_failures:
+                    entry.lockouts += 1
+                    entry.locked_until_ms = now_ms + self.lock_ms * 2 ** min(entry.lockouts - 1, 6)
+                    entry.count = 0
+
+    def succeeded(self, keys: list[str]) -> None:
+        with self._lock:
+            for key in keys:
+                self._by_key.pop(key, None)
+
+
+class LoginIn(BaseModel):
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class UserIn(BaseModel):
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=6, max_length=200)
+    name: str = Field(default="", max_length=100)
+    role: Literal["member", "host", "organizer", "admin"] = "member"
+    unit: str = Field(default="", max_length=200)
+
+
+def check_grant(actor: User, role: str) -> None:
+    """No one grants a role above their own; only an admin creates or changes admins and organizers."""
+    if role not in ROLES:
+        raise Invalid(t("unknown_role", role=role), code="unknown_role")
+    if role_rank(role) > role_rank(actor.role):
+        raise Forbidden(t("role_too_high"), code="role_too_high")
+    if role in ("admin", "organizer") and actor.role != "admin":
+        raise Forbidden(t("admin_only_roles"), code="admin_only_roles")
+
+
+def login_response(ctx: Ctx, user: User, token: str) -> JSONResponse:
+    response = JSONResponse({"token": token, "user": user.public()})
+    response.set_cookie(COOKIE, token, max_age=ctx.settings.session_days * 86400, httponly=True, samesite="lax",
+                        secure=ctx.request.url.scheme == "https")
+    return response
+
+
+@api(role=None)
+def login(ctx: Ctx) -> Any:
+    """Log in with username and password; returns a token and sets the session cookie."""
+    data = ctx.parse(LoginIn)
+    now = ctx.now_ms()
+    client = ctx.request.client.host if ctx.request.client else "?"
+    keys = [f"u:{data.username.strip().lower()}", f"ip:{client}:{data.username.strip().lower()}"]
+    throttle: LoginThrottle = ctx.app.state.login_throttle
+    throttle.check(keys, now)
+    with ctx.db.read() as session:
+        user = session.exec(select(User).where(User.username == data.username.strip())).first()
+    if user is None or not user.active:
+        verify_password(_DUMMY_HASH, data.password)  # same cost whether or not the account exists
+        ok = False
+    else:
+        ok = verify_password(user.password_hash, data.password)
+    if not ok or user is None:
+        throttle.failed(keys, now)
+        raise NotLoggedIn(t("bad_credentials"), code="bad_credentials")
+    throttle.succeeded(keys)
+    with ctx.db.write() as session:
+        token = issue_token(session, user, now, ctx.settings.session_days)
+    return login_response(ctx, user, token)
+
+
+@api(role=None)
+def logout(ctx: Ctx) -> Any:
+    header = ctx.request.headers.get("authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else ctx.request.cookies.get(COOKIE)
+    if token:
+        with ctx.db.write() as session:
+            row = session.get(AuthToken, token_digest(token))
+            if row:
+                session.delete(row)
+        forget_token(token)
+    response = JSONResponse({"ok": True})
+    response.delete_cookie(COOKIE)
+    return response
+
+
+@api(role="member")
+def me(ctx: Ctx) -> Any:
+    assert ctx.user
+    return ctx.user.public()
+
+
+def upsert_user(session: Session, *, username: str, password: str | None, name: str, role: str, unit: str,
+                now_ms: int, overwrite: bool) -> tuple[User, bool]:
+    """Create a user, or update one when ``overwrite``; returns (user, created)."""
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is not None and not overwrite:
+        raise Conflict(t("username_taken", username=username), code="username_taken")
+    created = user is None
+    if user is None:
+        user = User(username=username, created_ms=now_ms)
+    user.name = name or user.name or username
+    user.role = role
+    user.unit = unit
+    if password:
+        user.password_hash = hash_password(password)
+    session.add(user)
+    session.flush()
+    return user, created
+
+
+@api(role="organizer", status=201)
+def create_user(ctx: Ctx) -> Any:
+    """Create a user (never overwrites an existing username)."""
+    assert ctx.user
+    data = ctx.parse(UserIn)
+    check_grant(ctx.user, data.role)
+    with ctx.db.write() as session:
+        user, _ = upsert_user(session, username=data.username.strip(), password=data.password, name=data.name,
+                              role=data.role, unit=data.unit, now_ms=ctx.now_ms(), overwrite=False)
+    return user.public()
+
+
+@api(role="organizer")
+def list_users(ctx: Ctx) -> Any:
+    limit, offset = ctx.page_args()
+    with ctx.db.read() as session:
+        query = select(User)
+        unit = ctx.query.get("unit")
+        if unit:
+            query = query.where(User.unit == unit)
+        rows = session.exec(query.order_by(User.id).offset(offset).limit(limit)).all()
+        from sqlalchemy import func
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    return {"items": [u.public() for u in rows], "total": total}
+
+
+# --- roster import ---------------------------------------------------------------
+
+ROSTER_HEADERS = {
+    "name": ("姓名", "name"),
+    "username": ("账号", "手机号", "账号/手机号", "用户名", "username", "account"),
+    "unit": ("单位", "所在单位", "unit"),
+    "team": ("队伍", "队名", "team"),
+    "password": ("初始密码", "密码", "password"),
+    "role": ("角色", "role"),
+}
+ROLE_WORDS = {"成员": "member", "党员": "member", "主持人": "host", "组织者": "organizer", "管理员": "admin"}
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def read_table(filename: str, data: bytes) -> list[tuple[int, list[str]]]:
+    """Rows of an xlsx or csv file as (row number as the user sees it, cells). Raises BadRequest."""
+    name = filename.lower()
+    if name.endswith(".xlsx") or data[:2] == b"PK":
+        import zipfile
+
+        from openpyxl import load_workbook
+        try:
+            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+            raise Invalid("文件不是有效的 Excel (.xlsx) 文件", code="bad_file") from None
+        ws = wb.worksheets[0]
+        rows = [(i, [_cell(c) for c in row]) for i, row in enumerate(ws.iter_rows(values_only=True), start=1)]
+        wb.close()
+        return rows
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise Invalid("无法识别文件编码（请使用 UTF-8 或 GBK）", code="bad_file")
+    return [(i, [c.strip() for c in row]) for i, row in enumerate(csv.reader(io.StringIO(text)), start=1)]
+
+
+def header_map(cells: list[str], spec: dict[str, tuple[str, ...]]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for index, raw in enumerate(cells):
+        key = raw.replace("*", "").replace(" ", "").split("(")[0].split("（")[0].strip().lower()
+        for fieldname, aliases in spec.items():
+            if fieldname not in found and key in {a.lower() for a in aliases}:
+                found[fieldname] = index
+    return found
+
+
+@dataclass
+class RosterRow:
+    row: int
+    username: str
+    name: str
+    unit: str
+    team: str
+    password: str
+    role: str | None  # None: the roster has no 角色 cell (new accounts are members, existing ones keep theirs)
+
+
+def parse_roster(filename: str, data: bytes) -> tuple[list[RosterRow], list[dict[str, Any]]]:
+    """Validate a roster; returns rows and every error (row, field, message)."""
+    rows = [r for r in read_table(filename, data) if any(r[1])]
+    if not rows:
+        return [], [{"row": 1, "field": "", "message": "文件中没有数据"}]
+    header_row, header = rows[0]
+    columns = header_map(header, ROSTER_HEADERS)
+    errors: list[dict[str, Any]] = []
+    for required, label in (("name", "姓名"), ("username", "账号")):
+        if required not in columns:
+            errors.append({"row": header_row, "field": label, "message": t("roster_missing_column", column=label)})
+    if errors:
+        return [], errors
+    result: list[RosterRow] = []
+    seen: dict[str, int] = {}
+
+    def get(cells: list[str], key: str) -> str:
+        i = columns.get(key)
+        return cells[i] if i is not None and i < len(cells) else ""
+
+    for number, cells in rows[1:]:
+        username, name = get(cells, "username"), get(cells, "name")
+        password = get(cells, "password")
+        role_text = get(cells, "role")
+        role = ROLE_WORDS.get(role_text, role_text) if role_text else None
+        if not username:
+            errors.append({"row": number, "field": "账号", "message": "账号不能为空"})
+            continue
+        if not name:
+            errors.append({"row": number, "field": "姓名", "message": "姓名不能为空"})
+        if username in seen:
+            errors.append({"row": number, "field": "账号", "message": f"账号与第 {seen[username]} 行重复"})
+        if password and len(password) < 6:
+            errors.append({"row": number, "field": "初始密码", "message": "初始密码至少 6 位"})
+        if role is not None and role not in ROLES:
+            errors.append({"row": number, "field": "角色", "message": t("unknown_role", role=role_text)})
+        seen[username] = number
+        result.append(RosterRow(number, username, name, get(cells, "unit"), get(cells, "team"), password, role))
+    return result, errors
+
+
+def default_password(username: str) -> str:
+    """The initial password when the roster gives none: the account's last six characters (as for phone numbers)."""
+    return username[-6:] if len(username) >= 6 else username.rjust(6, "0")
+
+
+def _hash_all(passwords: list[str]) -> list[str]:
+    """argon2 hashes of many passwords; cffi releases the GIL, so threads use every core."""
+    if len(passwords) < 8:
+        return [hash_password(p) for p in passwords]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        return list(pool.map(hash_password, passwords))
+
+
+@api(role="organizer")
+def import_users(ctx: Ctx) -> Any:
+    """Import a roster (xlsx/csv): all rows or none. Existing accounts are updated (name, unit, and the
+    password and role only where the roster gives them); accounts above the importer's reach are errors."""
+    actor = ctx.user
+    assert actor
+    filename, data = ctx.upload()
+    rows, errors = parse_roster(filename, data)
+    with ctx.db.read() as session:
+        existing = {u.username: u for u in session.exec(
+            select(User).where(User.username.in_([r.username for r in rows]))).all()}  # type: ignore[attr-defined]
+    for r in rows:
+        user = existing.get(r.username)
+        if user is not None and user.role != "member" and (
+                role_rank(user.role) > role_rank(actor.role) or (user.role in ("admin", "organizer") and actor.role != "admin")):
+            errors.append({"row": r.row, "field": "账号", "message": t("roster_protected_account", username=r.username)})
+        elif r.role is not None and r.role in ROLES:
+            try:
+                check_grant(actor, r.role)
+            except Forbidden as exc:
+                errors.append({"row": r.row, "field": "角色", "message": exc.message})
+    if errors:
+        errors.sort(key=lambda e: e["row"])
+        return JSONResponse({"error": {"code": "import_invalid", "message": t("import_invalid", count=len(errors)),
+                                       "details": errors}, "created": 0, "updated": 0, "errors": errors},
+                            status_code=422)
+    now = ctx.now_ms()
+    # Hash outside the transaction (the argon2 work must not hold the write lock), and only what is stored:
+    # new accounts (given or default password) and existing ones whose row gives a password.
+    needed = [r for r in rows if r.username not in existing or r.password]
+    hashes = dict(zip([r.username for r in needed],
+                      _hash_all([r.password or default_password(r.username) for r in needed]), strict=True))
+    created = updated = 0
+    with ctx.db.write() as session:
+        current = {u.username: u for u in session.exec(
+            select(User).where(User.username.in_([r.username for r in rows]))).all()}  # type: ignore[attr-defined]
+        for r in rows:
+            user = current.get(r.username)
+            if user is None:
+                password_hash = hashes.get(r.username) or hash_password(default_password(r.username))
+                user = User(username=r.username, created_ms=now, password_hash=password_hash, role=r.role or "member")
+                created += 1
+            else:
+                if user.role != existing.get(r.username, user).role:
+                    raise Conflict(t("roster_changed"), code="roster_changed")  # changed while importing: retry
+                updated += 1
+                if r.password:
+                    user.password_hash = hashes[r.username]
+                if r.role is not None:
+                    user.role = r.role
+            user.name, user.unit = r.name, r.unit
+            session.add(user)
+    return {"created": created, "updated": updated, "errors": []}
+
+
+routes = [
+    Route("/api/auth/login", login, methods=["POST"]),
+    Route("/api/auth/logout", logout, methods=["POST"]),
+    Route("/api/me", me, methods=["GET"]),
+    Route("/api/users", create_user, methods=["POST"]),
+    Route("/api/users", list_users, methods=["GET"]),
+    Route("/api/users/import", import_users, methods=["POST"]),
+]
+
+__all__ = ["BadRequest", "HASHER", "hash_password", "issue_token", "routes", "upsert_user", "verify_password"]

@@ -1,0 +1,127 @@
+"""The application: ``create_app(settings)`` builds a Starlette app; nothing connects before start-up.
+
+Each area of the product is a module with a ``routes`` list and, optionally,
+``async startup(app)`` / ``async shutdown(app)`` hooks (background tasks, the live hub).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from quiz.db import Database
+from quiz.errors import AppError, app_error_handler, http_error_handler, server_error_handler
+from quiz.settings import Settings
+from quiz.timeutil import Clock
+
+log = logging.getLogger("quiz")
+
+# Areas in the order their routes are matched. Optional ones load when present.
+AREAS = [
+    "quiz.accounts",
+    "question_bank.api",
+    "quiz.practice",
+    "quiz.exams.api",
+    "quiz.competitions.api",
+    "live.api",
+    "live.ws",
+    "quiz.pages",
+]
+
+
+def static_dir() -> Path:
+    """``static/`` beside the packages in a checkout, or inside the package in a wheel."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "static", here / "_static"):
+        if candidate.is_dir():
+            return candidate
+    return here.parent / "static"
+
+
+def load_areas() -> list[ModuleType]:
+    modules = []
+    for name in AREAS:
+        try:
+            modules.append(importlib.import_module(name))
+        except ModuleNotFoundError as exc:
+            if not exc.name or not name.startswith(exc.name):
+                raise
+    return modules
+
+
+def openapi(routes: list[BaseRoute]) -> dict[str, Any]:
+    """A minimal OpenAPI 3 description generated from the routes and their docstrings."""
+    paths: dict[str, Any] = {}
+    for route in routes:
+        if not isinstance(route, Route) or not route.path.startswith("/api"):
+            continue
+        for method in sorted((route.methods or set()) - {"HEAD"}):
+            doc = (route.endpoint.__doc__ or route.name or "").strip().splitlines()
+            paths.setdefault(route.path, {})[method.lower()] = {
+                "summary": doc[0] if doc else route.name,
+                "responses": {"200": {"description": "OK"}, "4XX": {"description": "{error: {code, message, details}}"}},
+            }
+    return {"openapi": "3.0.3", "info": {"title": "Quiz platform API", "version": "1"}, "paths": paths}
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
+    """Build the app. The database is opened and migrated at start-up (lifespan), not here."""
+    settings = settings or Settings.from_env()
+    areas = load_areas()
+    routes: list[BaseRoute] = []
+    for module in areas:
+        routes.extend(getattr(module, "routes", []))
+
+    async def openapi_endpoint(request: Request) -> JSONResponse:
+        return JSONResponse(openapi(request.app.routes))
+
+    routes.append(Route("/api/openapi.json", openapi_endpoint, methods=["GET"], include_in_schema=False))
+    routes.append(Mount("/static", app=StaticFiles(directory=str(static_dir()), check_dir=False), name="static"))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.db.migrate()
+        started = []
+        try:
+            for module in areas:
+                hook = getattr(module, "startup", None)
+                if hook is not None:
+                    await hook(app)
+                    started.append(module)
+            yield
+        finally:
+            for module in reversed(started):
+                hook = getattr(module, "shutdown", None)
+                if hook is not None:
+                    with contextlib.suppress(Exception):
+                        await hook(app)
+            app.state.db.dispose()
+
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(GZipMiddleware, minimum_size=2048)],
+        exception_handlers={AppError: app_error_handler, HTTPException: http_error_handler,
+                            Exception: server_error_handler},
+    )
+    app.state.settings = settings
+    app.state.clock = clock or Clock()
+    app.state.db = Database(settings.database_url)
+    from quiz.accounts import LoginThrottle
+
+    app.state.login_throttle = LoginThrottle(settings.login_max_failures, settings.login_lock_s)
+    return app

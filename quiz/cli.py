@@ -1,0 +1,202 @@
+"""The ``quiz`` command (CONTRACT §1). Every command creates or migrates the database first."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from quiz.settings import Settings
+
+
+def _database(settings: Settings) -> Any:
+    from quiz.db import Database
+
+    db = Database(settings.database_url)
+    db.migrate()
+    return db
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
+    import uvicorn
+
+    options: dict[str, Any] = {
+        "host": host, "port": port, "log_level": "warning", "ws_per_message_deflate": settings.ws_per_message_deflate,
+        "backlog": 4096, "timeout_keep_alive": 30,
+    }
+    if workers > 1:
+        uvicorn.run("quiz.app:create_app", factory=True, workers=workers, **options)
+    else:
+        from quiz.app import create_app
+
+        uvicorn.run(create_app(settings), **options)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    _database(settings).dispose()
+    print(f"quiz serving on http://{args.host}:{args.port}/  (database: {settings.database_url})", flush=True)
+    _serve(settings, args.host, args.port, args.workers)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from quiz.demo import seed
+
+    path = Path(args.db).resolve()
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    os.environ["QUIZ_DATABASE_URL"] = f"sqlite:///{path}"
+    settings = Settings.from_env()
+    db = _database(settings)
+    base = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
+    info = seed(db, base)
+    db.dispose()
+    print(info, flush=True)
+    if args.no_serve:
+        return 0
+    _serve(settings, args.host, args.port)
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from quiz.accounts import upsert_user
+    from quiz.models import ROLES
+    from quiz.timeutil import Clock
+
+    if args.role not in ROLES:
+        print(f"未知角色：{args.role}（可选：{', '.join(ROLES)}）", file=sys.stderr)
+        return 2
+    db = _database(Settings.from_env())
+    with db.write() as session:
+        user, created = upsert_user(session, username=args.username, password=args.password, name=args.name or "",
+                                    role=args.role, unit=args.unit or "", now_ms=Clock().now_ms(), overwrite=True)
+        print(f"{'已创建' if created else '已更新'}用户 {user.username}（{user.role}）id={user.id}")
+    return 0
+
+
+def _progress(done: int, total: int) -> None:
+    width = 30
+    filled = int(width * done / total) if total else width
+    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr, flush=True)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from sqlmodel import select
+
+    from question_bank.formats import UnsupportedFormat, dedup_key, parse
+    from question_bank.models import Bank
+    from question_bank.service import existing_keys, insert_questions
+    from quiz.timeutil import Clock
+
+    db = _database(Settings.from_env())
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"文件不存在：{path}", file=sys.stderr)
+        return 2
+    print(f"读取 {path.name} …", file=sys.stderr)
+    try:
+        result = parse(path.read_bytes(), path.name, args.format, skip_unsupported=args.skip_unsupported)
+    except UnsupportedFormat as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    for warning in result.warnings:
+        print(f"提示：{warning}", file=sys.stderr)
+    if result.errors:
+        for e in result.errors:
+            print(f"第 {e.row} 行 [{e.field}]：{e.message}")
+        print(f"共 {len(result.errors)} 处错误，未导入任何题目。")
+        return 1
+    now = Clock().now_ms()
+    with db.write() as session:
+        bank = session.exec(select(Bank).where(Bank.name == args.bank)).first()
+        if bank is None:
+            bank = Bank(name=args.bank, created_ms=now)
+            session.add(bank)
+            session.flush()
+        known = existing_keys(session, bank.id or 0)
+        fresh, duplicates = [], result.duplicates
+        for q in result.questions:
+            key = dedup_key(q)
+            if key in known:
+                duplicates += 1
+            else:
+                known.add(key)
+                fresh.append(q)
+        if args.dry_run:
+            session.rollback()
+        else:
+            step = 1000
+            for start in range(0, len(fresh), step):
+                insert_questions(session, bank.id or 0, fresh[start:start + step], now)
+                _progress(min(start + step, len(fresh)), len(fresh))
+            print(file=sys.stderr)
+    verb = "可导入" if args.dry_run else "已导入"
+    print(f"{verb} {len(fresh)} 题，重复跳过 {duplicates} 题（题库：{args.bank}）")
+    return 0
+
+
+def cmd_export_rankings(args: argparse.Namespace) -> int:
+    try:
+        from quiz.competitions.export import export_rankings_file
+    except ModuleNotFoundError:
+        print("竞赛排名导出尚未启用", file=sys.stderr)
+        return 2
+    db = _database(Settings.from_env())
+    return int(export_rankings_file(db, args.competition_id, args.round, args.output, Settings.from_env()))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="quiz", description="知识竞赛与答题平台")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="运行网站")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+
+    demo = sub.add_parser("demo", help="用全新的演示数据库运行网站")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--db", default="quiz-demo.db", help="演示数据库文件（每次重建）")
+    demo.add_argument("--no-serve", action="store_true", help="只生成演示数据，不启动网站")
+    demo.set_defaults(func=cmd_demo)
+
+    user = sub.add_parser("user", help="用户管理")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    add = user_sub.add_parser("add", help="添加或更新用户")
+    add.add_argument("username")
+    add.add_argument("--password", required=True)
+    add.add_argument("--role", default="member")
+    add.add_argument("--name")
+    add.add_argument("--unit")
+    add.set_defaults(func=cmd_user_add)
+
+    imp = sub.add_parser("import", help="导入题目文件")
+    imp.add_argument("file")
+    imp.add_argument("--bank", required=True, help="题库名称（不存在则创建）")
+    imp.add_argument("--dry-run", action="store_true", help="只检查，不写入")
+    imp.add_argument("--format", choices=["xlsx", "csv", "json", "gift", "aiken", "text"])
+    imp.add_argument("--skip-unsupported", action="store_true", help="跳过不支持的 GIFT 题型")
+    imp.set_defaults(func=cmd_import)
+
+    exp = sub.add_parser("export", help="导出")
+    exp_sub = exp.add_subparsers(dest="export_command", required=True)
+    rankings = exp_sub.add_parser("rankings", help="导出竞赛排名")
+    rankings.add_argument("competition_id", type=int)
+    rankings.add_argument("--round", type=int)
+    rankings.add_argument("-o", "--output", default=None)
+    rankings.set_defaults(func=cmd_export_rankings)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,72 @@
+"""Competitions (CONTRACT §6): teams, rounds, rankings, advancement, tie-breaks, prizes, exports.
+
+The live layer uses:
+- ``record_tiebreak(session, round_id, ordered_team_ids)``: the result of a tie-break segment;
+- ``bind_live_game(session, round_id, live_id)``: a live game created for a round;
+- ``round_teams(session, round_id)``: the teams that play the round, members in seat order;
+- ``round_ranking(session, round_id)``: the ranking (with the ``ties`` that need a tie-break);
+and provides ``live.store.round_team_scores(session, round_id) -> {team_id: (score, time_ms)}``
+(optionally ``round_player_scores(session, round_id) -> {user_id: (score, time_ms)}``).
+"""
+
+from __future__ import annotations
+
+from quiz.i18n import register
+
+register("zh", {
+    "competition_not_found": "竞赛不存在",
+    "round_not_found": "轮次不存在",
+    "team_not_found": "队伍不存在",
+    "team_not_found_ids": "本竞赛没有这些队伍：{team_ids}",
+    "team_exists": "队伍“{name}”已存在",
+    "stage_exists": "本竞赛已有{stage}轮次",
+    "exam_not_found": "测试不存在",
+    "exam_required": "线上测试轮次需要指定测试（exam_id）",
+    "user_not_found_id": "用户 {user_id} 不存在",
+    "member_repeated": "队员重复",
+    "member_in_other_team": "用户 {user_id} 已在本竞赛的队伍“{team}”中",
+    "no_advance_rule": "本轮没有设置晋级规则（前 N 名或分数线）",
+    "no_next_stage": "决赛之后没有下一轮",
+    "nobody_advances": "没有队伍达到晋级条件",
+    "tie_blocks_advance": "有并列尚未决出，无法晋级：{message}。请先加赛并记录结果",
+    "tie_blocks_prize": "有并列尚未决出，无法确定奖项：{message}。请先加赛并记录结果",
+    "no_prizes": "本轮没有设置奖项",
+    "round_locked": "本轮已晋级或已颁奖，成绩不能再修改",
+    "team_not_in_round": "队伍 {team_ids} 未参加本轮",
+    "tiebreak_bad_teams": "加赛结果至少需要两支不同的队伍",
+    "tiebreak_not_tied": "这些队伍在本轮并不并列（得分和用时都相同才算并列）",
+    "bad_export_format": "不支持的导出格式（可选 json、xlsx、csv）",
+})
+register("en", {
+    "competition_not_found": "Competition not found",
+    "round_not_found": "Round not found",
+    "team_not_found": "Team not found",
+    "team_not_found_ids": "No such teams in this competition: {team_ids}",
+    "team_exists": "Team '{name}' already exists",
+    "stage_exists": "This competition already has a {stage} round",
+    "exam_not_found": "Test not found",
+    "exam_required": "An exam round needs exam_id",
+    "user_not_found_id": "User {user_id} not found",
+    "member_repeated": "A member is listed twice",
+    "member_in_other_team": "User {user_id} is already in team '{team}' of this competition",
+    "no_advance_rule": "This round has no advancement rule",
+    "no_next_stage": "There is no round after the final",
+    "nobody_advances": "No team meets the advancement rule",
+    "tie_blocks_advance": "An unsettled tie decides who advances: {message}",
+    "tie_blocks_prize": "An unsettled tie decides a prize: {message}",
+    "no_prizes": "This round has no prizes",
+    "round_locked": "This round has advanced or awarded its prizes; its results are fixed",
+    "team_not_in_round": "Team {team_ids} is not entered in this round",
+    "tiebreak_bad_teams": "A tie-break result needs at least two different teams",
+    "tiebreak_not_tied": "These teams are not tied in this round (same score and time)",
+    "bad_export_format": "Unsupported export format (json, xlsx, csv)",
+})
+
+from quiz.competitions.service import (  # noqa: E402  (the texts above come first)
+    bind_live_game,
+    record_tiebreak,
+    round_ranking,
+    round_teams,
+)
+
+__all__ = ["bind_live_game", "record_tiebreak", "round_ranking", "round_teams"]

@@ -1,0 +1,451 @@
+"""Competitions in the database: teams, rounds, scores, rankings, advancement, tie-breaks, prizes.
+
+Every function takes an open SQLModel session; the caller owns the transaction. The live layer
+calls ``record_tiebreak``, ``bind_live_game``, ``round_teams`` and ``round_ranking`` from here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from typing import Any
+
+from sqlmodel import Session, select
+
+from quiz.competitions.models import (
+    STAGE_NAMES,
+    STAGES,
+    Competition,
+    Round,
+    RoundScore,
+    RoundTeam,
+    RoundTiebreak,
+    Team,
+    TeamMember,
+    stage_index,
+)
+from quiz.competitions.ranking import (
+    ADVANCE,
+    PRIZE,
+    Entry,
+    live_player_scores,
+    live_round_scores,
+    number,
+    rank_players,
+    rank_teams,
+    raw_tie_groups,
+    team_score,
+)
+from quiz.errors import Conflict, Invalid, NotFound
+from quiz.i18n import t
+from quiz.models import User
+from quiz.timeutil import to_iso
+
+
+def _exam_models() -> Any:
+    """``quiz.exams.models`` when the exams area is installed, else None."""
+    try:
+        return importlib.import_module("quiz.exams.models")
+    except ModuleNotFoundError as exc:
+        if exc.name and "quiz.exams.models".startswith(exc.name):
+            return None
+        raise
+
+
+# --- lookups -----------------------------------------------------------------------------------
+
+def get_competition(session: Session, competition_id: int) -> Competition:
+    competition = session.get(Competition, competition_id)
+    if competition is None:
+        raise NotFound(t("competition_not_found"), code="competition_not_found")
+    return competition
+
+
+def get_round(session: Session, round_id: int, *, lock: bool = False) -> Round:
+    query = select(Round).where(Round.id == round_id)
+    if lock:  # PostgreSQL: two "advance" calls at once must not both create the next round
+        query = query.with_for_update()
+    rnd = session.exec(query).first()
+    if rnd is None:
+        raise NotFound(t("round_not_found"), code="round_not_found")
+    return rnd
+
+
+def rounds_of(session: Session, competition_id: int) -> list[Round]:
+    rows = session.exec(select(Round).where(Round.competition_id == competition_id)).all()
+    return sorted(rows, key=lambda r: (stage_index(r.stage), r.id or 0))
+
+
+def is_first_round(session: Session, rnd: Round) -> bool:
+    return all(stage_index(r.stage) >= stage_index(rnd.stage) for r in rounds_of(session, rnd.competition_id))
+
+
+def entered_team_ids(session: Session, rnd: Round) -> list[int]:
+    """Teams ranked in a round: those entered in it; the first round by stage takes every team."""
+    ids = list(session.exec(select(RoundTeam.team_id).where(RoundTeam.round_id == rnd.id)).all())
+    if not ids and is_first_round(session, rnd):
+        ids = list(session.exec(select(Team.id).where(Team.competition_id == rnd.competition_id)).all())
+    return sorted(int(i) for i in ids if i is not None)
+
+
+def members_by_team(session: Session, team_ids: Sequence[int]) -> dict[int, list[tuple[TeamMember, User]]]:
+    result: dict[int, list[tuple[TeamMember, User]]] = {tid: [] for tid in team_ids}
+    if not team_ids:
+        return result
+    rows = session.exec(select(TeamMember, User).join(User, User.id == TeamMember.user_id)
+                        .where(TeamMember.team_id.in_(list(team_ids)))  # type: ignore[attr-defined]
+                        .order_by(TeamMember.team_id, TeamMember.seat)).all()
+    for member, user in rows:
+        result.setdefault(member.team_id, []).append((member, user))
+    return result
+
+
+# --- public forms ------------------------------------------------------------------------------
+
+def team_public(team: Team, members: list[tuple[TeamMember, User]]) -> dict[str, Any]:
+    return {"id": team.id, "competition_id": team.competition_id, "name": team.name, "unit": team.unit,
+            "members": [{"user_id": u.id, "name": u.name, "username": u.username, "unit": u.unit, "seat": m.seat}
+                        for m, u in members]}
+
+
+def round_public(session: Session, rnd: Round, tz: str) -> dict[str, Any]:
+    return {
+        "id": rnd.id, "competition_id": rnd.competition_id, "name": rnd.name, "stage": rnd.stage,
+        "stage_name": STAGE_NAMES.get(rnd.stage, rnd.stage), "format": rnd.format, "exam_id": rnd.exam_id,
+        "live_id": rnd.live_id, "team_score": rnd.team_score, "advance": rnd.advance, "prizes": rnd.prizes,
+        "created_at": to_iso(rnd.created_ms, tz), "team_count": len(entered_team_ids(session, rnd)),
+        "advanced": rnd.advanced_ms is not None, "advanced_at": to_iso(rnd.advanced_ms, tz),
+        "advanced_team_ids": rnd.advanced_team_ids, "next_round_id": rnd.next_round_id,
+        "awarded": rnd.awarded_ms is not None, "awarded_at": to_iso(rnd.awarded_ms, tz), "awards": rnd.awards,
+    }
+
+
+def competition_public(session: Session, competition: Competition, tz: str, *, detail: bool = False
+                       ) -> dict[str, Any]:
+    teams = session.exec(select(Team).where(Team.competition_id == competition.id).order_by(Team.id)).all()
+    rounds = rounds_of(session, competition.id or 0)
+    data: dict[str, Any] = {"id": competition.id, "title": competition.title, "description": competition.description,
+                            "created_at": to_iso(competition.created_ms, tz), "team_count": len(teams),
+                            "round_count": len(rounds)}
+    if detail:
+        members = members_by_team(session, [t.id or 0 for t in teams])
+        data["teams"] = [team_public(team, members.get(team.id or 0, [])) for team in teams]
+        data["rounds"] = [round_public(session, r, tz) for r in rounds]
+    return data
+
+
+# --- scores ------------------------------------------------------------------------------------
+
+def exam_player_scores(session: Session, exam_id: int | None, user_ids: Sequence[int]
+                       ) -> dict[int, tuple[float, int]]:
+    """Each user's best submitted attempt at a test: ``{user_id: (score, used_ms)}``.
+
+    Best = highest score, then least time. Used time runs from the start to the submission,
+    and never past the attempt's deadline (a late automatic submission does not add time).
+    """
+    models = _exam_models()
+    if models is None or exam_id is None or not user_ids:
+        return {}
+    attempt = models.ExamAttempt
+    rows = session.exec(select(attempt).where(attempt.exam_id == exam_id, attempt.status == "submitted",
+                                              attempt.user_id.in_(list(user_ids)))).all()
+    best: dict[int, tuple[float, int]] = {}
+    for row in rows:
+        end = row.submitted_ms if row.submitted_ms is not None else row.deadline_ms
+        if row.deadline_ms:
+            end = min(end, row.deadline_ms)
+        result = (row.score_cents / 100, max(0, end - row.started_ms))
+        current = best.get(row.user_id)
+        if current is None or (-result[0], result[1]) < (-current[0], current[1]):
+            best[row.user_id] = result
+    return best
+
+
+def exam_exists(session: Session, exam_id: int) -> bool | None:
+    """True/False when the exams area is installed, None when it is not (nothing to check against)."""
+    models = _exam_models()
+    if models is None:
+        return None
+    exam = session.get(models.Exam, exam_id)
+    return exam is not None and not getattr(exam, "deleted", False)
+
+
+def round_scores(session: Session, rnd: Round, team_ids: Sequence[int],
+                 members: dict[int, list[tuple[TeamMember, User]]]
+                 ) -> tuple[dict[int, tuple[float, int, str]], dict[int, tuple[float, int]]]:
+    """``({team_id: (score, time_ms, source)}, {user_id: (score, time_ms)})`` for a round.
+
+    An organiser's entry (``RoundScore``) wins; otherwise an exam round sums (or averages) the
+    members' best attempts and a live round asks the live layer; a team without any result has 0.
+    """
+    players: dict[int, tuple[float, int]] = {}
+    computed: dict[int, tuple[float, int]] = {}
+    source = "none"
+    if rnd.format == "exam":
+        user_ids = [u.id or 0 for tid in team_ids for _, u in members.get(tid, [])]
+        players = exam_player_scores(session, rnd.exam_id, user_ids)
+        if rnd.exam_id is not None and _exam_models() is not None:
+            source = "exam"
+            for tid in team_ids:
+                results = [players[u.id] for _, u in members.get(tid, []) if u.id in players]
+                computed[tid] = (team_score([s for s, _ in results], len(members.get(tid, [])), rnd.team_score),
+                                 sum(ms for _, ms in results))
+    else:
+        computed = live_round_scores(session, rnd.id or 0)
+        players = live_player_scores(session, rnd.id or 0)
+        source = "live" if computed else "none"
+    manual = {s.team_id: s for s in session.exec(select(RoundScore).where(RoundScore.round_id == rnd.id)).all()}
+    teams: dict[int, tuple[float, int, str]] = {}
+    for tid in team_ids:
+        if tid in manual:
+            teams[tid] = (manual[tid].score, manual[tid].time_ms, "manual")
+        elif tid in computed:
+            teams[tid] = (computed[tid][0], computed[tid][1], source)
+        else:
+            teams[tid] = (0.0, 0, "none")
+    return teams, players
+
+
+def tiebreak_places(session: Session, round_id: int) -> list[list[list[int]]]:
+    rows = session.exec(select(RoundTiebreak).where(RoundTiebreak.round_id == round_id)
+                        .order_by(RoundTiebreak.id)).all()  # type: ignore[arg-type]
+    return [row.places for row in rows]
+
+
+# --- ranking -----------------------------------------------------------------------------------
+
+def round_ranking(session: Session, round_id: int, tz: str = "Asia/Shanghai") -> dict[str, Any]:
+    """The ranking of a round, as ``GET /api/rounds/{id}/ranking`` returns it."""
+    rnd = get_round(session, round_id)
+    team_ids = entered_team_ids(session, rnd)
+    teams = {t.id: t for t in session.exec(select(Team).where(Team.id.in_(team_ids))).all()}  # type: ignore
+    members = members_by_team(session, team_ids)
+    scores, player_scores = round_scores(session, rnd, team_ids, members)
+    tiebreaks = tiebreak_places(session, rnd.id or 0)
+    result = rank_teams([Entry(tid, s, ms) for tid, (s, ms, _) in scores.items()], advance=rnd.advance,
+                        prizes=rnd.prizes, tiebreaks=tiebreaks)
+    advanced_ids = set(rnd.advanced_team_ids) if rnd.advanced_ms is not None else None
+    awards = {a["team_id"]: a["prize"] for a in rnd.awards} if rnd.awarded_ms is not None else None
+    rows = []
+    for p in result.teams:
+        team = teams[p.team_id]
+        advanced = p.advanced if advanced_ids is None else p.team_id in advanced_ids
+        prize = p.prize if awards is None else awards.get(p.team_id)
+        rows.append({"rank": p.rank, "position": p.position, "team_id": p.team_id, "name": team.name,
+                     "unit": team.unit, "score": number(p.score), "time_ms": p.time_ms, "advanced": advanced,
+                     "prize": prize, "tied": p.tied, "tiebreak": p.tiebreak, "source": scores[p.team_id][2],
+                     "members": [u.name for _, u in members.get(p.team_id, [])]})
+    ties = []
+    for tie in result.ties:
+        decides = [d for d in tie.decides if (d == ADVANCE and advanced_ids is None) or (
+            d == PRIZE and awards is None)]
+        if decides:
+            data = tie.public()
+            data["decides"] = decides
+            data["names"] = [teams[tid].name for tid in tie.team_ids]
+            ties.append(data)
+    return {"round": round_public(session, rnd, tz), "teams": rows,
+            "players": _players(rnd, team_ids, teams, members, player_scores), "ties": ties,
+            "tiebreaks": tiebreaks}
+
+
+def _players(rnd: Round, team_ids: Sequence[int], teams: dict[Any, Team],
+             members: dict[int, list[tuple[TeamMember, User]]], scores: dict[int, tuple[float, int]]
+             ) -> list[dict[str, Any]]:
+    """Players of the round's teams; those with a result are ranked, the rest follow without a rank."""
+    if not scores and not (rnd.format == "exam" and rnd.exam_id is not None):
+        return []
+    info = {u.id: (u, m, tid) for tid in team_ids for m, u in members.get(tid, [])}
+    ranks = {uid: (rank, tied) for uid, rank, tied in rank_players(
+        (uid, s, ms) for uid, (s, ms) in scores.items() if uid in info)}
+    ordered = sorted(info, key=lambda uid: (ranks.get(uid, (10**9, False))[0], uid or 0))
+    rows = []
+    for uid in ordered:
+        user, member, tid = info[uid]
+        score = scores.get(uid or 0)
+        rank, tied = ranks.get(uid, (None, False))
+        rows.append({"rank": rank, "user_id": uid, "name": user.name, "username": user.username,
+                     "unit": user.unit, "team_id": tid, "team_name": teams[tid].name, "seat": member.seat,
+                     "score": number(score[0]) if score else None, "time_ms": score[1] if score else None,
+                     "tied": tied})
+    return rows
+
+
+# --- advancement, tie-breaks, prizes ----------------------------------------------------------
+
+def next_round(session: Session, rnd: Round, now_ms: int) -> tuple[Round, bool]:
+    """The round after ``rnd`` by stage: the nearest later one that exists, or the next stage, created."""
+    later = [r for r in rounds_of(session, rnd.competition_id) if stage_index(r.stage) > stage_index(rnd.stage)]
+    if later:
+        return later[0], False
+    stage = STAGES[stage_index(rnd.stage) + 1]
+    created = Round(competition_id=rnd.competition_id, name=STAGE_NAMES[stage], stage=stage, format="live",
+                    team_score=rnd.team_score, created_ms=now_ms)
+    session.add(created)
+    session.flush()
+    return created, True
+
+
+def advance_round(session: Session, round_id: int, now_ms: int, tz: str = "Asia/Shanghai") -> dict[str, Any]:
+    """Enter the teams that advance in the next round (created if absent). Doing it again changes nothing."""
+    rnd = get_round(session, round_id, lock=True)
+    if rnd.advanced_ms is not None:
+        return {"next_round_id": rnd.next_round_id, "team_ids": rnd.advanced_team_ids, "created": False}
+    if not rnd.advance:
+        raise Conflict(t("no_advance_rule"), code="no_advance_rule")
+    if stage_index(rnd.stage) >= len(STAGES) - 1:
+        raise Conflict(t("no_next_stage"), code="no_next_stage")
+    ranking = round_ranking(session, round_id, tz)
+    blocking = [tie for tie in ranking["ties"] if ADVANCE in tie["decides"]]
+    if blocking:
+        raise Conflict(t("tie_blocks_advance", message=blocking[0]["message"]), code="tie_blocks_advance",
+                       details=blocking)
+    team_ids = [row["team_id"] for row in ranking["teams"] if row["advanced"]]
+    if not team_ids:
+        raise Conflict(t("nobody_advances"), code="nobody_advances")
+    target, created = next_round(session, rnd, now_ms)
+    present = set(session.exec(select(RoundTeam.team_id).where(RoundTeam.round_id == target.id)).all())
+    for team_id in team_ids:
+        if team_id not in present:
+            session.add(RoundTeam(round_id=target.id or 0, team_id=team_id, source="advance", entered_ms=now_ms))
+    rnd.advanced_ms = now_ms
+    rnd.advanced_team_ids = team_ids
+    rnd.next_round_id = target.id
+    session.add(rnd)
+    session.flush()
+    return {"next_round_id": target.id, "team_ids": team_ids, "created": created}
+
+
+def _places(ordered_team_ids: Sequence[int | Sequence[int]]) -> list[list[int]]:
+    places: list[list[int]] = []
+    for item in ordered_team_ids:
+        group = [int(x) for x in item] if isinstance(item, (list, tuple)) else [int(item)]
+        if group:
+            places.append(group)
+    return places
+
+
+def record_tiebreak(session: Session, round_id: int, ordered_team_ids: Sequence[int | Sequence[int]], *,
+                    source: str = "live", strict: bool = False, user_id: int | None = None,
+                    now_ms: int = 0, note: str = "") -> RoundTiebreak:
+    """Record the result of a tie-break played among tied teams of a round.
+
+    ``ordered_team_ids``: best first; an item may itself be a list of team ids that still share
+    a place (a sudden death that settled only the places that matter). The newest result
+    covering every team of a tied group orders that group in the ranking. With ``strict``
+    (the organisers' API) the teams must be exactly one group tied on score and time.
+    Raises ``Invalid`` (422) for unknown, repeated or too few teams, ``Conflict`` (409) once the
+    round has advanced or its prizes are awarded.
+    """
+    rnd = get_round(session, round_id, lock=True)
+    places = _places(ordered_team_ids)
+    flat = [tid for place in places for tid in place]
+    entered = set(entered_team_ids(session, rnd))
+    if len(flat) < 2 or len(set(flat)) != len(flat):
+        raise Invalid(t("tiebreak_bad_teams"), code="tiebreak_bad_teams")
+    unknown = [tid for tid in flat if tid not in entered]
+    if unknown:
+        raise Invalid(t("team_not_in_round", team_ids=", ".join(map(str, unknown))), code="team_not_in_round",
+                      details=[{"team_id": tid} for tid in unknown])
+    if rnd.advanced_ms is not None or rnd.awarded_ms is not None:
+        raise Conflict(t("round_locked"), code="round_locked")
+    if strict:
+        members = members_by_team(session, sorted(entered))
+        scores, _ = round_scores(session, rnd, sorted(entered), members)
+        groups = raw_tie_groups(Entry(tid, s, ms) for tid, (s, ms, _) in scores.items())
+        if not any(set(group) == set(flat) for group in groups):
+            raise Invalid(t("tiebreak_not_tied"), code="tiebreak_not_tied")
+    row = RoundTiebreak(round_id=round_id, places=places, source=source, note=note[:200], created_by=user_id,
+                        created_ms=now_ms)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def award_prizes(session: Session, round_id: int, now_ms: int, tz: str = "Asia/Shanghai") -> dict[str, Any]:
+    """Fix the prizes of a round from its ranking (409 while a tie decides a prize). Idempotent."""
+    rnd = get_round(session, round_id, lock=True)
+    if rnd.awarded_ms is None:
+        if not rnd.prizes:
+            raise Conflict(t("no_prizes"), code="no_prizes")
+        ranking = round_ranking(session, round_id, tz)
+        blocking = [tie for tie in ranking["ties"] if PRIZE in tie["decides"]]
+        if blocking:
+            raise Conflict(t("tie_blocks_prize", message=blocking[0]["message"]), code="tie_blocks_prize",
+                           details=blocking)
+        rnd.awards = [{"team_id": row["team_id"], "prize": row["prize"]} for row in ranking["teams"] if row["prize"]]
+        rnd.awarded_ms = now_ms
+        session.add(rnd)
+        session.flush()
+    teams = {t.id: t for t in session.exec(select(Team).where(Team.competition_id == rnd.competition_id)).all()}
+    return {"round_id": rnd.id, "awards": [
+        {"team_id": a["team_id"], "name": teams[a["team_id"]].name if a["team_id"] in teams else "",
+         "unit": teams[a["team_id"]].unit if a["team_id"] in teams else "", "prize": a["prize"]}
+        for a in rnd.awards]}
+
+
+def set_scores(session: Session, round_id: int, items: Sequence[tuple[int, float | None, int]],
+               user_id: int | None, now_ms: int) -> int:
+    """Enter (or with score None, remove) organisers' team scores for a round."""
+    rnd = get_round(session, round_id, lock=True)
+    if rnd.advanced_ms is not None or rnd.awarded_ms is not None:
+        raise Conflict(t("round_locked"), code="round_locked")
+    entered = set(entered_team_ids(session, rnd))
+    errors = [{"field": f"teams.{i}.team_id", "message": t("team_not_in_round", team_ids=tid)}
+              for i, (tid, _, _) in enumerate(items) if tid not in entered]
+    if errors:
+        raise Invalid(errors[0]["message"], code="team_not_in_round", details=errors)
+    for team_id, score, time_ms in items:
+        row = session.get(RoundScore, (round_id, team_id))
+        if score is None:
+            if row is not None:
+                session.delete(row)
+            continue
+        row = row or RoundScore(round_id=round_id, team_id=team_id)
+        row.score, row.time_ms, row.updated_by, row.updated_ms = float(score), int(time_ms), user_id, now_ms
+        session.add(row)
+    session.flush()
+    return len(items)
+
+
+def enter_teams(session: Session, round_id: int, team_ids: Sequence[int], now_ms: int) -> list[int]:
+    """Set the teams entered in a round by hand (an organiser's choice, e.g. a seeded team)."""
+    rnd = get_round(session, round_id, lock=True)
+    if rnd.advanced_ms is not None or rnd.awarded_ms is not None:
+        raise Conflict(t("round_locked"), code="round_locked")
+    known = set(session.exec(select(Team.id).where(Team.competition_id == rnd.competition_id)).all())
+    unknown = [tid for tid in team_ids if tid not in known]
+    if unknown:
+        raise Invalid(t("team_not_found_ids", team_ids=", ".join(map(str, unknown))), code="team_not_found")
+    for row in session.exec(select(RoundTeam).where(RoundTeam.round_id == round_id)).all():
+        if row.team_id not in team_ids:
+            session.delete(row)
+    present = set(session.exec(select(RoundTeam.team_id).where(RoundTeam.round_id == round_id)).all())
+    for tid in dict.fromkeys(team_ids):
+        if tid not in present:
+            session.add(RoundTeam(round_id=round_id, team_id=tid, source="manual", entered_ms=now_ms))
+    session.flush()
+    return entered_team_ids(session, rnd)
+
+
+# --- for the live layer ------------------------------------------------------------------------
+
+def bind_live_game(session: Session, round_id: int, live_id: int) -> Round:
+    """Bind a live game to a round (called when ``POST /api/live`` gets a ``round_id``)."""
+    rnd = get_round(session, round_id)
+    rnd.live_id = live_id
+    session.add(rnd)
+    session.flush()
+    return rnd
+
+
+def round_teams(session: Session, round_id: int) -> list[dict[str, Any]]:
+    """The teams that play a round, members in seat order:
+    ``[{"team_id", "name", "unit", "members": [{"user_id", "name", "username", "seat"}]}]`` (seat from 1)."""
+    rnd = get_round(session, round_id)
+    team_ids = entered_team_ids(session, rnd)
+    teams = session.exec(select(Team).where(Team.id.in_(team_ids)).order_by(Team.id)).all()  # type: ignore
+    members = members_by_team(session, team_ids)
+    return [{"team_id": team.id, "name": team.name, "unit": team.unit,
+             "members": [{"user_id": u.id, "name": u.name, "username": u.username, "seat": m.seat}
+                         for m, u in members.get(team.id or 0, [])]} for team in teams]

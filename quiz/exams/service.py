@@ -1,0 +1,497 @@
+"""Discipline tests: creating tests from rules, drawing papers, autosave, submitting and the deadline sweep.
+
+The server's clock decides everything: ``deadline_ms = min(started + duration, closes)`` is stored
+with the attempt; a save checks it inside the same write transaction that stores the answer, and
+``sweep`` submits attempts whose deadline passed (also at start-up, for those that expired while
+the server was down). Submitting is idempotent: the attempt row is locked and a second submit
+returns the stored result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from question_bank.drawing import (
+    Candidate,
+    DrawError,
+    Rule,
+    Shortage,
+    arrange,
+    check,
+    draw,
+    pools,
+    shuffle_options,
+)
+from question_bank.grading import AnswerError
+from question_bank.models import Bank, Question
+from quiz.errors import Conflict, Forbidden, Invalid, NotFound
+from quiz.exams.grading import from_cents, grade_item, normalise, to_cents
+from quiz.exams.models import AttemptAnswer, Exam, ExamAttempt
+from quiz.exams.schemas import TYPE_NAMES, ExamIn, PreviewIn, exam_state
+from quiz.i18n import register, t
+from quiz.models import User, role_rank
+from quiz.timeutil import parse_iso, to_iso
+
+log = logging.getLogger("quiz.exams")
+
+OPEN, SUBMITTED = "open", "submitted"
+BANK_CACHE_S = 10.0  # how long a bank's question index is reused for drawing papers
+
+register("zh", {
+    "exam_not_found": "测试不存在",
+    "attempt_not_found": "答卷不存在",
+    "not_in_audience": "本测试不面向您所在的单位",
+    "exam_not_open": "不在测试开放时间内（{opens} 至 {closes}）",
+    "attempts_exhausted": "作答次数已用完（最多 {max} 次）",
+    "deadline_passed": "答题时间已到，答案未保存；试卷已自动提交",
+    "attempt_submitted": "试卷已提交，不能再修改答案",
+    "question_not_in_paper": "该题不在您的试卷中",
+    "rule_unsatisfiable": "题库无法满足抽题规则",
+    "rule_short": "第 {n} 条规则（{type}{tags}，难度 {low}–{high}）需要 {count} 题，题库中只有 {available} 题可选",
+    "rule_short_overlap": "第 {n} 条规则（{type}{tags}）需要 {count} 题；与其他规则共用题目后只能抽到 {available} 题"
+                          "（单独可选 {alone} 题）",
+    "exam_already_open": "测试已开放或已有人作答，不能再修改",
+    "exam_has_attempts": "已有人作答，不能删除",
+    "window_invalid": "结束时间必须晚于开始时间",
+    "pass_above_max": "及格分（{pass_score}）不能高于满分（{max_score}）",
+    "time_invalid": "时间格式不正确，应为 ISO 8601，如 2026-05-01T09:00:00+08:00",
+    "grade_not_found": "找不到该简答题",
+    "grade_too_high": "得分不能超过本题分值 {points}",
+    "exam_not_submitted": "试卷尚未提交，不能评分",
+})
+register("en", {
+    "exam_not_found": "Test not found",
+    "attempt_not_found": "Attempt not found",
+    "not_in_audience": "This test is not open to your unit",
+    "exam_not_open": "The test is not open now ({opens} to {closes})",
+    "attempts_exhausted": "No attempts left (at most {max})",
+    "deadline_passed": "Time is up; the answer was not saved and the paper was submitted",
+    "attempt_submitted": "The paper was submitted; answers can no longer change",
+    "question_not_in_paper": "This question is not in your paper",
+    "rule_unsatisfiable": "The bank cannot satisfy the rules",
+    "exam_already_open": "The test has opened or has attempts; it can no longer be edited",
+    "exam_has_attempts": "The test has attempts and cannot be deleted",
+    "window_invalid": "The closing time must be after the opening time",
+    "time_invalid": "Invalid time; use ISO 8601",
+})
+
+
+# --- the bank's question index (cached briefly: thousands of candidates start within seconds) ----------
+
+@dataclass
+class _BankEntry:
+    fetched: float
+    questions: list[Candidate]
+
+
+def _caches(db: Any) -> dict[str, Any]:
+    """Caches live on the Database object, so a new app (or test) never sees another's entries."""
+    caches = getattr(db, "_exam_caches", None)
+    if caches is None:
+        caches = {"lock": threading.Lock(), "banks": {}, "papers": OrderedDict()}
+        db._exam_caches = caches
+    return caches
+
+
+def bank_candidates(db: Any, bank_id: int, fresh: bool = False) -> list[Candidate]:
+    caches = _caches(db)
+    now = time.monotonic()
+    with caches["lock"]:
+        entry = caches["banks"].get(bank_id)
+    if entry is not None and not fresh and now - entry.fetched < BANK_CACHE_S:
+        return list(entry.questions)
+    with db.read() as session:
+        questions = load_candidates(session, bank_id)
+    with caches["lock"]:
+        caches["banks"][bank_id] = _BankEntry(now, questions)
+    return list(questions)
+
+
+def load_candidates(session: Session, bank_id: int) -> list[Candidate]:
+    rows = session.exec(select(Question.id, Question.type, Question.difficulty, Question.tags).where(
+        Question.bank_id == bank_id, Question.deleted == False).order_by(Question.id)).all()  # noqa: E712
+    return [Candidate(id=r[0], type=r[1], difficulty=r[2], tags=frozenset(r[3] or ())) for r in rows]
+
+
+def rules_of(exam_rules: list[dict[str, Any]]) -> list[Rule]:
+    return [Rule.from_dict(r) for r in exam_rules]
+
+
+def shortage_details(shortages: list[Shortage]) -> list[dict[str, Any]]:
+    details = []
+    for s in shortages:
+        tags = f"，标签：{'、'.join(s.rule.tags)}" if s.rule.tags else ""
+        params = {"n": s.index + 1, "type": TYPE_NAMES.get(s.rule.type, s.rule.type), "tags": tags,
+                  "low": s.rule.difficulty[0], "high": s.rule.difficulty[1], "count": s.rule.count,
+                  "available": s.available, "alone": s.alone}
+        message = t("rule_short", **params) if s.alone < s.rule.count else t("rule_short_overlap", **params)
+        details.append({"field": f"rules.{s.index}", "index": s.index, "type": s.rule.type, "tags": list(s.rule.tags),
+                        "difficulty": list(s.rule.difficulty), "count": s.rule.count, "available": s.available,
+                        "matching": s.alone, "message": message})
+    return details
+
+
+def preview(session: Session, data: PreviewIn) -> dict[str, Any]:
+    """How many questions each rule can draw from (alone and together with the other rules)."""
+    if session.get(Bank, data.bank_id) is None:
+        raise NotFound(t("bank_not_found"), code="bank_not_found")
+    stored = [r.stored() for r in data.rules]
+    return preview_rules(load_candidates(session, data.bank_id), data.bank_id, stored)
+
+
+def preview_rules(questions: list[Candidate], bank_id: int, stored: list[dict[str, Any]]) -> dict[str, Any]:
+    rules = rules_of(stored)
+    counted = [(i, r) for i, r in enumerate(rules) if r.count > 0]
+    matching = pools(rules, questions)
+    shortages = {s.index: s for s in check([r for _, r in counted], questions)}
+    short_by_rule = {counted[k][0]: s for k, s in shortages.items()}
+    items = []
+    for i, rule in enumerate(rules):
+        short = short_by_rule.get(i)
+        items.append({
+            "index": i, "type": rule.type, "tags": list(rule.tags), "difficulty": list(rule.difficulty),
+            "count": rule.count, "available": len(matching[i]),
+            "drawable": short.available if short else rule.count, "ok": short is None,
+            "points": from_cents(stored[i]["points_cents"]),
+            "subtotal": from_cents(stored[i]["points_cents"] * rule.count),
+        })
+    problems = shortage_details([Shortage(i, s.rule, s.available, s.alone) for i, s in short_by_rule.items()])
+    max_cents = sum(r["points_cents"] * r["count"] for r in stored)
+    return {"bank_id": bank_id, "rules": items, "question_count": sum(r.count for r in rules),
+            "max_score": from_cents(max_cents), "ok": not problems, "problems": problems,
+            "bank_questions": len(questions)}
+
+
+# --- tests ----------------------------------------------------------------------------------------
+
+def _parse_time(value: str, field: str, tz: str) -> int:
+    try:
+        return parse_iso(value, tz)
+    except (ValueError, OverflowError):
+        raise Invalid(t("time_invalid"), code="time_invalid",
+                      details=[{"field": field, "message": t("time_invalid")}]) from None
+
+
+def apply_exam(session: Session, exam: Exam, data: ExamIn, tz: str, now_ms: int) -> Exam:
+    """Validate ``data`` against the bank and copy it into ``exam`` (422 naming any rule the bank cannot fill)."""
+    if session.get(Bank, data.bank_id) is None:
+        raise Invalid(t("bank_not_found"), code="bank_not_found",
+                      details=[{"field": "bank_id", "message": t("bank_not_found")}])
+    opens, closes = _parse_time(data.opens_at, "opens_at", tz), _parse_time(data.closes_at, "closes_at", tz)
+    if closes <= opens:
+        raise Invalid(t("window_invalid"), code="window_invalid",
+                      details=[{"field": "closes_at", "message": t("window_invalid")}])
+    stored = [r.stored() for r in data.rules]
+    shortages = check(rules_of(stored), load_candidates(session, data.bank_id))
+    if shortages:
+        details = shortage_details(shortages)
+        raise Invalid(details[0]["message"], code="rule_unsatisfiable", details=details)
+    max_cents = sum(r["points_cents"] * r["count"] for r in stored)
+    pass_cents = to_cents(data.pass_score) if data.pass_score is not None else (max_cents * 60 + 99) // 100
+    if pass_cents > max_cents:
+        message = t("pass_above_max", pass_score=from_cents(pass_cents), max_score=from_cents(max_cents))
+        raise Invalid(message, code="pass_above_max", details=[{"field": "pass_score", "message": message}])
+    exam.title, exam.description, exam.bank_id = data.title.strip(), data.description, data.bank_id
+    exam.rules, exam.duration_s, exam.opens_ms, exam.closes_ms = stored, data.duration_s, opens, closes
+    exam.max_attempts, exam.shuffle_questions, exam.shuffle_options = (data.max_attempts, data.shuffle_questions,
+                                                                       data.shuffle_options)
+    exam.pass_cents, exam.max_cents, exam.question_count = pass_cents, max_cents, sum(r["count"] for r in stored)
+    exam.multiple_partial, exam.review, exam.audience_units = data.multiple_partial, data.review, data.audience.units
+    exam.updated_ms = now_ms
+    session.add(exam)
+    session.flush()
+    return exam
+
+
+def get_exam(session: Session, exam_id: int) -> Exam:
+    exam = session.get(Exam, exam_id)
+    if exam is None or exam.deleted:
+        raise NotFound(t("exam_not_found"), code="exam_not_found")
+    return exam
+
+
+def in_audience(exam: Exam, user: User) -> bool:
+    return not exam.audience_units or user.unit in exam.audience_units
+
+
+def visible_exam(session: Session, exam_id: int, user: User) -> Exam:
+    """The test if this user may take it (organisers may see every test)."""
+    exam = get_exam(session, exam_id)
+    if role_rank(user.role) < role_rank("organizer") and not in_audience(exam, user):
+        raise Forbidden(t("not_in_audience"), code="not_in_audience")
+    return exam
+
+
+def can_edit(session: Session, exam: Exam, now_ms: int) -> bool:
+    attempts = session.exec(select(func.count()).select_from(ExamAttempt).where(ExamAttempt.exam_id == exam.id)).one()
+    return now_ms < exam.opens_ms and attempts == 0
+
+
+# --- papers ---------------------------------------------------------------------------------------
+
+def paper_rng(secret: str, exam_id: int, user_id: int, number: int) -> random.Random:
+    """The candidate's own random stream: the same attempt always draws and shuffles the same way."""
+    digest = hashlib.sha256(f"{secret}|exam={exam_id}|user={user_id}|attempt={number}".encode()).digest()
+    return random.Random(int.from_bytes(digest[:16], "big"))
+
+
+def make_item(snapshot: dict[str, Any], rule_index: int, rule: dict[str, Any], rng: random.Random,
+              shuffle: bool) -> dict[str, Any]:
+    """One frozen paper item: options relabelled A, B, … in the order shown and the key remapped to match."""
+    options, answer, mapping = snapshot["options"], snapshot["answer"], {}
+    if snapshot["type"] in ("single", "multiple") and options:
+        options, answer, mapping = shuffle_options(options, answer, rng, shuffle)
+    return {"qid": snapshot["id"], "version": snapshot.get("version", 1), "rule": rule_index,
+            "type": snapshot["type"], "stem": snapshot["stem"], "options": options, "answer": answer,
+            "explanation": snapshot.get("explanation", ""), "points": int(rule.get("points_cents", 0)),
+            "keywords": list(rule.get("keywords") or snapshot.get("keywords") or []), "option_map": mapping,
+            "tags": snapshot.get("tags", []), "difficulty": snapshot.get("difficulty", 3)}
+
+
+def build_paper(db: Any, exam: Exam, rng: random.Random) -> list[dict[str, Any]]:
+    """Draw this candidate's paper (422 naming the rule when the bank no longer has enough questions)."""
+    rules = rules_of(exam.rules)
+    for fresh in (False, True):
+        candidates = bank_candidates(db, exam.bank_id, fresh=fresh)
+        try:
+            picked = draw(rules, candidates, rng)
+        except DrawError as exc:
+            if not fresh:
+                continue
+            details = shortage_details(exc.shortages)
+            raise Invalid(details[0]["message"], code="rule_unsatisfiable", details=details) from None
+        with db.read() as session:
+            found = {q.id: q for q in session.exec(select(Question).where(
+                Question.id.in_([qid for _, qid in picked]))).all()}  # type: ignore[union-attr]
+        if all(qid in found and not found[qid].deleted for _, qid in picked):
+            break
+    else:  # pragma: no cover - the bank changed twice while drawing
+        raise Conflict(t("conflict"))
+    order = arrange(picked, rng, exam.shuffle_questions)
+    return [make_item(found[qid].snapshot(), rule_index, exam.rules[rule_index], rng, exam.shuffle_options)
+            for rule_index, qid in order]
+
+
+def deadline_for(exam: Exam, started_ms: int) -> int:
+    return min(started_ms + exam.duration_s * 1000, exam.closes_ms)
+
+
+def start_attempt(db: Any, exam_id: int, user: User, now_ms: int, secret: str, tz: str) -> tuple[int, bool]:
+    """The open attempt of this user (False) or a new one with a freshly drawn paper (True)."""
+    with db.read() as session:
+        exam = visible_exam(session, exam_id, user)
+        attempts = session.exec(select(ExamAttempt.id, ExamAttempt.status, ExamAttempt.deadline_ms).where(
+            ExamAttempt.exam_id == exam_id, ExamAttempt.user_id == user.id)).all()
+    for attempt_id, status, deadline in attempts:
+        if status == OPEN and deadline <= now_ms:
+            submit(db, attempt_id, None, now_ms)
+        elif status == OPEN:
+            return attempt_id, False
+    if exam_state(exam, now_ms) != "open":
+        raise Conflict(t("exam_not_open", opens=to_iso(exam.opens_ms, tz), closes=to_iso(exam.closes_ms, tz)),
+                       code="exam_not_open", details=[{"opens_at": to_iso(exam.opens_ms, tz),
+                                                       "closes_at": to_iso(exam.closes_ms, tz)}])
+    if len(attempts) >= exam.max_attempts:
+        raise Conflict(t("attempts_exhausted", max=exam.max_attempts), code="attempts_exhausted")
+    paper = build_paper(db, exam, paper_rng(secret, exam.id or 0, user.id or 0, len(attempts) + 1))
+    for _ in range(3):
+        try:
+            with db.write() as session:
+                existing = session.exec(select(ExamAttempt).where(ExamAttempt.exam_id == exam_id,
+                                                                  ExamAttempt.user_id == user.id)).all()
+                current = [a for a in existing if a.status == OPEN and a.deadline_ms > now_ms]
+                if current:  # a parallel request of the same candidate got there first
+                    return current[0].id or 0, False
+                if len(existing) >= exam.max_attempts:
+                    raise Conflict(t("attempts_exhausted", max=exam.max_attempts), code="attempts_exhausted")
+                attempt = ExamAttempt(exam_id=exam_id, user_id=user.id or 0, number=len(existing) + 1,
+                                      unit=user.unit, started_ms=now_ms, deadline_ms=deadline_for(exam, now_ms),
+                                      last_saved_ms=now_ms, paper=paper, max_cents=sum(i["points"] for i in paper),
+                                      total=len(paper))
+                session.add(attempt)
+                session.flush()
+                return attempt.id or 0, True
+        except IntegrityError:  # the same attempt number inserted concurrently (PostgreSQL): look again
+            continue
+    raise Conflict(t("conflict"))
+
+
+# --- autosave -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PaperInfo:
+    """What a save needs to know of an attempt; immutable, so cached per process."""
+
+    user_id: int
+    exam_id: int
+    deadline_ms: int
+    items: dict[int, tuple[int, dict[str, Any]]]  # question id -> (position, shape for validating answers)
+
+
+PAPER_CACHE_SIZE = 50_000
+
+
+def paper_info(db: Any, attempt_id: int) -> PaperInfo | None:
+    caches = _caches(db)
+    with caches["lock"]:
+        hit = caches["papers"].get(attempt_id)
+        if hit is not None:
+            caches["papers"].move_to_end(attempt_id)
+            return hit
+    with db.read() as session:
+        row = session.exec(select(ExamAttempt.user_id, ExamAttempt.exam_id, ExamAttempt.deadline_ms,
+                                  ExamAttempt.paper).where(ExamAttempt.id == attempt_id)).first()
+    if row is None:
+        return None
+    items = {}
+    for position, item in enumerate(row[3]):
+        shape = {"type": item["type"], "options": [{"key": o["key"]} for o in item.get("options") or []],
+                 "answer": [[]] * len(item.get("answer") or []) if item["type"] == "fill" else []}
+        items[int(item["qid"])] = (position, shape)
+    info = PaperInfo(row[0], row[1], row[2], items)
+    with caches["lock"]:
+        caches["papers"][attempt_id] = info
+        while len(caches["papers"]) > PAPER_CACHE_SIZE:
+            caches["papers"].popitem(last=False)
+    return info
+
+
+def _upsert(session: Session, values: dict[str, Any]) -> None:
+    dialect = session.get_bind().dialect.name
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = builder(AttemptAnswer).values(**values)
+    stmt = stmt.on_conflict_do_update(index_elements=["attempt_id", "question_id"],
+                                      set_={"answer": stmt.excluded.answer, "saved_ms": stmt.excluded.saved_ms})
+    session.execute(stmt)
+
+
+def save_answer(db: Any, attempt_id: int, user: User, question_id: int, raw: Any, now_ms: int) -> dict[str, Any]:
+    """Store one answer if the attempt is still open and before its deadline (else 409, nothing stored)."""
+    info = paper_info(db, attempt_id)
+    if info is None or info.user_id != user.id:
+        raise NotFound(t("attempt_not_found"), code="attempt_not_found")
+    entry = info.items.get(question_id)
+    if entry is None:
+        raise NotFound(t("question_not_in_paper"), code="question_not_in_paper")
+    position, shape = entry
+    try:
+        answer = normalise(shape, raw)
+    except AnswerError as exc:
+        raise Invalid(t("answer_invalid", reason=str(exc)), code="answer_invalid",
+                      details=[{"field": "answer", "message": str(exc)}]) from None
+    with db.write() as session:
+        # One statement checks the attempt is open and in time, and locks its row against a concurrent submit.
+        claimed = session.execute(update(ExamAttempt).where(
+            ExamAttempt.id == attempt_id, ExamAttempt.status == OPEN, ExamAttempt.deadline_ms > now_ms,  # type: ignore[arg-type]
+        ).values(last_saved_ms=now_ms).execution_options(synchronize_session=False)).rowcount
+        if claimed == 1:
+            _upsert(session, {"attempt_id": attempt_id, "exam_id": info.exam_id, "question_id": question_id,
+                              "position": position, "answer": answer, "saved_ms": now_ms})
+            return {"question_id": question_id, "answer": answer, "saved_ms": now_ms, "now_ms": now_ms,
+                    "deadline_ms": info.deadline_ms}
+    with db.read() as session:
+        status = session.exec(select(ExamAttempt.status).where(ExamAttempt.id == attempt_id)).one()
+    if status == SUBMITTED:
+        raise Conflict(t("attempt_submitted"), code="attempt_submitted")
+    submit(db, attempt_id, None, now_ms)  # too late: it is submitted with what was saved
+    raise Conflict(t("deadline_passed"), code="deadline_passed",
+                   details=[{"deadline_ms": info.deadline_ms, "now_ms": now_ms}])
+
+
+def record_event(db: Any, attempt_id: int, user: User, kind: str) -> int:
+    """Count the candidate leaving the page (``blur``/``hidden``); returns the count so far."""
+    info = paper_info(db, attempt_id)
+    if info is None or info.user_id != user.id:
+        raise NotFound(t("attempt_not_found"), code="attempt_not_found")
+    if kind in ("blur", "hidden"):
+        with db.write() as session:
+            session.execute(update(ExamAttempt).where(
+                ExamAttempt.id == attempt_id, ExamAttempt.status == OPEN,  # type: ignore[arg-type]
+            ).values(blur_count=ExamAttempt.blur_count + 1).execution_options(synchronize_session=False))
+    with db.read() as session:
+        return int(session.exec(select(ExamAttempt.blur_count).where(ExamAttempt.id == attempt_id)).one())
+
+
+# --- submitting -----------------------------------------------------------------------------------
+
+def locked_attempt(session: Session, attempt_id: int) -> ExamAttempt | None:
+    """The attempt row, locked for this transaction on PostgreSQL (SQLite's write lock covers it)."""
+    return session.exec(select(ExamAttempt).where(ExamAttempt.id == attempt_id).with_for_update()).first()
+
+
+def finalize(session: Session, attempt: ExamAttempt, exam: Exam, now_ms: int) -> None:
+    """Grade every item with what was saved and close the attempt (no-op when already submitted)."""
+    if attempt.status == SUBMITTED:
+        return
+    rows = {r.question_id: r for r in session.exec(select(AttemptAnswer).where(
+        AttemptAnswer.attempt_id == attempt.id)).all()}
+    score = correct = answered = pending = 0
+    for position, item in enumerate(attempt.paper):
+        row = rows.get(int(item["qid"]))
+        if row is None:
+            row = AttemptAnswer(attempt_id=attempt.id or 0, exam_id=attempt.exam_id, question_id=int(item["qid"]),
+                                position=position)
+        outcome = grade_item(item, row.answer, exam.multiple_partial)
+        row.grade_state, row.correct, row.score_cents = outcome.state, outcome.correct, outcome.score_cents
+        row.points_cents, row.pre_score_cents = int(item["points"]), outcome.pre_score_cents
+        session.add(row)
+        score += outcome.score_cents
+        correct += int(outcome.correct is True)
+        answered += int(row.answer is not None)
+        pending += int(outcome.state == "pending")
+    attempt.status = SUBMITTED
+    attempt.submitted_ms = min(now_ms, attempt.deadline_ms)
+    attempt.submitted_by = "candidate" if now_ms < attempt.deadline_ms else "auto"
+    attempt.score_cents, attempt.correct, attempt.answered, attempt.pending = score, correct, answered, pending
+    attempt.total = len(attempt.paper)
+    attempt.passed = None if pending else score >= exam.pass_cents
+    session.add(attempt)
+
+
+def submit(db: Any, attempt_id: int, user: User | None, now_ms: int) -> ExamAttempt:
+    """Submit (idempotent). ``user`` None: the server submits it (deadline sweep)."""
+    with db.write() as session:
+        attempt = locked_attempt(session, attempt_id)
+        if attempt is None or (user is not None and attempt.user_id != user.id):
+            raise NotFound(t("attempt_not_found"), code="attempt_not_found")
+        if attempt.status == OPEN:
+            exam = session.get(Exam, attempt.exam_id)
+            assert exam is not None
+            finalize(session, attempt, exam, now_ms)
+        return attempt
+
+
+def sweep(db: Any, now_ms: int, exam_id: int | None = None, user_id: int | None = None, batch: int = 500) -> int:
+    """Submit every open attempt whose deadline has passed; returns how many were submitted."""
+    done = 0
+    failed: set[int] = set()
+    while True:
+        query = select(ExamAttempt.id).where(ExamAttempt.status == OPEN, ExamAttempt.deadline_ms <= now_ms)
+        if exam_id is not None:
+            query = query.where(ExamAttempt.exam_id == exam_id)
+        if user_id is not None:
+            query = query.where(ExamAttempt.user_id == user_id)
+        with db.read() as session:
+            ids = [i for i in session.exec(query.order_by(ExamAttempt.deadline_ms).limit(batch + len(failed)))
+                   if i not in failed]
+        for attempt_id in ids:
+            try:
+                attempt = submit(db, attempt_id, None, now_ms)
+                done += int(attempt.submitted_ms is not None)
+            except Exception:  # one broken attempt must not stop the others from being submitted
+                log.exception("could not submit attempt %s at its deadline", attempt_id)
+                failed.add(attempt_id)
+        if len(ids) < batch:
+            return done

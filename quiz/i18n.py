@@ -1,0 +1,98 @@
+"""Every text a person reads, per language, in one place. Chinese is the default.
+
+``t("not_found")`` gives the Chinese text; ``t("not_found", "en")`` the English one.
+Keys are the error codes of the contract where there is one.
+"""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "zh": {
+        # generic errors
+        "bad_request": "请求格式不正确",
+        "invalid_json": "请求内容不是有效的 JSON",
+        "not_logged_in": "请先登录",
+        "forbidden": "没有权限执行此操作",
+        "not_found": "找不到该资源",
+        "conflict": "与当前状态冲突",
+        "too_large": "上传文件过大（上限 {limit} MB）",
+        "invalid": "内容不符合要求",
+        "validation_error": "字段“{field}”不正确：{reason}",
+        "internal_error": "服务器内部错误，请稍后重试",
+        "too_many_requests": "尝试次数过多，请 {seconds} 秒后再试",
+        "method_not_allowed": "不支持该请求方法",
+        "query_int": "参数 {name} 应为 {low} 到 {high} 之间的整数",
+        # accounts
+        "bad_credentials": "账号或密码错误",
+        "login_throttled": "登录失败次数过多，请 {seconds} 秒后再试",
+        "username_taken": "账号“{username}”已存在",
+        "role_too_high": "不能授予高于自己的角色",
+        "admin_only_roles": "只有管理员可以创建或修改管理员、组织者账号",
+        "unknown_role": "未知角色“{role}”",
+        "roster_missing_column": "缺少必需的列“{column}”",
+        "roster_bad_row": "第 {row} 行：{reason}",
+        "roster_protected_account": "账号“{username}”是管理员或组织者，只有管理员可以修改",
+        "roster_changed": "导入期间账号被修改，请重新导入",
+        # bank
+        "bank_not_found": "题库不存在",
+        "question_not_found": "题目不存在",
+        "unsupported_format": "不支持的文件格式：{fmt}",
+        "import_invalid": "文件中有 {count} 处错误，未导入任何题目",
+        "no_file": "请上传文件（字段名 file）",
+        # practice
+        "practice_not_found": "练习不存在",
+        "practice_empty": "没有符合条件的题目可供练习",
+        "practice_not_in_session": "该题不在本次练习中",
+        "practice_already_answered": "该题已作答",
+        "answer_invalid": "答案格式不正确：{reason}",
+    },
+    "en": {
+        "bad_request": "Malformed request",
+        "invalid_json": "The request body is not valid JSON",
+        "not_logged_in": "Please log in first",
+        "forbidden": "You are not allowed to do this",
+        "not_found": "Not found",
+        "conflict": "Conflicts with the current state",
+        "too_large": "Upload too large (limit {limit} MB)",
+        "invalid": "Invalid content",
+        "validation_error": "Field '{field}' is invalid: {reason}",
+        "internal_error": "Internal server error, please retry later",
+        "too_many_requests": "Too many attempts, retry in {seconds} s",
+        "method_not_allowed": "Method not allowed",
+        "query_int": "Parameter {name} must be an integer from {low} to {high}",
+        "bad_credentials": "Wrong username or password",
+        "login_throttled": "Too many failed logins, retry in {seconds} s",
+        "username_taken": "Username '{username}' already exists",
+        "role_too_high": "You cannot grant a role above your own",
+        "admin_only_roles": "Only an admin creates or changes admins and organizers",
+        "unknown_role": "Unknown role '{role}'",
+        "roster_missing_column": "Missing required column '{column}'",
+        "roster_bad_row": "Row {row}: {reason}",
+        "roster_protected_account": "Account '{username}' is an admin or organizer; only an admin may change it",
+        "roster_changed": "Accounts changed during the import; import again",
+        "bank_not_found": "Bank not found",
+        "question_not_found": "Question not found",
+        "unsupported_format": "Unsupported file format: {fmt}",
+        "import_invalid": "{count} errors in the file; nothing was imported",
+        "no_file": "Upload a file (field name: file)",
+        "practice_not_found": "Practice not found",
+        "practice_empty": "No questions match for practice",
+        "practice_not_in_session": "This question is not part of this practice",
+        "practice_already_answered": "Already answered",
+        "answer_invalid": "Invalid answer: {reason}",
+    },
+}
+
+
+def register(lang: str, texts: dict[str, str]) -> None:
+    """Areas (exams, live, …) add their texts here at import time, keeping them in their own module."""
+    MESSAGES.setdefault(lang, {}).update(texts)
+
+
+def t(key: str, lang: str = "zh", **params: object) -> str:
+    """The text for ``key`` in ``lang`` (falling back to Chinese, then to the key itself)."""
+    text = MESSAGES.get(lang, {}).get(key) or MESSAGES["zh"].get(key) or key
+    try:
+        return text.format(**params) if params else text
+    except (KeyError, IndexError):
+        return text

@@ -1,0 +1,82 @@
+"""Settings, read once from the environment (and an optional ``.env`` file).
+
+Every setting has a name, a default and a line of help, so ``quiz --help`` and the
+docs can list them. Nothing here connects to anything.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+HELP = {
+    "database_url": "SQLAlchemy URL of the database; default a SQLite file quiz.db in the working directory",
+    "redis_url": "Redis URL for fan-out between worker processes; unset: one process, in-memory fan-out",
+    "secret_key": "secret for signing; random per process when unset (sessions are stored server side)",
+    "timezone": "time zone for dates shown to people and in exports",
+    "max_upload_mb": "largest accepted upload in MB (larger ones get 413 before they are read whole)",
+    "session_days": "how long a login stays valid, in days",
+    "base_url": "public base URL used in join links and QR codes; default taken from each request",
+    "login_max_failures": "failed logins per account (and per client address) before logins are slowed down",
+    "login_lock_s": "seconds a throttled account must wait after too many failures",
+    "ws_per_message_deflate": "grant WebSocket per-message compression (costs memory per connection)",
+    "lang": "default language of pages and messages (zh or en)",
+}
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip()] = value.strip().strip('"').strip("'")
+    return values
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///quiz.db"
+    redis_url: str | None = None
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    timezone: str = "Asia/Shanghai"
+    max_upload_mb: float = 20.0
+    session_days: int = 30
+    base_url: str | None = None
+    login_max_failures: int = 5
+    login_lock_s: int = 60
+    ws_per_message_deflate: bool = False
+    lang: str = "zh"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
+        """Build settings from ``QUIZ_*`` variables; a ``.env`` file fills in what the environment lacks."""
+        env = dict(_read_dotenv(dotenv)) if dotenv else {}
+        env.update(os.environ if environ is None else environ)
+        kwargs: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get("QUIZ_" + f.name.upper())
+            if raw is None or raw == "":
+                continue
+            if f.type in ("int",):
+                kwargs[f.name] = int(raw)
+            elif f.type in ("float",):
+                kwargs[f.name] = float(raw)
+            elif f.type in ("bool",):
+                kwargs[f.name] = _bool(raw)
+            else:
+                kwargs[f.name] = raw
+        return cls(**kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,60 @@
+// Shared helpers for every page: JSON calls in the contract's error shape, a toast, logout.
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const err = (body && body.error) || {};
+    super(err.message || `请求失败（${status}）`);
+    this.status = status;
+    this.code = err.code || "network_error";
+    this.details = err.details || [];
+    this.body = body;
+  }
+}
+
+/** Call the JSON API; throws ApiError with the server's Chinese message. */
+export async function api(method, url, body, { form = false, signal } = {}) {
+  const init = { method, credentials: "same-origin", headers: { Accept: "application/json" }, signal };
+  if (body !== undefined && body !== null) {
+    if (form) init.body = body;
+    else {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+  }
+  let response;
+  try {
+    response = await fetch(url, init);
+  } catch (e) {
+    throw new ApiError(0, { error: { code: "network_error", message: "网络连接失败，请检查网络后重试" } });
+  }
+  const text = await response.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
+let toastTimer = null;
+/** Show a short message at the bottom of the screen. */
+export function toast(message, kind = "info") {
+  const el = document.getElementById("toast");
+  if (!el) return;
+  el.textContent = message;
+  el.dataset.kind = kind;
+  el.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { el.hidden = true; }, 3500);
+}
+
+export function escapeHtml(text) {
+  return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+}
+
+export const TYPE_NAMES = { single: "单选题", multiple: "多选题", judge: "判断题", fill: "填空题", short: "简答题" };
+
+document.querySelectorAll("[data-logout]").forEach((button) => {
+  button.addEventListener("click", async () => {
+    try { await api("POST", "/api/auth/logout"); } catch { /* leaving anyway */ }
+    location.href = "/";
+  });
+});

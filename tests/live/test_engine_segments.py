@@ -1,0 +1,317 @@
+"""The live engine's team segments: buzzer (order, fouls, re-buzz, no buzz), risk (pick order, values,
+decline, turn) and tiebreak (exactly the tied teams, places settled). Plain functions, a fake clock."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from live.engine import Game, GameConfig, Phase, QuestionSnapshot, SegmentConfig, TeamConfig
+from live.messages import (
+    AnswerAcked,
+    AnswerJudged,
+    AnswerRevealed,
+    Buzz,
+    BuzzOpened,
+    Buzzed,
+    Command,
+    Error,
+    Event,
+    HostAction,
+    Join,
+    QuestionShown,
+    SegmentStarted,
+    SubmitAnswer,
+    Tick,
+    TiebreakUpdated,
+    TurnChanged,
+)
+
+OPTIONS = [{"key": k, "text": f"选项{k}"} for k in "ABCD"]
+
+
+def single(qid: int, answer: str = "A") -> QuestionSnapshot:
+    return QuestionSnapshot(qid, "single", f"第{qid}题", OPTIONS, [answer], f"解析{qid}")
+
+
+def roster(teams: int = 3, seats: int = 3) -> list[TeamConfig]:
+    """Team t has users t*100 + seat; the user id doubles as the player id."""
+    return [TeamConfig(t, f"第{t}队", f"单位{t}", [t * 100 + s for s in range(seats)]) for t in range(1, teams + 1)]
+
+
+class Play:
+    """A game and every event it emitted, driven by a fake clock."""
+
+    def __init__(self, segment: SegmentConfig, teams: list[TeamConfig] | None = None, **scores: int) -> None:
+        self.game = Game(GameConfig("测试赛", 0, True, roster() if teams is None else teams, [segment]))
+        self.events: list[Event] = []
+        for team in self.game.config.teams:
+            for user in team.seats:
+                assert isinstance(user, int)
+                self.do(Join(user, f"选手{user}", user_id=user), 0)
+        for name, delta in scores.items():  # starting standings, e.g. t1=50
+            self.host(0, "adjust", team_id=int(name[1:]), delta=delta, reason="前几轮得分")
+
+    def do(self, command: Command, now: int) -> list[Event]:
+        events = self.game.handle(command, now)
+        self.events += events
+        return events
+
+    def host(self, now: int, action: str, **params: Any) -> list[Event]:
+        return self.do(HostAction(action, params), now)
+
+    def qid(self) -> int:
+        assert self.game.current is not None
+        return self.game.current.question.id
+
+    def buzz(self, now: int, player: int) -> list[Event]:
+        return self.do(Buzz(player, self.qid()), now)
+
+    def answer(self, now: int, player: int | str, answer: Any) -> AnswerAcked:
+        event = self.do(SubmitAnswer(player, f"{player}-{now}", self.qid(), answer), now)[0]
+        assert isinstance(event, AnswerAcked)
+        return event
+
+    def scores(self) -> dict[int, Any]:
+        return {t: team.score for t, team in self.game.teams.items()}
+
+
+def only(events: list[Event], cls: type[Any]) -> list[Any]:
+    return [e for e in events if isinstance(e, cls)]
+
+
+def error_code(events: list[Event]) -> str | None:
+    errors = only(events, Error)
+    return errors[0].code if errors else None
+
+
+def buzzer(**options: Any) -> SegmentConfig:
+    settings: dict[str, Any] = {"questions": [single(1), single(2)], "buzz_window_s": 5, "time_limit_s": 10,
+                                "points": 20, "wrong_points": -10}
+    return SegmentConfig("buzzer", **{**settings, **options})
+
+
+# --- buzzer -------------------------------------------------------------------------
+
+
+def test_first_buzz_by_arrival_wins_and_answers_on_the_device() -> None:
+    play = Play(buzzer())
+    play.host(0, "start")
+    opened = only(play.host(1000, "open_buzz"), BuzzOpened)[0]
+    assert (opened.deadline_ms, opened.team_ids) == (6000, [1, 2, 3])
+    first = only(play.buzz(1500, 200), Buzzed)[0]
+    assert first.to_message() == {"type": "buzzed", "question": 1, "team_id": 2, "player_id": 200, "order": 1,
+                                  "foul": False, "deadline_ms": 11500, "now_ms": 1500}
+    assert only(play.buzz(1501, 100), Buzzed)[0].order == 2
+    assert error_code(play.buzz(1502, 201)) == "already_buzzed"
+    assert play.game.phase is Phase.ANSWERING
+    assert play.answer(1600, 100, "A").reason == "not_your_turn"
+    assert play.answer(2000, 201, "A").accepted  # any member of the winning team answers
+    assert play.game.phase is Phase.CLOSED
+    assert [(e.team_id, e.player_id, e.delta, e.reason) for e in play.game.ledger] == [(2, 201, 20, "correct")]
+    reveal = next(e for e in play.host(3000, "reveal") if isinstance(e, AnswerRevealed) and e.audience == "players")
+    assert reveal.message_for(200)["you"] == {"answered": True, "correct": True, "points": 20}
+    assert reveal.message_for(100)["you"]["points"] == 0
+
+
+def test_a_buzz_before_open_buzz_is_a_foul_that_deducts() -> None:
+    play = Play(buzzer(foul_points=-15))
+    play.host(0, "start")
+    events = play.buzz(500, 100)
+    assert [e.type for e in events] == ["buzzed", "score"] and only(events, Buzzed)[0].foul is True
+    assert error_code(play.buzz(600, 101)) == "already_fouled"
+    assert [(e.team_id, e.delta, e.reason) for e in play.game.ledger] == [(1, -15, "foul")]
+    play.host(1000, "open_buzz")
+    assert only(play.buzz(1100, 101), Buzzed)[0].order == 1  # deducting does not cost the turn
+
+
+def test_a_foul_under_lose_turn_keeps_the_team_out_of_that_question() -> None:
+    play = Play(buzzer(foul_policy="lose_turn"))
+    play.host(0, "start")
+    assert only(play.buzz(500, 100), Buzzed)[0].foul
+    assert play.game.ledger == []
+    assert only(play.host(1000, "open_buzz"), BuzzOpened)[0].team_ids == [2, 3]
+    assert error_code(play.buzz(1100, 101)) == "cannot_buzz"
+    assert only(play.buzz(1200, 300), Buzzed)[0].team_id == 3
+
+
+@pytest.mark.parametrize("rebuzz", [True, False])
+def test_after_a_wrong_answer_only_the_other_teams_may_buzz_again(rebuzz: bool) -> None:
+    play = Play(buzzer(rebuzz_after_wrong=rebuzz))
+    play.host(0, "start")
+    play.host(1000, "open_buzz")
+    play.buzz(1100, 100)
+    events = play.do(SubmitAnswer(100, "w", 1, "B"), 1200)
+    assert only(events, AnswerJudged)[0].correct is False
+    assert play.scores()[1] == -10
+    if not rebuzz:
+        assert play.game.phase is Phase.CLOSED
+        return
+    assert only(events, BuzzOpened)[0].team_ids == [2, 3] and play.game.phase is Phase.BUZZING
+    assert error_code(play.buzz(1300, 101)) == "cannot_buzz"
+    play.buzz(1400, 300)
+    assert error_code(play.host(1500, "judge", team_id=2, correct=True)) == "not_answering_team"
+    play.host(1600, "judge", team_id=3, correct=True)  # an oral answer, judged by the host
+    assert play.scores() == {1: -10, 2: 0, 3: 20} and play.game.phase is Phase.CLOSED
+
+
+def test_no_answer_in_time_scores_the_timeout_delta() -> None:
+    play = Play(buzzer(timeout_points=-7))
+    play.host(0, "start")
+    play.host(1000, "open_buzz")
+    play.buzz(1100, 200)
+    assert play.do(Tick(), 11100) == []
+    judged = only(play.do(Tick(), 11101), AnswerJudged)[0]
+    assert judged.timeout and play.scores()[2] == -7
+
+
+def test_no_buzz_voids_the_question() -> None:
+    play = Play(buzzer(no_buzz="void"))
+    play.host(0, "start")
+    play.host(1000, "open_buzz")
+    assert [e.type for e in play.do(Tick(), 6001)] == ["closed"]
+    play.host(7000, "reveal")
+    assert play.game.ledger == [] and play.scores() == {1: 0, 2: 0, 3: 0}
+
+
+def test_no_buzz_hands_the_question_to_the_audience() -> None:
+    play = Play(buzzer(no_buzz="audience"), teams=roster(2, 1))
+    play.do(Join("g1", "观众甲"), 0)
+    play.do(Join("g2", "观众乙"), 0)
+    play.host(0, "start")
+    assert error_code(play.do(Buzz("g1", 1), 100)) == "not_in_team"
+    assert play.answer(200, "g1", "A").reason == "not_your_turn"  # not before the buzzers had their go
+    play.host(1000, "open_buzz")
+    shown = only(play.do(Tick(), 6001), QuestionShown)
+    assert shown and all(e.audience_only and e.deadline_ms == 16001 for e in shown)
+    assert play.answer(7000, 100, "A").reason == "not_your_turn"
+    assert play.answer(7000, "g1", "A").accepted and play.answer(8000, "g2", "B").accepted
+    play.do(Tick(), 16002)
+    reveal = next(e for e in play.host(17000, "reveal") if isinstance(e, AnswerRevealed) and e.audience == "players")
+    assert reveal.message_for("g1")["you"] == {"answered": True, "correct": True, "points": 20}
+    assert play.game.ledger == [] and play.scores() == {1: 0, 2: 0}
+    assert play.game.leaderboard()["players"][0]["player_id"] == "g1"
+
+
+def test_a_short_answer_waits_for_the_host() -> None:
+    short = QuestionSnapshot(1, "short", "简述", [], ["为人民服务"], "")
+    play = Play(buzzer(questions=[short]), teams=roster(2, 1))
+    play.host(0, "start")
+    play.host(1, "open_buzz")
+    play.buzz(2, 100)
+    assert play.answer(3, 100, "全心全意为人民服务").accepted
+    assert play.do(Tick(), 100000) == [] and play.game.phase is Phase.ANSWERING
+    assert error_code(play.host(4, "close")) == "not_judged"
+    play.host(5, "judge", team_id=1, correct=True)
+    assert play.scores() == {1: 20, 2: 0}
+
+
+# --- risk ---------------------------------------------------------------------------
+
+
+def risk(**options: Any) -> SegmentConfig:
+    settings: dict[str, Any] = {"questions": [single(i) for i in range(1, 7)], "time_limit_s": 30,
+                                "risk_values": [10, 20, 30]}
+    return SegmentConfig("risk", **{**settings, **options})
+
+
+@pytest.mark.parametrize(("order", "expected"), [("score_asc", [2, 3, 1]), ("score_desc", [1, 3, 2]),
+                                                 ("seat", [1, 2, 3])])
+def test_risk_teams_pick_in_the_configured_order(order: str, expected: list[int]) -> None:
+    play = Play(risk(pick_order=order), roster(3, 1), t1=30, t2=10, t3=20)
+    events = play.host(0, "start")
+    assert only(events, SegmentStarted)[0].order == expected
+    assert play.game.phase is Phase.LEADERBOARD
+    assert only(events, TurnChanged)[0].team_id == expected[0] == play.game.snapshot("host")["turn_team_id"]
+    for i, team in enumerate(expected):
+        play.host(i * 1000, "risk", team_id=team, points=10)
+        play.do(Tick(), i * 1000 + 30001)
+        reveal = play.host(i * 1000 + 30002, "reveal")
+        following = expected[i + 1] if i + 1 < len(expected) else None
+        assert only(reveal, TurnChanged)[0].team_id == following
+
+
+def test_risk_values_once_each_decline_and_wrong_team() -> None:
+    play = Play(risk(rounds=2, allow_decline=True, pick_order="seat"), roster(3, 1))
+    play.host(0, "start")
+    before = json.dumps(play.game.snapshot("host"), default=str)
+    assert error_code(play.host(1, "risk", team_id=2, points=10)) == "not_on_turn"
+    assert error_code(play.host(1, "risk", team_id=1, points=15)) == "invalid_risk_value"
+    assert error_code(play.host(1, "next")) == "risk_pick_expected"
+    assert json.dumps(play.game.snapshot("host"), default=str) == before
+    shown = only(play.host(2, "risk", team_id=1, points=20), QuestionShown)[0]
+    assert (shown.team_id, shown.points) == (1, 20)
+    assert play.answer(3, 200, "A").reason == "not_your_turn"
+    play.answer(4, 100, "A")
+    play.host(5, "reveal")
+    assert [e.type for e in play.host(6, "risk", team_id=2, points=0)] == ["risk_pick", "turn"]
+    play.host(7, "risk", team_id=3, points=30)
+    play.answer(8, 300, "B")
+    play.host(9, "reveal")
+    assert error_code(play.host(10, "risk", team_id=1, points=20)) == "risk_value_used"
+    play.host(11, "risk", team_id=1, points=10)
+    play.do(Tick(), 11 + 30001)
+    play.host(30013, "reveal")
+    assert play.scores() == {1: 20 - 10, 2: 0, 3: -30}
+    assert [e.reason for e in play.game.ledger] == ["correct", "wrong", "timeout"]
+    assert play.game.snapshot("host")["risk"]["values_left"][0] == {"team_id": 1, "values": [30]}
+
+
+def test_risk_decline_needs_allow_decline() -> None:
+    play = Play(risk(), roster(2, 1))
+    play.host(0, "start")
+    assert error_code(play.host(1, "risk", team_id=1, points=0)) == "decline_not_allowed"
+
+
+# --- tiebreak -----------------------------------------------------------------------
+
+
+def tiebreak(**options: Any) -> SegmentConfig:
+    settings: dict[str, Any] = {"questions": [single(i) for i in range(1, 4)], "buzz_window_s": 5,
+                                "time_limit_s": 10}
+    return SegmentConfig("tiebreak", **{**settings, **options})
+
+
+def test_tiebreak_is_played_by_exactly_the_teams_tied_across_a_cut() -> None:
+    play = Play(tiebreak(places_that_matter=[2]), roster(4, 1), t1=50, t2=30, t3=30, t4=10)
+    board = play.game.leaderboard()["teams"]
+    assert [(r["team_id"], r["rank"], r["tied"]) for r in board] == [(1, 1, False), (2, 2, True), (3, 2, True),
+                                                                     (4, 4, False)]
+    started = only(play.host(0, "start"), SegmentStarted)[0]
+    assert started.team_ids == [2, 3]
+    play.host(1000, "open_buzz")
+    assert error_code(play.buzz(1100, 100)) == "cannot_buzz"
+    assert error_code(play.buzz(1100, 400)) == "cannot_buzz"
+    play.buzz(1200, 300)
+    events = play.answer(1300, 300, "A") and play.events[-3:]
+    update = only(events, TiebreakUpdated)[0]
+    assert update.resolved and update.groups[0]["team_ids"] == [3, 2]
+    assert play.game.ledger[-1].reason == "前几轮得分"  # a tiebreak settles places, not points
+    board = play.game.leaderboard()["teams"]
+    assert [(r["team_id"], r["rank"], r["tied"]) for r in board] == [(1, 1, False), (3, 2, False), (2, 3, False),
+                                                                     (4, 4, False)]
+    play.host(2000, "reveal")
+    assert error_code(play.host(3000, "next")) == "no_more_questions"
+
+
+def test_a_wrong_tiebreak_answer_drops_the_team_and_the_rest_buzz_again() -> None:
+    play = Play(tiebreak(places_that_matter=[1]), roster(4, 1), t1=30, t2=30, t3=30, t4=10)
+    play.host(0, "start")
+    play.host(1000, "open_buzz")
+    play.buzz(1100, 100)
+    events = play.do(SubmitAnswer(100, "x", 1, "C"), 1200)
+    assert only(events, BuzzOpened)[0].team_ids == [2, 3]
+    play.buzz(1300, 200)
+    play.host(1400, "judge", team_id=2, correct=False)
+    assert play.game.phase is Phase.CLOSED  # one team left: it takes first place
+    board = play.game.leaderboard()["teams"]
+    assert [(r["team_id"], r["rank"]) for r in board] == [(3, 1), (2, 2), (1, 3), (4, 4)]
+    assert not any(r["tied"] for r in board)
+
+
+def test_a_tie_that_decides_nothing_is_not_played() -> None:
+    play = Play(tiebreak(places_that_matter=[2]), roster(4, 1), t1=50, t2=50, t3=30, t4=10)
+    assert error_code(play.host(0, "start")) == "no_more_questions"
+    assert play.game.phase is Phase.LOBBY
