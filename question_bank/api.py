@@ -135,8 +135,9 @@ def list_questions(ctx: Ctx) -> Any:
             query = query.where(Question.id.in_(  # type: ignore[union-attr]
                 select(QuestionTag.question_id).where(QuestionTag.tag == q["tag"], QuestionTag.bank_id == bank_id)))
         if q.get("q"):
-            pattern = f"%{q['q'].strip()}%"
-            query = query.where(or_(Question.stem.like(pattern), Question.explanation.like(pattern)))  # type: ignore[attr-defined]
+            text = q["q"].strip()  # literal text: % and _ are not wildcards; case-insensitive on every database
+            query = query.where(or_(Question.stem.icontains(text, autoescape=True),  # type: ignore[attr-defined]
+                                    Question.explanation.icontains(text, autoescape=True)))  # type: ignore[attr-defined]
         total = session.exec(select(func.count()).select_from(query.subquery())).one()
         rows = session.exec(query.order_by(Question.id).offset(offset).limit(limit)).all()
     full = ctx.user is not None and role_rank(ctx.user.role) >= role_rank("organizer")

@@ -39,6 +39,7 @@ AREAS = [
     "quiz.competitions.api",
     "live.api",
     "live.ws",
+    "live.pages",
     "quiz.pages",
 ]
 

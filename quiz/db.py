@@ -15,12 +15,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Integer, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+@compiles(Integer, "postgresql")
+def _integer_is_64_bit(type_: Any, compiler: Any, **kw: Any) -> str:
+    """Integers are 64-bit on PostgreSQL as on SQLite: every ``*_ms`` column holds epoch milliseconds,
+    which overflow PostgreSQL's 32-bit INTEGER. (Autoincrement keys stay SERIAL.)"""
+    return "BIGINT"
 
 
 def normalise_url(url: str) -> str:

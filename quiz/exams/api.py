@@ -365,9 +365,23 @@ def accept_prescores(ctx: Ctx) -> Any:
 
 # --- pages ------------------------------------------------------------------------------------------
 
+def _window_text(exam: dict[str, Any], tz: str) -> str:
+    return f"{to_local_text(exam['opens_ms'], tz)[:16]} 至 {to_local_text(exam['closes_ms'], tz)[:16]}"
+
+
+def _duration_text(seconds: int) -> str:
+    minutes, rest = divmod(seconds, 60)
+    if rest:
+        return f"{minutes} 分 {rest} 秒" if minutes else f"{rest} 秒"
+    return f"{minutes} 分钟"
+
+
 @page("exams.html", role="member")
 def exams_page(ctx: Ctx) -> Any:
     items = my_exams(ctx)
+    for item in items:
+        item["window_text"] = _window_text(item, _tz(ctx))
+        item["duration_text"] = _duration_text(item["duration_s"])
     groups: dict[str, list[dict[str, Any]]] = {"open": [], "upcoming": [], "done": []}
     for item in items:
         if item["state"] == "upcoming":
@@ -376,7 +390,7 @@ def exams_page(ctx: Ctx) -> Any:
             groups["open"].append(item)
         else:
             groups["done"].append(item)
-    return {"groups": groups, "type_names": TYPE_NAMES}
+    return {"groups": groups, "type_names": TYPE_NAMES, "active": "exams"}
 
 
 @page("exams_take.html", role="member")
@@ -385,19 +399,20 @@ def exam_take_page(ctx: Ctx) -> Any:
     with ctx.db.read() as session:
         exam = service.visible_exam(session, ctx.path_int("exam_id"), ctx.user)
         data = exam_json(exam, ctx.now_ms(), _tz(ctx), organiser=False)
-    return {"exam": data, "review_names": REVIEW_NAMES}
+    return {"exam": data, "review_names": REVIEW_NAMES, "active": "exams",
+            "window_text": _window_text(data, _tz(ctx)), "duration_text": _duration_text(exam.duration_s)}
 
 
 @page("admin_exams.html", role="organizer")
 def admin_exams_page(ctx: Ctx) -> Any:
-    return {}
+    return {"active": "exams_admin"}
 
 
 @page("admin_exams_form.html", role="organizer")
 def admin_exam_new_page(ctx: Ctx) -> Any:
     with ctx.db.read() as session:
         banks = [{"id": b.id, "name": b.name} for b in session.exec(select(Bank).order_by(Bank.id)).all()]
-    return {"banks": banks, "exam_id": None}
+    return {"banks": banks, "exam_id": None, "active": "exams_admin"}
 
 
 @page("admin_exams_form.html", role="organizer")
@@ -405,21 +420,21 @@ def admin_exam_edit_page(ctx: Ctx) -> Any:
     with ctx.db.read() as session:
         exam = service.get_exam(session, ctx.path_int("exam_id"))
         banks = [{"id": b.id, "name": b.name} for b in session.exec(select(Bank).order_by(Bank.id)).all()]
-    return {"banks": banks, "exam_id": exam.id}
+    return {"banks": banks, "exam_id": exam.id, "active": "exams_admin"}
 
 
 @page("admin_exams_detail.html", role="organizer")
 def admin_exam_detail_page(ctx: Ctx) -> Any:
     with ctx.db.read() as session:
         exam = service.get_exam(session, ctx.path_int("exam_id"))
-        return {"exam": exam_json(exam, ctx.now_ms(), _tz(ctx), organiser=True)}
+        return {"exam": exam_json(exam, ctx.now_ms(), _tz(ctx), organiser=True), "active": "exams_admin"}
 
 
 @page("admin_exams_grading.html", role="organizer")
 def admin_exam_grading_page(ctx: Ctx) -> Any:
     with ctx.db.read() as session:
         exam = service.get_exam(session, ctx.path_int("exam_id"))
-        return {"exam": exam_json(exam, ctx.now_ms(), _tz(ctx), organiser=True)}
+        return {"exam": exam_json(exam, ctx.now_ms(), _tz(ctx), organiser=True), "active": "exams_admin"}
 
 
 # --- the deadline sweeper -------------------------------------------------------------------------
