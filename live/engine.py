@@ -6,6 +6,10 @@ always give the same state, events and ledger, so a crashed game is rebuilt by
 replaying its command log into a fresh `Game(config)`. A refused command
 returns one `Error` to its sender and changes nothing.
 
+Recovery: log each command with its `now_ms` (`command_to_dict`) and replay
+the log into `Game(config)`. A command whose events are empty or a lone
+`Error` changed nothing and need not be logged (idle `Tick`s, refused moves).
+
 Scoring timeline: answers are graded when accepted (O(1)) but score at
 `reveal`; a host `judge`, a buzzer answer, a foul and `adjust`/`reverse` score
 at once. Every team score change is one `LedgerEntry`.

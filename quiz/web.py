@@ -271,6 +271,7 @@ def api(role: str | None = "member", status: int = 200) -> Callable[[Callable[[C
 
         endpoint.__name__ = fn.__name__
         endpoint.__doc__ = fn.__doc__
+        endpoint.required_role = role  # type: ignore[attr-defined]  # for the OpenAPI description and tests
         return endpoint
 
     return decorate

@@ -156,10 +156,12 @@ def parse_rows(rows: Iterable[tuple[int, list[str]]], where: str) -> ParseResult
     option_columns = [(key, columns[f"option:{key}"]) for key in string.ascii_uppercase[:8]
                       if f"option:{key}" in columns]
     joined_options = columns.get("options")
+    known = sorted(set(columns.values()))
     for number, cells in iterator:
-        if not any(cells):
-            continue
         width = len(cells)
+        # Blank rows, and rows filled only in ignored columns (a pre-numbered 序号 column), are skipped.
+        if not any(cells[i] for i in known if i < width):
+            continue
 
         def get(name: str, cells: list[str] = cells, width: int = width) -> str:
             index = columns.get(name)

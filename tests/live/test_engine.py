@@ -3,8 +3,13 @@ illegal actions, no answer leaks, replay determinism, speed. No socket, no datab
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -153,7 +158,7 @@ def test_timeout_points_hit_team_players_who_did_not_answer() -> None:
 
 def test_everyone_answered_closes_early_and_reveal_counts_each_option() -> None:
     play = Play(SegmentConfig("all", questions=[single(1)]), teams=[])
-    for guest, answer in [("a", "A"), ("b", "B"), ("c", "A")]:
+    for guest in "abc":
         play.do(Join(guest, guest), 0)
     play.host(0, "start")
     for guest, answer in [("a", "A"), ("b", "B"), ("c", "A")]:
@@ -375,7 +380,8 @@ def full_game() -> Play:
     play.do(Join("g2", "观众乙"), 0)
     t = 1000
     play.host(t, "start")
-    for i, player in enumerate([100, 101, 200, "g1", 300]):
+    players: list[int | str] = [100, 101, 200, "g1", 300]
+    for i, player in enumerate(players):
         play.answer(t + 500 * i, player, "A" if i % 2 == 0 else "B")
     play.host(t + 3000, "pause")
     play.host(t + 9000, "resume")
@@ -477,6 +483,21 @@ def test_replaying_the_command_log_gives_the_same_game() -> None:
     assert replay.leaderboard() == play.game.leaderboard()
     for role, pid in [("host", None), ("screen", None), *[("player", p) for p in play.game.players]]:
         assert replay.snapshot(role, pid, now_ms=1) == play.game.snapshot(role, pid, now_ms=1)
+
+
+def fingerprint(play: Play) -> str:
+    blob = json.dumps([[(e.audience, e.to_message()) for e in play.events], [e.to_dict() for e in play.game.ledger],
+                       play.game.snapshot("host", now_ms=1)], ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def test_a_fresh_process_with_another_hash_seed_plays_the_same_game() -> None:
+    # Recovery replays in a new process, where str hashes (and so any set order) differ.
+    here = Path(__file__).resolve().parent
+    code = "import test_engine as t; print(t.fingerprint(t.full_game()))"
+    env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": os.pathsep.join([str(here), str(here.parents[1])])}
+    other = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert other.stdout.strip() == fingerprint(full_game())
 
 
 def test_config_validation_names_the_problems() -> None:

@@ -212,6 +212,11 @@ def test_unknown_columns_are_ignored_with_a_warning() -> None:
     assert result.warnings == ["已忽略无法识别的列：序号、出题人"]
 
 
+def test_rows_filled_only_in_ignored_columns_are_skipped() -> None:
+    result = parse(xlsx(["序号", "题干", "答案"], [1, "地球是圆的", "对"], [2, None, None], [3, None, None]), "b.xlsx")
+    assert one(result).row == 2
+
+
 def test_title_rows_above_the_header() -> None:
     result = parse(xlsx(["2024 年党史知识竞赛题库"], [], HEADER, ["判断", "地球是圆的", None, None, None, None, "对"],
                         ["判断", "太阳是方的", None, None, None, None, "X"]), "bank.xlsx")

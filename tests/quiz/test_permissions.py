@@ -48,11 +48,15 @@ ROLES: dict[tuple[str, str], str] = {
     ("POST", "/api/practice/{}/answers"): "member",
     ("GET", "/api/me/wrong-book"): "member",
     ("GET", "/api/me/stats"): "member",
-    # discipline tests (CONTRACT §5), when present
+    # discipline tests (CONTRACT §5), when present: members list, open and take their tests
     ("POST", "/api/exams"): "organizer",
+    ("GET", "/api/exams"): "member",
+    ("GET", "/api/exams/{}"): "member",
     ("POST", "/api/exams/{}/attempts"): "member",
+    ("GET", "/api/attempts/{}"): "member",
     ("PUT", "/api/attempts/{}/answers/{}"): "member",
     ("POST", "/api/attempts/{}/submit"): "member",
+    ("POST", "/api/attempts/{}/events"): "member",
     ("GET", "/api/exams/{}/results"): "organizer",
     ("GET", "/api/exams/{}/stats"): "organizer",
     # competitions (CONTRACT §6), when present
@@ -67,8 +71,8 @@ ROLES: dict[tuple[str, str], str] = {
     ("POST", "/api/live"): "host",
     ("GET", "/api/live/{}/ledger"): "host",
 }
-# Endpoints of areas other than the foundation whose role the contract leaves open; listed here when
-# their area declares it (a missing entry means: organizer only).
+# Any other /api endpoint (exam grading, competition and round management, ...) is organizer only
+# until it is listed above.
 
 
 def normalise(path: str) -> str:
