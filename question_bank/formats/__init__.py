@@ -27,7 +27,7 @@ from question_bank.formats.tabular import parse_csv, parse_xlsx
 from question_bank.formats.text import parse_text
 
 __all__ = ["EXPORT_FORMATS", "FORMATS", "ParseResult", "QuestionData", "RowError", "UnsupportedFormat",
-           "dedup_key", "detect_format", "export", "parse"]
+           "dedup_key", "detect_format", "export", "parse", "sniff_text_format"]
 
 FORMATS = ("xlsx", "csv", "json", "gift", "aiken", "text")
 EXTENSIONS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".csv": "csv", ".json": "json", ".gift": "gift",

@@ -1,16 +1,19 @@
 """GIFT (Moodle's text format), FORMATS.md section 3.
 
 Supported: multiple choice (``=`` right, ``~`` wrong, ``~%50%`` partial credit → multiple),
-true/false, short answer (``{=a =b}`` → a fill question with alternatives), essay ``{}`` → short,
-``//`` comments, ``::title::`` (ignored), ``$CATEGORY:`` → tag, ``#`` feedback and ``####`` general
-feedback → explanation, ``[html]`` text (tags removed). Numeric and matching questions and text
-without an answer block are reported as unsupported (errors unless ``skip_unsupported``).
+true/false, short answer (``{=a =b}`` → a fill question with alternatives; when the answers follow
+a stem with no blank marker, `` _____`` is appended), essay ``{}`` → short, ``//`` comments,
+``::title::`` (ignored), ``$CATEGORY:`` → tag (the last part of the path), ``####`` general feedback
+→ explanation (else the ``#`` feedback of the full-credit answers), ``[html]`` text (tags removed).
+Numeric and matching questions and text without an answer block are reported as unsupported
+(errors unless ``skip_unsupported``). A question's row is the line where its text starts.
 
 Our own additions, which Moodle ignores or accepts: a comment line before a question may carry
 ``[tag:…]`` (Moodle's own convention), ``[difficulty:…]``, ``[points:…]`` and, for an essay,
-``[answer:…]`` (the reference answer). A fill question with several blanks keeps its blank markers
-in the stem and has one ``{=…}`` block per blank after it; embedded blocks (``a {=b} c {=d}``)
-become ``_____`` blanks.
+``[answer:…]`` (the reference answer; without it, an essay's general feedback is taken as the
+reference answer, and an essay with neither is an error). A fill question with several blanks
+keeps its blank markers in the stem and has one ``{=…}`` block per blank after it; embedded blocks
+(``a {=b} c {=d}``) become ``_____`` blanks. Moodle itself accepts one answer block per question.
 """
 
 from __future__ import annotations
@@ -69,7 +72,7 @@ class _Block:
     choices: list[_Choice] = field(default_factory=list)
     partial: bool = False  # some ~ choice has a positive weight: several right answers
     value: bool = False  # true/false answer
-    feedback: str = ""
+    feedback: tuple[str, str] = ("", "")
 
 
 class _Unsupported(Exception):
@@ -152,15 +155,18 @@ def _protect(text: str) -> str:
     return _ESCAPE_RE.sub(lambda m: "\n" if m.group(1) == "n" else _STAND_IN.get(m.group(1), m.group(0)), text)
 
 
-def _plain(text: str) -> str:
-    """Restore escaped characters; drop a [format] marker, turning [html] into plain text."""
+def _plain(text: str, html_default: bool = False) -> str:
+    """Restore escaped characters; drop a [format] marker, turning [html] text into plain text.
+
+    Answers and feedback without their own marker share the question text's format."""
     marker = _FORMAT_RE.match(text)
     if marker:
         text = text[marker.end():]
-        if marker.group(1).lower() == "html":
-            text = re.sub(r"<br\s*/?>|</p\s*>", "\n", text, flags=re.I)
-            text = html.unescape(re.sub(r"<[^>]+>", "", text))
-            text = re.sub(r"\n\s*\n+", "\n", text)
+    text_format = marker.group(1).lower() if marker else ("html" if html_default else "moodle")
+    if text_format == "html":
+        text = re.sub(r"<br\s*/?>|</p\s*>", "\n", text, flags=re.I)
+        text = html.unescape(re.sub(r"<[^>]+>", "", text))
+        text = re.sub(r"\n\s*\n+", "\n", text)
     return text.translate(_RESTORE).strip()
 
 
@@ -170,6 +176,12 @@ def _question(chunk: _Chunk, body: str, category: str) -> QuestionData:
         end = text.find("::", 2)
         if end >= 0:
             text = text[end + 2:]
+    marker = _FORMAT_RE.match(text)
+    in_html = marker is not None and marker.group(1).lower() == "html"
+
+    def plain(piece: str) -> str:
+        return _plain(piece, in_html)
+
     blocks = [_block(text, start, end) for start, end in _braces(text)]
     if not blocks:
         raise _Unsupported("description")
@@ -182,7 +194,7 @@ def _question(chunk: _Chunk, body: str, category: str) -> QuestionData:
     if len(blocks) > 1 and any(b.kind != "short" for b in blocks):
         raise _Invalid("answer", "一道题只能有一个答案块（只有填空题可以每空一个 {=…}）")
     if trailing == len(blocks):  # answers after the text: the stem keeps its own blank markers
-        stem = _plain(text[:blocks[0].start])
+        stem = plain(text[:blocks[0].start])
         if len(blocks) == 1 and blocks[0].kind == "short" and stem and count_blanks(stem) == 0:
             stem = f"{stem} {BLANK}" if stem[-1:].isascii() else stem + BLANK
     else:  # missing-word style: each block becomes a blank where it stands
@@ -191,7 +203,7 @@ def _question(chunk: _Chunk, body: str, category: str) -> QuestionData:
             pieces.extend([text[position:block.start], BLANK])
             position = block.end + 1
         pieces.append(text[position:])
-        stem = _plain("".join(pieces))
+        stem = plain("".join(pieces))
     meta = _meta(chunk.comments)
     tags = list(dict.fromkeys([t for t in [category, *meta["tag"]] if t]))
     difficulty = _meta_value(meta, "difficulty", parse_difficulty, 3)
@@ -203,28 +215,29 @@ def _question(chunk: _Chunk, body: str, category: str) -> QuestionData:
                             tags=tags, difficulty=difficulty, points=points, row=chunk.line)
 
     last = blocks[-1]
-    general = _plain(last.general)
+    general = plain(last.general)
     if last.kind == "essay":
         if meta["answer"]:
             return make("short", [meta["answer"][0].strip()], general)
         return make("short", [general], "")  # a plain Moodle essay: its general feedback is the model answer
     if last.kind == "truefalse":
-        return make("judge", [last.value], general or last.feedback)
+        return make("judge", [last.value], general or plain(last.feedback[1]) or plain(last.feedback[0]))
     if last.kind == "short":
-        answer: list[object] = [[_plain(c.text) for c in b.choices if c.correct and _plain(c.text)] for b in blocks]
-        return make("fill", answer, general or _feedback([c for b in blocks for c in b.choices]))
-    options = [{"key": OPTION_KEYS[i] if i < len(OPTION_KEYS) else f"#{i + 1}", "text": _plain(c.text)}
+        answer: list[object] = [[plain(c.text) for c in b.choices if c.correct and plain(c.text)] for b in blocks]
+        return make("fill", answer, general or _feedback([c for b in blocks for c in b.choices], in_html))
+    options = [{"key": OPTION_KEYS[i] if i < len(OPTION_KEYS) else f"#{i + 1}", "text": plain(c.text)}
                for i, c in enumerate(last.choices)]
     keys: list[object] = [o["key"] for o, c in zip(options, last.choices, strict=True) if c.correct]
     if not keys:
         raise _Invalid("answer", "没有正确答案（用 = 标出正确选项）")
     qtype = "multiple" if last.partial or len(keys) > 1 else "single"
-    return make(qtype, keys, general or _feedback(last.choices), options)
+    return make(qtype, keys, general or _feedback(last.choices, in_html), options)
 
 
-def _feedback(choices: list[_Choice]) -> str:
+def _feedback(choices: list[_Choice], in_html: bool) -> str:
     """The feedback of the full-credit answers, as the explanation when there is no general feedback."""
-    return "\n".join(dict.fromkeys(_plain(c.feedback) for c in choices if c.full and _plain(c.feedback)))
+    texts = [_plain(c.feedback, in_html) for c in choices if c.full]
+    return "\n".join(dict.fromkeys(t for t in texts if t))
 
 
 def _braces(text: str) -> list[tuple[int, int]]:
@@ -264,7 +277,7 @@ def _block(text: str, start: int, end: int) -> _Block:
         block.kind = "numeric"
     elif (tf := _TF_RE.fullmatch(inner)) is not None:
         block.kind, block.value = "truefalse", tf.group(1).upper().startswith("T")
-        block.feedback = _plain(tf.group(3) or "") or _plain(tf.group(2) or "")
+        block.feedback = (tf.group(2) or "", tf.group(3) or "")  # (if answered wrongly, if answered rightly)
     elif inner[0] in "=~":
         marks = set()
         for mark, weight, raw in _CHOICE_RE.findall(inner):

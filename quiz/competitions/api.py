@@ -296,6 +296,8 @@ def patch_round(ctx: Ctx) -> Any:
         rnd = service.get_round(session, ctx.path_int("round_id"), lock=True)
         if data.stage is not None and data.stage != rnd.stage:
             _check_stage_free(session, rnd.competition_id, data.stage, rnd.id)
+            if rnd.name == STAGE_NAMES.get(rnd.stage):  # a default name follows the stage
+                rnd.name = STAGE_NAMES[data.stage]
             rnd.stage = data.stage
         _apply_round(session, rnd, data, data.model_fields_set)
         session.add(rnd)

@@ -10,6 +10,7 @@ import importlib
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from quiz.competitions.models import (
@@ -122,12 +123,13 @@ def round_public(session: Session, rnd: Round, tz: str) -> dict[str, Any]:
 
 def competition_public(session: Session, competition: Competition, tz: str, *, detail: bool = False
                        ) -> dict[str, Any]:
-    teams = session.exec(select(Team).where(Team.competition_id == competition.id).order_by(Team.id)).all()
     rounds = rounds_of(session, competition.id or 0)
+    team_count = session.exec(select(func.count()).select_from(Team).where(Team.competition_id == competition.id)).one()
     data: dict[str, Any] = {"id": competition.id, "title": competition.title, "description": competition.description,
-                            "created_at": to_iso(competition.created_ms, tz), "team_count": len(teams),
+                            "created_at": to_iso(competition.created_ms, tz), "team_count": team_count,
                             "round_count": len(rounds)}
     if detail:
+        teams = session.exec(select(Team).where(Team.competition_id == competition.id).order_by(Team.id)).all()
         members = members_by_team(session, [t.id or 0 for t in teams])
         data["teams"] = [team_public(team, members.get(team.id or 0, [])) for team in teams]
         data["rounds"] = [round_public(session, r, tz) for r in rounds]
@@ -395,7 +397,8 @@ def set_scores(session: Session, round_id: int, items: Sequence[tuple[int, float
               for i, (tid, _, _) in enumerate(items) if tid not in entered]
     if errors:
         raise Invalid(errors[0]["message"], code="team_not_in_round", details=errors)
-    for team_id, score, time_ms in items:
+    latest = {team_id: (score, time_ms) for team_id, score, time_ms in items}  # a team listed twice: the last wins
+    for team_id, (score, time_ms) in latest.items():
         row = session.get(RoundScore, (round_id, team_id))
         if score is None:
             if row is not None:

@@ -399,7 +399,7 @@ def save_answer(db: Any, attempt_id: int, user: User, question_id: int, raw: Any
         if claimed == 1:
             _upsert(session, {"attempt_id": attempt_id, "exam_id": info.exam_id, "question_id": question_id,
                               "position": position, "answer": answer, "saved_ms": now_ms})
-            return {"question_id": question_id, "answer": answer, "saved_ms": now_ms, "now_ms": now_ms,
+            return {"question_id": question_id, "your_answer": answer, "saved_ms": now_ms, "now_ms": now_ms,
                     "deadline_ms": info.deadline_ms}
     with db.read() as session:
         status = session.exec(select(ExamAttempt.status).where(ExamAttempt.id == attempt_id)).one()

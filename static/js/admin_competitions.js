@@ -150,15 +150,15 @@ function renderRound() {
     .filter(Boolean).map((m) => `<span class="stat-chip">${escapeHtml(m)}</span>`).join("");
   const editing = state.editing && !locked;
   const rows = teams.map((t) => `<tr class="${t.tied ? "is-tied" : ""} ${round.advance && t.advanced === false ? "is-out" : ""}">
-    <td class="num">${t.rank}</td><td>${escapeHtml(t.name)}</td><td>${escapeHtml(t.unit)}</td>
-    <td class="members-cell">${t.members.map(escapeHtml).join("、")}</td>
+    <td class="num">${t.rank}</td><td class="team">${escapeHtml(t.name)}</td><td class="wide-only">${escapeHtml(t.unit)}</td>
+    <td class="members-cell wide-only">${t.members.map(escapeHtml).join("、")}</td>
     ${editing ? `<td class="num"><input type="number" step="any" data-score="${t.team_id}" value="${t.source === "manual" ? t.score : ""}"
       placeholder="${t.score}" aria-label="${escapeHtml(t.name)} 得分"></td><td class="num"><input type="number" min="0" step="any"
       data-time="${t.team_id}" value="${t.source === "manual" ? t.time_ms / 1000 : ""}" placeholder="秒" aria-label="${escapeHtml(t.name)} 用时（秒）"></td>`
     : `<td class="num"><strong>${t.score}</strong></td><td class="num">${fmtTime(t.time_ms)}</td>`}
     ${statusCells(t, round)}</tr>`).join("");
   const playerRows = players.map((p) => `<tr><td class="num">${p.rank ?? "—"}</td><td>${escapeHtml(p.name)}</td>
-    <td>${escapeHtml(p.username)}</td><td>${escapeHtml(p.unit)}</td><td>${escapeHtml(p.team_name)}</td>
+    <td class="wide-only">${escapeHtml(p.username)}</td><td class="wide-only">${escapeHtml(p.unit)}</td><td>${escapeHtml(p.team_name)}</td>
     <td class="num">${p.score ?? "未参加"}</td><td class="num">${fmtTime(p.time_ms)}</td></tr>`).join("");
   $("round-view").innerHTML = `<div class="round-meta">${meta}</div>
     ${ties.map(tieBox).join("")}
@@ -173,11 +173,11 @@ function renderRound() {
       <a class="btn ghost small" href="/api/competitions/${state.id}/rankings?format=csv&round=${round.id}" download>CSV</a>
     </div>
     ${editing ? '<p class="muted">留空表示不录入（沿用测试或现场成绩）；用时以秒为单位，同分时用时少者名次在前。</p>' : ""}
-    <div class="table-wrap"><table class="rank-table"><thead><tr><th class="num">名次</th><th>队伍</th><th>单位</th><th>队员</th>
+    <div class="table-wrap"><table class="rank-table"><thead><tr><th class="num">名次</th><th>队伍</th><th class="wide-only">单位</th><th class="wide-only">队员</th>
       <th class="num">得分</th><th class="num">用时</th><th>晋级</th><th>奖项</th><th>备注</th></tr></thead>
       <tbody>${rows || '<tr><td colspan="9" class="muted">本轮还没有参赛队伍（由上一轮晋级产生）。</td></tr>'}</tbody></table></div>
     ${players.length ? `<details><summary>个人成绩（${players.length} 人）</summary><div class="table-wrap"><table class="rank-table">
-      <thead><tr><th class="num">名次</th><th>姓名</th><th>账号</th><th>单位</th><th>队伍</th><th class="num">得分</th><th class="num">用时</th></tr></thead>
+      <thead><tr><th class="num">名次</th><th>姓名</th><th class="wide-only">账号</th><th class="wide-only">单位</th><th>队伍</th><th class="num">得分</th><th class="num">用时</th></tr></thead>
       <tbody>${playerRows}</tbody></table></div></details>` : ""}`;
 }
 
@@ -255,7 +255,7 @@ function openRoundForm(round) {
   form.round_id.value = round?.id ?? "";
   const taken = new Set(state.competition.rounds.map((r) => r.stage));
   form.stage.value = round?.stage ?? (["prelim", "semifinal", "final"].find((s) => !taken.has(s)) || "final");
-  form.name.value = round?.name ?? "";
+  form.name.value = round && round.name !== STAGES[round.stage] ? round.name : "";  // empty: named after the stage
   form.format.value = round?.format ?? (form.stage.value === "prelim" ? "exam" : "live");
   if (round?.exam_id && !form.exam_id.querySelector(`option[value="${round.exam_id}"]`)) {
     form.exam_id.insertAdjacentHTML("beforeend", `<option value="${round.exam_id}">测试 #${round.exam_id}</option>`);

@@ -84,6 +84,7 @@ def test_organiser_runs_a_competition_in_the_browser(live_server: Any, new_page:
     page.fill("#r-prizes", "一等奖 1，二等奖 1")
     page.click("#round-submit")
     page.wait_for_function("document.querySelector('#round-view').textContent.includes('奖项：一等奖 1')")
+    assert "决赛" in page.inner_text("#round-tabs [aria-pressed=true]")  # the default name follows the stage
     page.click("#edit-scores")
     page.fill(f"[data-score='{ids[2]}']", "120")
     page.fill(f"[data-score='{ids[0]}']", "100")

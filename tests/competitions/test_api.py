@@ -130,6 +130,11 @@ def test_round_validation(api: Callable[..., Any], competition: Callable[..., di
     assert again.status_code == 409 and again.json()["error"]["code"] == "stage_exists"
     patched = check(api("PATCH", f"/api/rounds/{prelim['id']}", as_="org", json={"advance": None, "name": "预赛"}))
     assert patched["advance"] is None and patched["name"] == "预赛"
+    semi = make_round(api, cid, stage="semifinal")
+    moved = check(api("PATCH", f"/api/rounds/{semi['id']}", as_="org", json={"stage": "final"}))
+    assert (moved["stage"], moved["name"]) == ("final", "决赛")  # a default name follows the stage
+    clash = api("PATCH", f"/api/rounds/{semi['id']}", as_="org", json={"stage": "prelim"})
+    assert clash.status_code == 409
     assert api("GET", "/api/rounds/99999/ranking", as_="org").status_code == 404
 
 
@@ -366,3 +371,62 @@ def test_cli_export_rankings(api: Callable[..., Any], competition: Callable[...,
     assert (tmp_path / "r.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     assert main(["export", "rankings", "9999", "-o", "x.xlsx"]) == 1
     assert "竞赛不存在" in capsys.readouterr().err
+
+
+def test_exam_round_through_the_exams_api(api: Callable[..., Any], users: Any, clock: Any) -> None:
+    """Real attempts through the tests API (CONTRACT §5) feed a prelim of format exam."""
+    from quiz.timeutil import to_iso
+
+    bank = check(api("POST", "/api/banks", as_="org", json={"name": "党史题库"}), 201)
+    for stem in ("中国共产党成立于1921年。", "遵义会议在1935年召开。"):
+        check(api("POST", f"/api/banks/{bank['id']}/questions", as_="org",
+                  json={"type": "judge", "stem": stem, "answer": [True], "tags": ["党史"], "difficulty": 1}), 201)
+    exam = check(api("POST", "/api/exams", as_="org", json={
+        "title": "初赛", "bank_id": bank["id"], "rules": [{"type": "judge", "count": 2, "points": 50}],
+        "duration_s": 600, "opens_at": to_iso(clock.value - 60_000), "closes_at": to_iso(clock.value + 86_400_000),
+        "max_attempts": 2}), 201)
+    players = {name: users.add(name, unit="市财政局") for name in ("p11", "p12", "p13", "p21", "p22", "p23")}
+    cid = check(api("POST", "/api/competitions", as_="org", json={"title": "竞赛"}), 201)["id"]
+    teams = [check(api("POST", f"/api/competitions/{cid}/teams", as_="org", json={
+        "name": name, "members": [players[f"p{n}{s}"] for s in (1, 2, 3)]}), 201)["id"] for n, name in ((1, "一队"), (2, "二队"))]
+    rnd = make_round(api, cid, format="exam", exam_id=exam["id"], advance={"top": 1})
+
+    def sit(player: str, right: int, seconds: int) -> Any:
+        attempt = check(api("POST", f"/api/exams/{exam['id']}/attempts", as_=player), 201)
+        for i, question in enumerate(attempt["questions"]):
+            check(api("PUT", f"/api/attempts/{attempt['id']}/answers/{question['id']}", as_=player,
+                      json={"answer": [i < right]}))
+        clock.advance(seconds * 1000)
+        return check(api("POST", f"/api/attempts/{attempt['id']}/submit", as_=player))["score"]
+
+    scores = {"p11": sit("p11", 2, 100), "p12": sit("p12", 1, 50), "p13": sit("p13", 1, 50),
+              "p21": sit("p21", 2, 30), "p22": sit("p22", 2, 40)}  # p23 never sits the test
+    assert scores == {"p11": 100, "p12": 50, "p13": 50, "p21": 100, "p22": 100}
+    ranking = check(api("GET", f"/api/rounds/{rnd['id']}/ranking", as_="org"))
+    assert [(r["team_id"], r["score"], r["time_ms"], r["advanced"]) for r in ranking["teams"]] == [
+        (teams[1], 200, 70_000, True), (teams[0], 200, 200_000, False)]
+    assert [p["name"] for p in ranking["players"]][:2] == ["p21", "p22"]
+    assert ranking["players"][-1]["name"] == "p23" and ranking["players"][-1]["rank"] is None
+    # A second, better attempt counts.
+    assert sit("p12", 2, 10) == 100
+    ranking = check(api("GET", f"/api/rounds/{rnd['id']}/ranking", as_="org"))
+    assert ranking["teams"][0]["team_id"] == teams[0] and ranking["teams"][0]["score"] == 250
+
+
+def test_enter_teams_by_hand(api: Callable[..., Any], competition: Callable[..., dict[str, Any]]) -> None:
+    comp = competition(teams=3)
+    a, b, c = team_ids(comp)
+    prelim = make_round(api, comp["id"], advance={"top": 1})
+    final = make_round(api, comp["id"], stage="final")
+    assert check(api("GET", f"/api/rounds/{final['id']}", as_="org"))["team_ids"] == []
+    assert check(api("PUT", f"/api/rounds/{final['id']}/teams", as_="org", json={"team_ids": [c, b]}))["team_ids"] == [b, c]
+    assert check(api("PUT", f"/api/rounds/{final['id']}/teams", as_="org", json={"team_ids": [c]}))["team_ids"] == [c]
+    assert api("PUT", f"/api/rounds/{final['id']}/teams", as_="org", json={"team_ids": [99999]}).status_code == 422
+    # A team listed twice in one score entry: the last entry wins.
+    ranking = check(api("PUT", f"/api/rounds/{prelim['id']}/scores", as_="org", json={"teams": [
+        {"team_id": a, "score": 1}, {"team_id": a, "score": 9}, {"team_id": b, "score": 5}]}))
+    assert [(r["team_id"], r["score"]) for r in ranking["teams"]] == [(a, 9), (b, 5), (c, 0)]
+    result = check(api("POST", f"/api/rounds/{prelim['id']}/advance", as_="org"))
+    assert result["next_round_id"] == final["id"] and result["team_ids"] == [a]
+    assert check(api("GET", f"/api/rounds/{final['id']}", as_="org"))["team_ids"] == [a, c]
+    assert api("PUT", f"/api/rounds/{prelim['id']}/teams", as_="org", json={"team_ids": [a]}).status_code == 409

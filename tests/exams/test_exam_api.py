@@ -151,9 +151,9 @@ def test_answers_are_validated_and_questions_must_be_in_the_paper(api: Any, make
     single = next(q for q in data["questions"] if q["type"] == "single")
     assert api("PUT", f"{url}/{single['id']}", as_="alice", json={"answer": ["Z"]}).status_code == 422
     assert api("PUT", f"{url}/{single['id']}", as_="alice", json={"answer": ["A", "B"]}).status_code == 422
-    assert api("PUT", f"{url}/{single['id']}", as_="alice", json={"answer": "b"}).json()["answer"] == ["B"]
+    assert api("PUT", f"{url}/{single['id']}", as_="alice", json={"answer": "b"}).json()["your_answer"] == ["B"]
     cleared = api("PUT", f"{url}/{single['id']}", as_="alice", json={"answer": []})
-    assert cleared.status_code == 200 and cleared.json()["answer"] is None
+    assert cleared.status_code == 200 and cleared.json()["your_answer"] is None
     assert str(single["id"]) not in api("GET", f"/api/attempts/{data['id']}", as_="alice").json()["answers"]
 
 

@@ -43,8 +43,9 @@ def test_no_answer_in_any_response_before_review_is_allowed(api: Any, app: Any, 
     def call(method: str, url: str, **kwargs: Any) -> Any:
         response = api(method, url, as_="alice", **kwargs)
         assert response.status_code < 500
-        seen.append((f"{method} {url}", response.json()))
-        return response.json()
+        payload = response.json()
+        seen.append((f"{method} {url}", payload))
+        return payload
 
     call("GET", "/api/exams")
     call("GET", f"/api/exams/{exam['id']}")

@@ -125,6 +125,19 @@ Moodle 的问答题二 {####参考：这样答}
     assert essay == QuestionData("short", "Moodle 的问答题二", [], ["参考：这样答"], "", ["党史"])
 
 
+def test_gift_as_moodle_exports_it_in_html() -> None:
+    text = """// question: 12  name: 首都
+::首都::[html]<p dir\\="ltr" style\\="text-align\\: left;">中国的首都是<b>哪里</b>？</p>{
+	=<p>北京</p>#<p>对&nbsp;了</p>
+	~<p>上海</p>
+}
+"""
+    question = parse(text.encode(), "moodle.gift").questions[0]
+    assert question.stem == "中国的首都是哪里？"
+    assert [o["text"] for o in question.options] == ["北京", "上海"]
+    assert question.explanation == "对\xa0了"
+
+
 def test_gift_missing_word_cloze_and_blank_appending() -> None:
     text = """水分子由 {=2 =两} 个氢原子和 {=1 =一} 个氧原子组成。
 

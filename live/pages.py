@@ -1,0 +1,97 @@
+"""The live game's pages (CONTRACT §8): the phone player, the big screen and the host console.
+
+The pages are frames: the server renders what it knows without the game (the PIN, the join QR
+code, who is logged in), and ES modules in ``static/js`` (``player.js``, ``screen.js``,
+``host.js`` on top of ``live_client.js``) speak the WebSocket protocol of CONTRACT §7. No page
+ever carries a question or an answer; the host's copy of the answer arrives over the host's
+own socket.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import RedirectResponse
+from starlette.routing import Route
+
+from quiz.errors import NotFound
+from quiz.web import Ctx, page
+
+PIN_LENGTH = 6
+
+
+def clean_pin(value: str | None) -> str:
+    """Six ASCII digits (full-width digits typed on Chinese keyboards count), or ""."""
+    digits = "".join(str(int(c)) for c in (value or "") if c.isdigit())[:PIN_LENGTH]
+    return digits if len(digits) == PIN_LENGTH else ""
+
+
+def path_pin(ctx: Ctx) -> str:
+    pin = clean_pin(str(ctx.params.get("pin", "")))
+    if not pin:
+        raise NotFound("竞赛码应为 6 位数字", code="live_not_found")
+    return pin
+
+
+def public_base(ctx: Ctx) -> str:
+    """The address phones use to reach this server: ``QUIZ_BASE_URL`` if set, else the request's own."""
+    base = ctx.settings.base_url or str(ctx.request.base_url)
+    return base.rstrip("/")
+
+
+def join_qr_svg(url: str) -> str:
+    """The join address as an inline SVG QR code (dark modules on white, quiet zone included)."""
+    import segno
+
+    code = segno.make(url, error="m", micro=False)
+    svg: str = code.svg_inline(scale=10, border=2, dark="#1a0003", light="#ffffff", omitsize=True)
+    return svg
+
+
+def user_view(ctx: Ctx) -> dict[str, Any] | None:
+    if ctx.user is None:
+        return None
+    return {"id": ctx.user.id, "name": ctx.user.name or ctx.user.username, "unit": ctx.user.unit or "",
+            "role": ctx.user.role}
+
+
+@page("play.html")
+def play(ctx: Ctx) -> Any:
+    """The phone player: join by code (``/play``) or straight from the QR code (``/play/{pin}``)."""
+    if "pin" not in ctx.params:
+        pin = clean_pin(ctx.query.get("pin"))
+        if pin:  # the join form without JavaScript: one address per game, as the QR code has it
+            return RedirectResponse(f"/play/{pin}", status_code=303)
+        return {"pin": "", "me": user_view(ctx)}
+    return {"pin": path_pin(ctx), "me": user_view(ctx)}
+
+
+@page("screen.html")
+def screen(ctx: Ctx) -> Any:
+    """The big screen: no controls, it only shows what the audience may see."""
+    pin = path_pin(ctx)
+    join_url = f"{public_base(ctx)}/play/{pin}"
+    return {"pin": pin, "join_url": join_url, "join_host": join_url.split("://", 1)[-1].rsplit("/", 1)[0],
+            "qr_svg": join_qr_svg(join_url)}
+
+
+@page("host_index.html", role="host")
+def host_index(ctx: Ctx) -> Any:
+    """The host's games and a form to start an open quick game from a bank."""
+    return {"active": "host"}
+
+
+@page("host.html")
+def host(ctx: Ctx) -> Any:
+    """The console of one game. It needs the host token: ``?token=``, this tab's storage, or the API."""
+    live_id = ctx.path_int("live_id")
+    return {"live_id": live_id, "me": user_view(ctx), "base": public_base(ctx)}
+
+
+routes = [
+    Route("/play", play, methods=["GET"]),
+    Route("/play/{pin}", play, methods=["GET"]),
+    Route("/screen/{pin}", screen, methods=["GET"]),
+    Route("/host", host_index, methods=["GET"]),
+    Route("/host/{live_id:int}", host, methods=["GET"]),
+]

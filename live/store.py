@@ -1,0 +1,282 @@
+"""The live games' tables and their command log: create a game, append bursts, rebuild by replay.
+
+The engine is deterministic, so a game is stored as its configuration plus the log of the
+commands that changed its state, each with the server time it was handled at. Rebuilding a
+game after a crash is replaying that log into a fresh ``Game(config)``: nothing acknowledged is
+lost because the runner stores each burst of commands (one transaction) before it sends any
+acknowledgement or event of that burst.
+
+    game_id, pin, host_token = create_game(session, config, ...)
+    append(db, game_id, [LogRecord(seq, now_ms, command), ...], players=[...], status=...)
+    loaded = load_game(db, game_id)        # LoadedGame(row, game, players, resume index)
+    round_team_scores(session, round_id)   # {team_id: (score, time_ms)} for competitions
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, insert, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel, select
+
+from live.engine import Game, GameConfig, Phase
+from live.messages import Command, command_from_dict, command_to_dict
+
+STATUSES = ("lobby", "running", "finished")
+PIN_DIGITS = 6
+
+
+def digest(token: str) -> str:
+    """How tokens are kept: SHA-256, so a copy of the database hands out no host or resume token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class LiveGame(SQLModel, table=True):
+    """One live game: its configuration (questions snapshotted), PIN, host token digest and progress."""
+
+    __tablename__ = "live_game"
+
+    id: int | None = Field(default=None, primary_key=True)
+    pin: str = Field(max_length=PIN_DIGITS, unique=True, index=True)
+    title: str = Field(default="", max_length=200)
+    host_token_hash: str = Field(max_length=64)
+    created_by: int | None = Field(default=None, foreign_key="user.id", index=True)
+    config: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    round_id: int | None = Field(default=None, index=True)  # no foreign key: competitions are optional
+    bank_id: int | None = None
+    status: str = Field(default="lobby", max_length=16, index=True)
+    created_ms: int = 0
+    finished_ms: int | None = None
+    seq: int = 0  # the last command stored in the log
+
+    def public(self) -> dict[str, Any]:
+        return {"id": self.id, "pin": self.pin, "title": self.title, "status": self.status,
+                "round_id": self.round_id, "bank_id": self.bank_id, "created_by": self.created_by,
+                "created_ms": self.created_ms, "finished_ms": self.finished_ms,
+                "segments": [{"kind": s.get("kind"), "title": s.get("title", ""), "questions": len(s.get("questions", []))}
+                             for s in self.config.get("segments", [])]}
+
+
+class LiveCommand(SQLModel, table=True):
+    """One state-changing command, as handled at ``now_ms``; replayed in ``seq`` order."""
+
+    __tablename__ = "live_command"
+
+    game_id: int = Field(foreign_key="live_game.id", primary_key=True)
+    seq: int = Field(primary_key=True)
+    now_ms: int
+    command: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class LivePlayer(SQLModel, table=True):
+    """A player of a game: who they are, for whom they play, and the digest of their resume token."""
+
+    __tablename__ = "live_player"
+    __table_args__ = (
+        UniqueConstraint("game_id", "resume_hash", name="uq_live_player_resume"),
+        Index("ix_live_player_user", "game_id", "user_id"),
+    )
+
+    game_id: int = Field(foreign_key="live_game.id", primary_key=True)
+    player_id: int = Field(primary_key=True)
+    name: str = Field(default="", max_length=100)
+    team_id: int | None = None
+    user_id: int | None = None
+    resume_hash: str = Field(max_length=64)
+    joined_ms: int = 0
+
+
+@dataclass(slots=True)
+class LogRecord:
+    """A command to store: its place in the log and the server time it was handled at."""
+
+    seq: int
+    now_ms: int
+    command: Command
+
+
+@dataclass(slots=True)
+class PlayerRecord:
+    """A player row to insert, or (``update``) a new resume token for one already stored."""
+
+    player_id: int
+    name: str
+    team_id: int | None
+    user_id: int | None
+    resume_hash: str
+    joined_ms: int
+    update: bool = False
+
+
+@dataclass
+class LoadedGame:
+    """A game rebuilt from the database."""
+
+    row: LiveGame
+    game: Game
+    resume: dict[str, int] = field(default_factory=dict)  # resume token digest -> player id
+    users: dict[int, int] = field(default_factory=dict)  # user id -> player id
+    next_player_id: int = 1
+    logged_answers: set[tuple[Any, str]] = field(default_factory=set)
+
+
+class PinTaken(Exception):
+    """No free PIN was found (astronomically unlikely while fewer than ~100,000 games exist)."""
+
+
+def create_game(session: Session, config: GameConfig, *, created_by: int | None, round_id: int | None,
+                bank_id: int | None, now_ms: int, attempts: int = 20) -> tuple[LiveGame, str]:
+    """Insert a game with a fresh unique PIN; returns (row, host token). ``config`` must be valid."""
+    host_token = new_token()
+    taken = set()
+    for _ in range(attempts):
+        pin = f"{secrets.randbelow(900_000) + 100_000}"
+        if pin in taken:
+            continue
+        taken.add(pin)
+        row = LiveGame(pin=pin, title=config.title, host_token_hash=digest(host_token), created_by=created_by,
+                       config=config.to_dict(), round_id=round_id, bank_id=bank_id, created_ms=now_ms)
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            continue
+        return row, host_token
+    raise PinTaken()
+
+
+def append(db: Any, game_id: int, records: list[LogRecord], players: list[PlayerRecord] | None = None,
+           status: str | None = None, finished_ms: int | None = None) -> None:
+    """Store one burst in ONE transaction: its commands, new players, the game's progress."""
+    with db.write() as session:
+        conn = session.connection()
+        if records:
+            conn.execute(insert(LiveCommand.__table__),  # type: ignore[attr-defined]
+                         [{"game_id": game_id, "seq": r.seq, "now_ms": r.now_ms, "command": command_to_dict(r.command)}
+                          for r in records])
+        fresh = [p for p in players or [] if not p.update]
+        if fresh:
+            conn.execute(insert(LivePlayer.__table__),  # type: ignore[attr-defined]
+                         [{"game_id": game_id, "player_id": p.player_id, "name": p.name, "team_id": p.team_id,
+                           "user_id": p.user_id, "resume_hash": p.resume_hash, "joined_ms": p.joined_ms}
+                          for p in fresh])
+        for p in players or []:
+            if p.update:
+                conn.execute(update(LivePlayer.__table__)  # type: ignore[attr-defined]
+                             .where(LivePlayer.game_id == game_id, LivePlayer.player_id == p.player_id)
+                             .values(resume_hash=p.resume_hash))
+        values: dict[str, Any] = {}
+        if records:
+            values["seq"] = records[-1].seq
+        if status is not None:
+            values["status"] = status
+        if finished_ms is not None:
+            values["finished_ms"] = finished_ms
+        if values:
+            conn.execute(update(LiveGame.__table__).where(LiveGame.id == game_id).values(**values))  # type: ignore
+
+
+def status_of(game: Game) -> str:
+    """The stored status for a game's phase."""
+    if game.phase is Phase.FINISHED:
+        return "finished"
+    return "lobby" if game.phase is Phase.LOBBY else "running"
+
+
+def replay(config: dict[str, Any], commands: list[tuple[int, dict[str, Any]]]) -> tuple[Game, set[tuple[Any, str]]]:
+    """A fresh game with every logged ``(now_ms, command dict)`` applied in order."""
+    game = Game(GameConfig.from_dict(config))
+    answered: set[tuple[Any, str]] = set()
+    for now_ms, data in commands:
+        command = command_from_dict(data)
+        game.handle(command, now_ms)
+        if data.get("command") == "answer":
+            answered.add((command.player_id, command.client_id))  # type: ignore[union-attr]
+    return game, answered
+
+
+def load_game(db: Any, game_id: int) -> LoadedGame | None:
+    """Rebuild a game from its configuration and command log (None if there is no such game)."""
+    with db.read() as session:
+        row = session.get(LiveGame, game_id)
+        if row is None:
+            return None
+        commands = [(r[0], r[1]) for r in session.exec(
+            select(LiveCommand.now_ms, LiveCommand.command).where(LiveCommand.game_id == game_id)
+            .order_by(LiveCommand.seq)).all()]  # type: ignore[arg-type]
+        players = session.exec(select(LivePlayer).where(LivePlayer.game_id == game_id)).all()
+    game, answered = replay(row.config, commands)
+    loaded = LoadedGame(row=row, game=game, logged_answers=answered)
+    for p in players:
+        loaded.resume[p.resume_hash] = p.player_id
+        if p.user_id is not None:
+            loaded.users[p.user_id] = p.player_id
+        loaded.next_player_id = max(loaded.next_player_id, p.player_id + 1)
+    return loaded
+
+
+def find_game(db: Any, *, pin: str | None = None, game_id: int | None = None) -> LiveGame | None:
+    with db.read() as session:
+        if game_id is not None:
+            return session.get(LiveGame, game_id)
+        return session.exec(select(LiveGame).where(LiveGame.pin == pin)).first()
+
+
+def unfinished_game_ids(db: Any) -> list[int]:
+    with db.read() as session:
+        return [int(i) for i in session.exec(select(LiveGame.id).where(LiveGame.status != "finished")
+                                              .order_by(LiveGame.id)).all()]  # type: ignore[arg-type]
+
+
+# --- for competitions -----------------------------------------------------------------------
+
+_REPLAYS: dict[tuple[str, int], tuple[int, Game]] = {}
+_REPLAYS_LOCK = threading.Lock()
+
+
+def _round_game(session: Session, round_id: int) -> Game | None:
+    """The newest game played for a round, rebuilt from the log (cached while the log is unchanged)."""
+    row = session.exec(select(LiveGame).where(LiveGame.round_id == round_id)
+                       .order_by(LiveGame.id.desc())).first()  # type: ignore[union-attr]
+    if row is None or row.id is None:
+        return None
+    key = (str(session.get_bind().url), row.id)
+    with _REPLAYS_LOCK:
+        hit = _REPLAYS.get(key)
+    if hit is not None and hit[0] == row.seq:
+        return hit[1]
+    commands = [(r[0], r[1]) for r in session.exec(
+        select(LiveCommand.now_ms, LiveCommand.command).where(LiveCommand.game_id == row.id)
+        .order_by(LiveCommand.seq)).all()]  # type: ignore[arg-type]
+    game, _ = replay(row.config, commands)
+    with _REPLAYS_LOCK:
+        if len(_REPLAYS) > 64:
+            _REPLAYS.clear()
+        _REPLAYS[key] = (row.seq, game)
+    return game
+
+
+def round_team_scores(session: Session, round_id: int) -> dict[int, tuple[float, int]]:
+    """``{team_id: (score, time_ms)}`` of the live game played for a round (``{}`` if none)."""
+    game = _round_game(session, round_id)
+    if game is None:
+        return {}
+    return {team.id: (float(team.score), int(team.time_ms)) for team in game.teams.values()}
+
+
+def round_player_scores(session: Session, round_id: int) -> dict[int, tuple[float, int]]:
+    """``{user_id: (score, time_ms)}`` of the players with an account in a round's live game."""
+    game = _round_game(session, round_id)
+    if game is None:
+        return {}
+    return {p.user_id: (float(p.score), int(p.time_ms)) for p in game.players.values() if p.user_id is not None}
