@@ -14,6 +14,7 @@ from typing import Any
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
+from live import store
 from quiz.errors import NotFound
 from quiz.web import Ctx, page
 
@@ -63,15 +64,23 @@ def play(ctx: Ctx) -> Any:
         if pin:  # the join form without JavaScript: one address per game, as the QR code has it
             return RedirectResponse(f"/play/{pin}", status_code=303)
         return {"pin": "", "me": user_view(ctx)}
-    return {"pin": path_pin(ctx), "me": user_view(ctx)}
+    pin = clean_pin(str(ctx.params.get("pin", "")))
+    row = store.find_game(ctx.db, pin=pin) if pin else None
+    if row is None:  # a mistyped code: ask again, saying which code was not found
+        return {"pin": "", "me": user_view(ctx), "missing": str(ctx.params.get("pin", ""))[:12]}
+    return {"pin": pin, "me": user_view(ctx), "title": row.title, "finished": row.status == "finished"}
 
 
 @page("screen.html")
 def screen(ctx: Ctx) -> Any:
     """The big screen: no controls, it only shows what the audience may see."""
     pin = path_pin(ctx)
-    join_url = f"{public_base(ctx)}/play/{pin}"
-    return {"pin": pin, "join_url": join_url, "join_host": join_url.split("://", 1)[-1].rsplit("/", 1)[0],
+    row = store.find_game(ctx.db, pin=pin)
+    if row is None:
+        raise NotFound("没有这场比赛，请检查比赛码", code="live_not_found")
+    base = public_base(ctx)
+    join_url = f"{base}/play/{pin}"
+    return {"pin": pin, "title": row.title, "join_url": join_url, "join_host": base.split("://", 1)[-1],
             "qr_svg": join_qr_svg(join_url)}
 
 
@@ -85,7 +94,14 @@ def host_index(ctx: Ctx) -> Any:
 def host(ctx: Ctx) -> Any:
     """The console of one game. It needs the host token: ``?token=``, this tab's storage, or the API."""
     live_id = ctx.path_int("live_id")
-    return {"live_id": live_id, "me": user_view(ctx), "base": public_base(ctx)}
+    row = store.find_game(ctx.db, game_id=live_id)
+    if row is None:
+        raise NotFound("没有这场比赛", code="live_not_found")
+    base = public_base(ctx)
+    # The PIN is no secret (the big screen shows it); the host token is, and never enters the page.
+    return {"live_id": live_id, "pin": row.pin, "title": row.title, "me": user_view(ctx),
+            "join_url": f"{base}/play/{row.pin}", "screen_url": f"{base}/screen/{row.pin}",
+            "segments": row.public()["segments"]}
 
 
 routes = [

@@ -19,12 +19,31 @@ def _database(settings: Settings) -> Any:
     return db
 
 
+def raise_open_files_limit() -> int:
+    """Lift the soft limit on open files to the hard one: each WebSocket holds a descriptor
+    (10,000 players need more than the usual 1,024; raise the hard limit with ``ulimit -n``)."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        wanted = hard if hard != resource.RLIM_INFINITY else 1_048_576
+        if soft != resource.RLIM_INFINITY and soft < wanted:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        return int(resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+    except (ImportError, ValueError, OSError):
+        return 0
+
+
 def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
+    raise_open_files_limit()
+
+    # WebSockets: websockets' sans-I/O protocol (less memory and CPU a connection than the legacy
+    # "websockets" one; see docs/benchmarks.md "Live game"); QUIZ_WS_IMPL overrides it for measuring.
     options: dict[str, Any] = {
         "host": host, "port": port, "log_level": "warning", "ws_per_message_deflate": settings.ws_per_message_deflate,
-        "backlog": 4096, "timeout_keep_alive": 30,
+        "backlog": 4096, "timeout_keep_alive": 30, "ws": os.environ.get("QUIZ_WS_IMPL") or "websockets-sansio",
     }
     if workers > 1:
         uvicorn.run("quiz.app:create_app", factory=True, workers=workers, **options)

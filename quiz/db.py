@@ -9,6 +9,7 @@ Alembic (``migrate``), which each CLI command and the app's start-up run first.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -84,6 +85,8 @@ class Database:
             event.listen(self.engine, "begin", _sqlite_begin)
         self._migrated = False
         self._lock = threading.Lock()
+        # Re-entrant, so a nested write in one thread fails as it did before (SQLite's busy timeout), not hangs.
+        self._write_lock: Any = threading.RLock() if self.is_sqlite else contextlib.nullcontext()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -93,8 +96,14 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A session in one write transaction: committed on success, rolled back on any error."""
-        with Session(self.engine, expire_on_commit=False) as session:
+        """A session in one write transaction: committed on success, rolled back on any error.
+
+        On SQLite the writers of this process also queue on a lock before ``BEGIN IMMEDIATE``:
+        SQLite has one writer at a time anyway, and a writer refused by SQLite's busy handler
+        sleeps in steps of up to 100 ms, which under load gave answers of several seconds; a
+        thread waiting on the lock is woken the moment the previous writer commits.
+        """
+        with self._write_lock, Session(self.engine, expire_on_commit=False) as session:
             session.connection(execution_options={"quiz_write": True})
             try:
                 yield session

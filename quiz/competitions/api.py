@@ -12,7 +12,8 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import func
-from sqlmodel import select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -191,8 +192,9 @@ def create_team(ctx: Ctx) -> Any:
 
     hashes = hash_all({u: default_password(u) for u in wanted if u not in known})
     with ctx.db.write() as session:
+        service.get_competition(session, competition_id, lock=True)
         check_team(session, competition_id, plan)  # again, inside the write transaction
-        (team,), _ = create_teams(session, competition_id, [plan], hashes, ctx.now_ms())
+        (team,), _ = _create(session, competition_id, [plan], hashes, ctx.now_ms())
         members = service.members_by_team(session, [team.id or 0])
         return service.team_public(team, members.get(team.id or 0, []))
 
@@ -204,7 +206,7 @@ def list_teams(ctx: Ctx) -> Any:
     with ctx.db.read() as session:
         service.get_competition(session, _competition_id(ctx))
         query = select(Team).where(Team.competition_id == _competition_id(ctx))
-        teams = session.exec(query.order_by(Team.id).offset(offset).limit(limit)).all()
+        teams = session.exec(query.order_by(col(Team.id)).offset(offset).limit(limit)).all()
         total = session.exec(select(func.count()).select_from(query.subquery())).one()
         members = service.members_by_team(session, [t.id or 0 for t in teams])
         return {"items": [service.team_public(team, members.get(team.id or 0, [])) for team in teams],
@@ -229,12 +231,21 @@ def import_teams(ctx: Ctx) -> Any:
 
     hashes = hash_all({u: default_password(u) for u in usernames if u not in known})
     with ctx.db.write() as session:
+        service.get_competition(session, competition_id, lock=True)
         _, errors = parse_team_roster(session, competition_id, filename, content)  # again, under the write lock
         if errors:
             raise Conflict(errors[0]["message"], code="import_conflict", details=errors)
-        teams, created = create_teams(session, competition_id, plans, hashes, ctx.now_ms())
+        teams, created = _create(session, competition_id, plans, hashes, ctx.now_ms())
     return {"teams": len(teams), "members": sum(len(p.members) for p in plans), "created_users": created,
             "errors": []}
+
+
+def _create(session: Any, competition_id: int, plans: list[TeamPlan], hashes: dict[str, str], now_ms: int
+            ) -> tuple[list[Team], int]:
+    try:
+        return create_teams(session, competition_id, plans, hashes, now_ms)
+    except IntegrityError:  # an account made at the same moment by another request
+        raise Conflict(t("conflict"), code="conflict") from None
 
 
 # --- rounds ------------------------------------------------------------------------------------
@@ -268,7 +279,7 @@ def create_round(ctx: Ctx) -> Any:
     """Add a round: stage, format (exam/live), exam, team score, advancement rule, prizes."""
     data = ctx.parse(RoundIn)
     with ctx.db.write() as session:
-        competition = service.get_competition(session, _competition_id(ctx))
+        competition = service.get_competition(session, _competition_id(ctx), lock=True)
         _check_stage_free(session, competition.id or 0, data.stage)
         rnd = Round(competition_id=competition.id or 0, stage=data.stage, name=STAGE_NAMES[data.stage],
                     format=data.format or ("exam" if data.stage == "prelim" else "live"), created_ms=ctx.now_ms())
@@ -295,6 +306,7 @@ def patch_round(ctx: Ctx) -> Any:
     with ctx.db.write() as session:
         rnd = service.get_round(session, ctx.path_int("round_id"), lock=True)
         if data.stage is not None and data.stage != rnd.stage:
+            service.get_competition(session, rnd.competition_id, lock=True)
             _check_stage_free(session, rnd.competition_id, data.stage, rnd.id)
             if rnd.name == STAGE_NAMES.get(rnd.stage):  # a default name follows the stage
                 rnd.name = STAGE_NAMES[data.stage]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from quiz.competitions.models import Competition, Round, Team, TeamMember
 from quiz.competitions.service import exam_exists
@@ -25,7 +25,7 @@ def _demo_exam_id(session: Any, context: dict[str, Any]) -> int | None:
         from quiz.exams.models import Exam
     except ModuleNotFoundError:
         return None
-    exams = session.exec(select(Exam).where(Exam.deleted == False).order_by(Exam.id)).all()  # noqa: E712
+    exams = session.exec(select(Exam).where(Exam.deleted == False).order_by(col(Exam.id))).all()  # noqa: E712
     for words in (("竞赛", "初赛"), ("党史",), ()):
         for exam in exams:
             if not words or any(w in exam.title for w in words):

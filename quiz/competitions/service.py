@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from quiz.competitions.models import (
     STAGE_NAMES,
@@ -55,8 +55,10 @@ def _exam_models() -> Any:
 
 # --- lookups -----------------------------------------------------------------------------------
 
-def get_competition(session: Session, competition_id: int) -> Competition:
-    competition = session.get(Competition, competition_id)
+def get_competition(session: Session, competition_id: int, *, lock: bool = False) -> Competition:
+    """The competition or 404; ``lock`` (PostgreSQL) queues writers of its teams and rounds one at a time."""
+    query = select(Competition).where(Competition.id == competition_id)
+    competition = session.exec(query.with_for_update() if lock else query).first()
     if competition is None:
         raise NotFound(t("competition_not_found"), code="competition_not_found")
     return competition
@@ -85,7 +87,8 @@ def entered_team_ids(session: Session, rnd: Round) -> list[int]:
     """Teams ranked in a round: those entered in it; the first round by stage takes every team."""
     ids = list(session.exec(select(RoundTeam.team_id).where(RoundTeam.round_id == rnd.id)).all())
     if not ids and is_first_round(session, rnd):
-        ids = list(session.exec(select(Team.id).where(Team.competition_id == rnd.competition_id)).all())
+        ids = [i for i in session.exec(select(Team.id).where(Team.competition_id == rnd.competition_id)).all()
+               if i is not None]
     return sorted(int(i) for i in ids if i is not None)
 
 
@@ -93,9 +96,9 @@ def members_by_team(session: Session, team_ids: Sequence[int]) -> dict[int, list
     result: dict[int, list[tuple[TeamMember, User]]] = {tid: [] for tid in team_ids}
     if not team_ids:
         return result
-    rows = session.exec(select(TeamMember, User).join(User, User.id == TeamMember.user_id)
+    rows = session.exec(select(TeamMember, User).join(User, col(User.id) == col(TeamMember.user_id))
                         .where(TeamMember.team_id.in_(list(team_ids)))  # type: ignore[attr-defined]
-                        .order_by(TeamMember.team_id, TeamMember.seat)).all()
+                        .order_by(col(TeamMember.team_id), col(TeamMember.seat))).all()
     for member, user in rows:
         result.setdefault(member.team_id, []).append((member, user))
     return result
@@ -129,7 +132,7 @@ def competition_public(session: Session, competition: Competition, tz: str, *, d
                             "created_at": to_iso(competition.created_ms, tz), "team_count": team_count,
                             "round_count": len(rounds)}
     if detail:
-        teams = session.exec(select(Team).where(Team.competition_id == competition.id).order_by(Team.id)).all()
+        teams = session.exec(select(Team).where(Team.competition_id == competition.id).order_by(col(Team.id))).all()
         members = members_by_team(session, [t.id or 0 for t in teams])
         data["teams"] = [team_public(team, members.get(team.id or 0, [])) for team in teams]
         data["rounds"] = [round_public(session, r, tz) for r in rounds]
@@ -257,15 +260,15 @@ def _players(rnd: Round, team_ids: Sequence[int], teams: dict[Any, Team],
     """Players of the round's teams; those with a result are ranked, the rest follow without a rank."""
     if not scores and not (rnd.format == "exam" and rnd.exam_id is not None):
         return []
-    info = {u.id: (u, m, tid) for tid in team_ids for m, u in members.get(tid, [])}
+    info = {u.id or 0: (u, m, tid) for tid in team_ids for m, u in members.get(tid, [])}
     ranks = {uid: (rank, tied) for uid, rank, tied in rank_players(
         (uid, s, ms) for uid, (s, ms) in scores.items() if uid in info)}
-    ordered = sorted(info, key=lambda uid: (ranks.get(uid, (10**9, False))[0], uid or 0))
+    ordered = sorted(info, key=lambda uid: (ranks[uid][0] if uid in ranks else 10**9, uid))
     rows = []
     for uid in ordered:
         user, member, tid = info[uid]
-        score = scores.get(uid or 0)
-        rank, tied = ranks.get(uid, (None, False))
+        score = scores.get(uid)
+        rank, tied = ranks[uid] if uid in ranks else (None, False)
         rows.append({"rank": rank, "user_id": uid, "name": user.name, "username": user.username,
                      "unit": user.unit, "team_id": tid, "team_name": teams[tid].name, "seat": member.seat,
                      "score": number(score[0]) if score else None, "time_ms": score[1] if score else None,
@@ -277,6 +280,7 @@ def _players(rnd: Round, team_ids: Sequence[int], teams: dict[Any, Team],
 
 def next_round(session: Session, rnd: Round, now_ms: int) -> tuple[Round, bool]:
     """The round after ``rnd`` by stage: the nearest later one that exists, or the next stage, created."""
+    get_competition(session, rnd.competition_id, lock=True)  # one writer creates rounds at a time
     later = [r for r in rounds_of(session, rnd.competition_id) if stage_index(r.stage) > stage_index(rnd.stage)]
     if later:
         return later[0], False
@@ -321,7 +325,7 @@ def advance_round(session: Session, round_id: int, now_ms: int, tz: str = "Asia/
 def _places(ordered_team_ids: Sequence[int | Sequence[int]]) -> list[list[int]]:
     places: list[list[int]] = []
     for item in ordered_team_ids:
-        group = [int(x) for x in item] if isinstance(item, (list, tuple)) else [int(item)]
+        group = [int(x) for x in item] if isinstance(item, (list, tuple)) else [int(item)]  # type: ignore[arg-type]
         if group:
             places.append(group)
     return places

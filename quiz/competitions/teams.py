@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from quiz.accounts import default_password, hash_password, header_map, read_table
 from quiz.competitions.models import Team, TeamMember
@@ -59,7 +59,7 @@ def _taken(session: Session, competition_id: int, user_ids: Sequence[int]) -> di
     """Users already in a team of this competition: ``{user_id: team name}``."""
     if not user_ids:
         return {}
-    rows = session.exec(select(TeamMember.user_id, Team.name).join(Team, Team.id == TeamMember.team_id)
+    rows = session.exec(select(TeamMember.user_id, Team.name).join(Team, col(Team.id) == col(TeamMember.team_id))
                         .where(TeamMember.competition_id == competition_id,
                                TeamMember.user_id.in_(list(user_ids)))).all()  # type: ignore[attr-defined]
     return {uid: name for uid, name in rows}
@@ -110,7 +110,7 @@ def check_team(session: Session, competition_id: int, plan: TeamPlan) -> None:
     names = [m.username for m in plan.members if isinstance(m, NewMember)]
     if names:
         by_name = dict(session.exec(select(User.username, User.id).where(User.username.in_(names))).all())  # type: ignore
-        ids += [by_name[n] for n in names if n in by_name]
+        ids += [by_name[n] or 0 for n in names if n in by_name]
     if len(set(ids)) != len(ids) or len(set(names)) != len(names):
         raise Invalid(t("member_repeated"), code="member_repeated")
     taken = _taken(session, competition_id, ids)
@@ -187,7 +187,7 @@ def _check_against_database(session: Session, competition_id: int, plans: list[T
     members = [m for p in plans for m in p.members if isinstance(m, NewMember)]
     users = dict(session.exec(select(User.username, User.id).where(
         User.username.in_([m.username for m in members]))).all())  # type: ignore[attr-defined]
-    taken = _taken(session, competition_id, list(users.values()))
+    taken = _taken(session, competition_id, [uid for uid in users.values() if uid is not None])
     for m in members:
         uid = users.get(m.username)
         if uid in taken:

@@ -339,8 +339,8 @@ function scheduleRetry() {
 }
 
 function retryAll() {
+  // "failing" stays set until a save gets through, so the notice stays up while retrying.
   clearTimeout(state.retryTimer);
-  state.failing = false;
   for (const qid of [...state.dirty.keys()]) pump(qid);
 }
 
@@ -352,7 +352,8 @@ function renderSaveStatus() {
     box.textContent = `${waiting} 题未保存`;
     box.dataset.kind = "error";
     $("save-alert").hidden = false;
-    $("save-alert-text").textContent = `网络异常，${waiting} 题答案尚未保存，正在自动重试`;
+    $("save-alert-text").textContent = state.inflight.size ? `正在重新保存 ${waiting} 题答案…`
+      : `网络异常，${waiting} 题答案尚未保存，将自动重试`;
   } else if (waiting) {
     box.textContent = "保存中…";
     box.dataset.kind = "busy";

@@ -134,9 +134,19 @@ def live_server(settings: Any) -> Iterator[LiveServer]:
         sock.close()
 
 
+_SHARED_BROWSER: list[Any] = []
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    """Debian's chromium through playwright, one for the whole run."""
+    """Debian's chromium through playwright, one for the whole run.
+
+    Test modules elsewhere import this fixture; each import is a separate fixture to pytest, but two
+    sync playwright drivers cannot run in one thread, so every copy shares the first instance.
+    """
+    if _SHARED_BROWSER:
+        yield _SHARED_BROWSER[0]
+        return
     if not CHROMIUM.exists():
         skip_or_fail(f"chromium not found at {CHROMIUM} (apt-get install chromium)")
     try:
@@ -145,9 +155,11 @@ def browser() -> Iterator[Any]:
         skip_or_fail("the playwright package is not installed")
     with sync_playwright() as p:
         instance = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        _SHARED_BROWSER.append(instance)
         try:
             yield instance
         finally:
+            _SHARED_BROWSER.clear()
             instance.close()
 
 

@@ -430,3 +430,21 @@ def test_enter_teams_by_hand(api: Callable[..., Any], competition: Callable[...,
     assert result["next_round_id"] == final["id"] and result["team_ids"] == [a]
     assert check(api("GET", f"/api/rounds/{final['id']}", as_="org"))["team_ids"] == [a, c]
     assert api("PUT", f"/api/rounds/{prelim['id']}/teams", as_="org", json={"team_ids": [a]}).status_code == 409
+
+
+def test_concurrent_advances_create_one_next_round(app: Any, client: Any, users: Any,
+                                                   api: Callable[..., Any],
+                                                   competition: Callable[..., dict[str, Any]]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    comp = competition(teams=4)
+    ids = team_ids(comp)
+    rnd = make_round(api, comp["id"], advance={"top": 2})
+    put_scores(api, rnd["id"], {tid: (10 * n, 0) for n, tid in enumerate(ids)})
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        responses = list(pool.map(lambda _: client.post(f"/api/rounds/{rnd['id']}/advance",
+                                                        headers=users.headers("org")), range(6)))
+    assert [r.status_code for r in responses] == [200] * 6, [r.text for r in responses]
+    assert len({r.json()["next_round_id"] for r in responses}) == 1
+    assert all(r.json()["team_ids"] == [ids[3], ids[2]] for r in responses)
+    assert count(app, Round) == 2

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from quiz.timeutil import to_iso
+from tests.browser.conftest import browser, live_server, new_page, shot  # noqa: F401  (browser fixtures, shared)
 
 MINUTE = 60_000
 DAY = 86_400_000

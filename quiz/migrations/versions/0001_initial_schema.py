@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 18:35:42.627554
+Create Date: 2026-11-25 18:46:31.190357
 """
 from __future__ import annotations
 
@@ -66,6 +66,28 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['created_by'], ['user.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('live_game',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('pin', sqlmodel.sql.sqltypes.AutoString(length=6), nullable=False),
+    sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('host_token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('config', sa.JSON(), nullable=False),
+    sa.Column('round_id', sa.Integer(), nullable=True),
+    sa.Column('bank_id', sa.Integer(), nullable=True),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('created_ms', sa.Integer(), nullable=False),
+    sa.Column('finished_ms', sa.Integer(), nullable=True),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['created_by'], ['user.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('live_game', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_live_game_created_by'), ['created_by'], unique=False)
+        batch_op.create_index(batch_op.f('ix_live_game_pin'), ['pin'], unique=True)
+        batch_op.create_index(batch_op.f('ix_live_game_round_id'), ['round_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_live_game_status'), ['status'], unique=False)
+
     op.create_table('competition_round',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('competition_id', sa.Integer(), nullable=False),
@@ -118,6 +140,29 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('exam', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_exam_bank_id'), ['bank_id'], unique=False)
+
+    op.create_table('live_command',
+    sa.Column('game_id', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('now_ms', sa.Integer(), nullable=False),
+    sa.Column('command', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['game_id'], ['live_game.id'], ),
+    sa.PrimaryKeyConstraint('game_id', 'seq')
+    )
+    op.create_table('live_player',
+    sa.Column('game_id', sa.Integer(), nullable=False),
+    sa.Column('player_id', sa.Integer(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=True),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('resume_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('joined_ms', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['game_id'], ['live_game.id'], ),
+    sa.PrimaryKeyConstraint('game_id', 'player_id'),
+    sa.UniqueConstraint('game_id', 'resume_hash', name='uq_live_player_resume')
+    )
+    with op.batch_alter_table('live_player', schema=None) as batch_op:
+        batch_op.create_index('ix_live_player_user', ['game_id', 'user_id'], unique=False)
 
     op.create_table('practice_session',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -397,6 +442,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_practice_session_user_id'))
 
     op.drop_table('practice_session')
+    with op.batch_alter_table('live_player', schema=None) as batch_op:
+        batch_op.drop_index('ix_live_player_user')
+
+    op.drop_table('live_player')
+    op.drop_table('live_command')
     with op.batch_alter_table('exam', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_exam_bank_id'))
 
@@ -405,6 +455,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_competition_round_competition_id'))
 
     op.drop_table('competition_round')
+    with op.batch_alter_table('live_game', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_live_game_status'))
+        batch_op.drop_index(batch_op.f('ix_live_game_round_id'))
+        batch_op.drop_index(batch_op.f('ix_live_game_pin'))
+        batch_op.drop_index(batch_op.f('ix_live_game_created_by'))
+
+    op.drop_table('live_game')
     op.drop_table('competition')
     with op.batch_alter_table('bank', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_bank_name'))

@@ -1,0 +1,415 @@
+"""Load benchmark of a live game: N players, a host and a screen, M questions (not run in CI).
+
+    .venv/bin/python bench/live_load.py --players 1000            # ours and the reference, N = 1,000
+    .venv/bin/python bench/live_load.py --players 10000 --procs 4  # the target: 10,000 in one game
+
+For each server (ours: ``quiz serve`` on a fresh SQLite file; the reference: ``bench/ref_server.py``,
+bare ``websockets`` with ``websockets.broadcast``) it connects N players from ``--procs`` client
+processes (asyncio + the ``websockets`` client), waits until the host has seen every join, then
+plays M questions. Answers follow a schedule per question, cycling through ``--schedules``:
+``instant`` (each player answers as soon as the question arrives: the throughput test), ``2s``
+and ``10s`` (each player answers at a uniformly random moment in that window).
+
+Measured, on the same machine's clock: join ramp (players/s), fan-out latency (the question's
+``now_ms``, when the server handled the host's command, to its arrival at each player),
+answer → ack latency, lost answers (accepted acks minus what the reveal counted), acks per second
+(accepted acks / first answer sent → last ack received), and the server's memory per connection
+(RSS after all joined minus RSS before, / N). Our figures are also given as ratios to the reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import platform
+import random
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SCHEDULES = {"instant": 0.0, "2s": 2.0, "10s": 10.0}
+
+
+def raise_nofile() -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def wall_ms() -> float:
+    return time.time_ns() / 1_000_000
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+# --- the client processes --------------------------------------------------------------------
+
+def client_process(first: int, count: int, url: str, deflate: bool, schedules: list[str], seed: int,
+                   go: Any, results: Any, concurrency: int) -> None:
+    raise_nofile()
+    try:
+        import uvloop
+
+        runner: Any = uvloop.run
+    except ImportError:
+        runner = asyncio.run
+    go.wait()
+    results.put(runner(_clients(first, count, url, deflate, schedules, seed, concurrency)))
+
+
+async def _clients(first: int, count: int, url: str, deflate: bool, schedules: list[str], seed: int,
+                   concurrency: int) -> dict[str, Any]:
+    from websockets.asyncio.client import connect
+
+    rng = random.Random(seed)
+    stats: dict[str, Any] = {"fanout": {}, "ack": {}, "accepted": {}, "first_send": {}, "last_ack": {},
+                             "errors": 0, "joined": 0, "late": 0}
+    gate = asyncio.Semaphore(concurrency)
+
+    def record(kind: str, index: int, value: float) -> None:
+        stats[kind].setdefault(index, []).append(value)
+
+    async def player(i: int) -> None:
+        sent: dict[str, tuple[int, float]] = {}
+        try:
+            async with gate:
+                ws = await connect(url, compression="deflate" if deflate else None, ping_interval=None,
+                                   open_timeout=300, close_timeout=2, max_queue=64)
+                await ws.send(json.dumps({"type": "join", "name": f"选手{i}"}))
+            async with ws:
+                loop = asyncio.get_running_loop()
+
+                async def send_answer(index: int, qid: int) -> None:
+                    cid = f"{i}-{qid}"
+                    at = wall_ms()
+                    sent[cid] = (index, at)
+                    first_send = stats["first_send"]
+                    first_send[index] = min(first_send.get(index, at), at)
+                    await ws.send(json.dumps({"type": "answer", "id": cid, "question": qid,
+                                              "answer": "ABCD"[rng.randrange(4)]}))
+
+                async for raw in ws:
+                    arrived = wall_ms()
+                    message = json.loads(raw)
+                    kind = message.get("type")
+                    if kind == "question":
+                        index = int(message["index"])
+                        record("fanout", index, arrived - message["now_ms"])
+                        window = SCHEDULES[schedules[(index - 1) % len(schedules)]]
+                        qid = message["question"]["id"]
+                        if window <= 0:
+                            await send_answer(index, qid)
+                        else:
+                            loop.call_later(rng.uniform(0, window),
+                                            lambda index=index, qid=qid: asyncio.ensure_future(send_answer(index, qid)))
+                    elif kind == "ack":
+                        index, at = sent.get(message["id"], (0, arrived))
+                        record("ack", index, arrived - at)
+                        if message["accepted"]:
+                            stats["accepted"][index] = stats["accepted"].get(index, 0) + 1
+                            stats["last_ack"][index] = max(stats["last_ack"].get(index, 0), arrived)
+                        elif message.get("reason") == "late":
+                            stats["late"] += 1
+                    elif kind == "welcome":
+                        stats["joined"] += 1
+                    elif kind == "finished":
+                        return
+        except Exception:
+            stats["errors"] += 1
+
+    await asyncio.gather(*(player(i) for i in range(first, first + count)))
+    return stats
+
+
+# --- servers ---------------------------------------------------------------------------------
+
+class Server:
+    """A server under test: its process, and the URLs of its players, host and screen."""
+
+    name = ""
+    process: subprocess.Popen[bytes]
+    player_url = host_url = screen_url = ""
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def wait_port(port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited with {process.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise SystemExit("server did not start")
+
+
+class Ours(Server):
+    name = "ours"
+
+    def __init__(self, questions: int, time_limit_s: float, deflate: bool, ws_impl: str, workdir: Path) -> None:
+        import httpx
+
+        from quiz.accounts import issue_token, upsert_user
+        from quiz.db import Database
+
+        url = f"sqlite:///{workdir / 'bench.db'}"
+        db = Database(url)
+        db.migrate()
+        now = int(time.time() * 1000)
+        from question_bank.models import Bank, Question
+
+        with db.write() as session:
+            user, _ = upsert_user(session, username="host", password="secret123", name="主持人", role="host",
+                                  unit="", now_ms=now, overwrite=True)
+            token = issue_token(session, user, now, 1)
+            bank = Bank(name="基准题库", created_ms=now)
+            session.add(bank)
+            session.flush()
+            ids = []
+            for i in range(questions):
+                q = Question(bank_id=bank.id or 0, type="single", stem=f"第{i + 1}题：中国共产党第一次全国代表大会在哪里召开？",
+                             options=[{"key": k, "text": f"选项{k}：一个长度与真题相当的答案选项"} for k in "ABCD"],
+                             answer=["C"], explanation="解析：1921年7月在上海召开，最后一天转至嘉兴南湖。")
+                session.add(q)
+                session.flush()
+                ids.append(q.id)
+        db.dispose()
+        port = free_port()
+        env = {**os.environ, "QUIZ_DATABASE_URL": url, "QUIZ_WS_PER_MESSAGE_DEFLATE": "1" if deflate else "0",
+               "QUIZ_WS_IMPL": ws_impl, "QUIZ_SECRET_KEY": "bench"}
+        self.log = (workdir / "server.log").open("wb")
+        self.process = subprocess.Popen([sys.executable, "-m", "quiz.cli", "serve", "--port", str(port)], env=env,
+                                        cwd=workdir, stdout=self.log, stderr=subprocess.STDOUT)
+        wait_port(port, self.process)
+        created = httpx.post(f"http://127.0.0.1:{port}/api/live", headers={"Authorization": f"Bearer {token}"},
+                             json={"title": "负载测试", "bank_id": bank.id, "segments": [
+                                 {"kind": "all", "question_ids": ids, "time_limit_s": time_limit_s, "points": 10}]},
+                             timeout=30)
+        created.raise_for_status()
+        game = created.json()
+        base = f"ws://127.0.0.1:{port}/ws/live/{game['pin']}"
+        self.player_url = f"{base}?role=player"
+        self.host_url = f"{base}?role=host&token={game['host_token']}"
+        self.screen_url = f"{base}?role=screen"
+
+
+class Reference(Server):
+    name = "reference"
+
+    def __init__(self, questions: int, time_limit_s: float, deflate: bool, workdir: Path) -> None:
+        port = free_port()
+        args = [sys.executable, str(ROOT / "bench" / "ref_server.py"), "--port", str(port), "--questions",
+                str(questions), "--time-limit", str(time_limit_s)] + (["--deflate"] if deflate else [])
+        self.log = (workdir / "ref.log").open("wb")
+        self.process = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        wait_port(port, self.process)
+        base = f"ws://127.0.0.1:{port}/"
+        self.player_url, self.host_url, self.screen_url = f"{base}?role=player", f"{base}?role=host", f"{base}?role=screen"
+
+
+# --- the host's side -------------------------------------------------------------------------
+
+async def drive(server: Server, players: int, questions: int, procs: int, deflate: bool, schedules: list[str],
+                concurrency: int, time_limit_s: float) -> dict[str, Any]:
+    from websockets.asyncio.client import connect
+
+    compression = "deflate" if deflate else None
+    host = await connect(server.host_url, compression=compression, ping_interval=None, max_queue=None)
+    screen = await connect(server.screen_url, compression=compression, ping_interval=None, max_queue=None)
+    screen_frames = 0
+
+    async def drain_screen() -> None:
+        nonlocal screen_frames
+        async for _ in screen:
+            screen_frames += 1
+
+    screen_task = asyncio.ensure_future(drain_screen())
+
+    async def until(kind: str, timeout: float) -> dict[str, Any]:
+        while True:
+            message = json.loads(await asyncio.wait_for(host.recv(), timeout))
+            if message.get("type") == kind:
+                return dict(message)
+
+    await until("state", 30)
+    await asyncio.sleep(0.5)
+    rss_before = rss_kib(server.process.pid)
+
+    ctx = mp.get_context("spawn")
+    go, results = ctx.Event(), ctx.Queue()
+    share = [players // procs + (1 if i < players % procs else 0) for i in range(procs)]
+    workers, first = [], 0
+    for i, count in enumerate(share):
+        workers.append(ctx.Process(target=client_process, args=(first, count, server.player_url, deflate, schedules,
+                                                                 1000 + i, go, results, concurrency)))
+        first += count
+    for w in workers:
+        w.start()
+    await asyncio.sleep(3)  # let the client processes import and reach the start line
+    started = time.monotonic()
+    go.set()
+    joined = 0
+    while joined < players:
+        message = json.loads(await asyncio.wait_for(host.recv(), 300))
+        if message.get("type") == "joined":
+            joined = max(joined, int(message.get("count", 0)))
+    join_s = time.monotonic() - started
+    await asyncio.sleep(1)
+    rss_after = rss_kib(server.process.pid)
+
+    counted: dict[int, int] = {}
+    for index in range(1, questions + 1):
+        await host.send(json.dumps({"type": "host", "action": "start" if index == 1 else "next"}))
+        await until("question", 60)
+        window = SCHEDULES[schedules[(index - 1) % len(schedules)]]
+        try:
+            await until("closed", time_limit_s + window + 30)
+        except TimeoutError:
+            await host.send(json.dumps({"type": "host", "action": "close"}))
+            await until("closed", 30)
+        await host.send(json.dumps({"type": "host", "action": "reveal"}))
+        reveal = await until("reveal", 60)
+        counted[index] = sum(reveal["distribution"].values())
+        await asyncio.sleep(1.0)  # let the reveal reach everyone before the next question
+    await host.send(json.dumps({"type": "host", "action": "finish"}))
+    await until("finished", 60)
+    gathered = [results.get(timeout=120) for _ in workers]
+    for w in workers:
+        w.join(30)
+    await host.close()
+    await screen.close()
+    screen_task.cancel()
+
+    fanout = {i: [v for g in gathered for v in g["fanout"].get(i, [])] for i in range(1, questions + 1)}
+    acks = {i: [v for g in gathered for v in g["ack"].get(i, [])] for i in range(1, questions + 1)}
+    per_question = []
+    for i in range(1, questions + 1):
+        accepted = sum(g["accepted"].get(i, 0) for g in gathered)
+        first_send = min((g["first_send"][i] for g in gathered if i in g["first_send"]), default=0)
+        last_ack = max((g["last_ack"][i] for g in gathered if i in g["last_ack"]), default=0)
+        span_s = max(1e-3, (last_ack - first_send) / 1000)
+        per_question.append({
+            "index": i, "schedule": schedules[(i - 1) % len(schedules)], "received": len(fanout[i]),
+            "fanout_p50": percentile(fanout[i], 50), "fanout_p99": percentile(fanout[i], 99),
+            "fanout_max": max(fanout[i], default=float("nan")),
+            "ack_p50": percentile(acks[i], 50), "ack_p99": percentile(acks[i], 99),
+            "ack_max": max(acks[i], default=float("nan")),
+            "accepted": accepted, "counted": counted.get(i, 0), "lost": accepted - counted.get(i, 0),
+            "acks_per_s": accepted / span_s,
+        })
+    return {"server": server.name, "players": players, "joined": sum(g["joined"] for g in gathered),
+            "errors": sum(g["errors"] for g in gathered), "late": sum(g["late"] for g in gathered),
+            "join_s": join_s, "join_per_s": players / join_s, "rss_before_kib": rss_before, "rss_after_kib": rss_after,
+            "kib_per_connection": (rss_after - rss_before) / players, "screen_frames": screen_frames,
+            "questions": per_question}
+
+
+def run_one(kind: str, args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="live-bench-") as tmp:
+        server: Server
+        if kind == "ours":
+            server = Ours(args.questions, args.time_limit, args.deflate, args.ws_impl, Path(tmp))
+        else:
+            server = Reference(args.questions, args.time_limit, args.deflate, Path(tmp))
+        try:
+            result = asyncio.run(drive(server, args.players, args.questions, args.procs, args.deflate,
+                                       args.schedules, args.concurrency, args.time_limit))
+        finally:
+            server.stop()
+    result["deflate"], result["ws_impl"] = args.deflate, args.ws_impl if kind == "ours" else "websockets (asyncio)"
+    return result
+
+
+def report(results: list[dict[str, Any]]) -> str:
+    lines = []
+    ref = next((r for r in results if r["server"] == "reference"), None)
+    for r in results:
+        lines.append(f"\n{r['server']} (ws={r['ws_impl']}, deflate={'on' if r['deflate'] else 'off'}): "
+                     f"{r['joined']}/{r['players']} joined in {r['join_s']:.1f} s ({r['join_per_s']:.0f}/s), "
+                     f"errors {r['errors']}, memory {r['kib_per_connection']:.1f} KiB/connection "
+                     f"(RSS {r['rss_before_kib'] / 1024:.0f} → {r['rss_after_kib'] / 1024:.0f} MiB)")
+        lines.append("  q  schedule  received  fan-out p50/p99/max ms   ack p50/p99/max ms     acks/s   lost")
+        for q in r["questions"]:
+            lines.append(f"  {q['index']}  {q['schedule']:8}  {q['received']:8}  "
+                         f"{q['fanout_p50']:6.0f} {q['fanout_p99']:6.0f} {q['fanout_max']:6.0f}    "
+                         f"{q['ack_p50']:6.0f} {q['ack_p99']:6.0f} {q['ack_max']:6.0f}   {q['acks_per_s']:8.0f}   {q['lost']}")
+        if ref is not None and r is not ref:
+            ratios = []
+            for q, rq in zip(r["questions"], ref["questions"], strict=False):
+                ratios.append(f"q{q['index']} fan-out p99 ×{q['fanout_p99'] / max(rq['fanout_p99'], 1):.2f}, "
+                              f"ack p99 ×{q['ack_p99'] / max(rq['ack_p99'], 1):.2f}, "
+                              f"acks/s ×{q['acks_per_s'] / max(rq['acks_per_s'], 1):.2f}")
+            lines.append("  vs reference: " + "; ".join(ratios))
+            lines.append(f"  vs reference: memory ×{r['kib_per_connection'] / max(ref['kib_per_connection'], 0.1):.2f}, "
+                         f"join ramp ×{r['join_per_s'] / ref['join_per_s']:.2f}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--players", type=int, default=1000)
+    parser.add_argument("--questions", type=int, default=3)
+    parser.add_argument("--procs", type=int, default=4, help="client processes")
+    parser.add_argument("--concurrency", type=int, default=100, help="handshakes in flight per client process")
+    parser.add_argument("--schedules", nargs="+", default=["instant", "2s", "10s"], choices=list(SCHEDULES))
+    parser.add_argument("--time-limit", type=float, default=40, help="seconds per question")
+    parser.add_argument("--deflate", action="store_true", help="per-message deflate on (server and clients)")
+    parser.add_argument("--ws-impl", default="websockets-sansio", choices=["websockets-sansio", "websockets"])
+    parser.add_argument("--only", choices=["ours", "reference"], help="run one server only")
+    parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    args = parser.parse_args()
+    limit = raise_nofile()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"open files {limit}; players {args.players} in {args.procs} processes", flush=True)
+    results = []
+    for kind in ("reference", "ours"):
+        if args.only and kind != args.only:
+            continue
+        results.append(run_one(kind, args))
+        print(report(results[-1:]), flush=True)
+    if len(results) > 1:
+        print("\nsummary:" + report(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,329 @@
+"""`/ws/live/{pin}`: the only code that touches a WebSocket (CONTRACT §7).
+
+A connection names its ``role`` (player, screen, host) and may bring a ``token`` (a user's
+token, the game's host token, or a player's resume token; the session cookie works too). Each
+client message is parsed and validated into an `Item` for the game's runner; anything malformed
+gets an ``error`` and the connection goes on. What the runner publishes comes back through
+`WsClient.push`: a bounded, non-blocking send queue, so one slow phone never holds up a burst
+(a client that falls too far behind is dropped, and resumes by reconnecting with its token).
+
+The endpoint is a raw ASGI app: a send that does not have to wait is completed at once, inside
+the fan-out loop, without a task per message (`WsClient.push`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine, Generator
+from typing import Any
+
+from starlette.requests import HTTPConnection
+from starlette.routing import WebSocketRoute
+
+from live import store
+from live.room import encode
+from live.runner import Item, LiveManager, Runner
+from quiz.i18n import register
+
+log = logging.getLogger("quiz.live")
+
+ROLES = ("player", "screen", "host")
+MAX_MESSAGE_CHARS = 16_384
+MAX_NAME_CHARS = 40
+SEND_BACKLOG = 256  # frames waiting for one slow client before it is dropped
+CLOSE_NOT_FOUND, CLOSE_FORBIDDEN, CLOSE_BAD_REQUEST, CLOSE_TOO_SLOW = 4404, 4403, 4400, 4408
+
+TEXTS = {
+    "live_invalid_json": "消息不是有效的 JSON 对象",
+    "live_unknown_type": "未知的消息类型",
+    "live_invalid_message": "消息字段不正确",
+    "live_too_large": "消息过长",
+    "live_not_host": "只有主持人可以执行此操作",
+    "live_not_player": "只有选手可以执行此操作",
+    "live_game_not_found": "没有这场比赛，请检查比赛码",
+    "live_bad_role": "角色必须是 player、screen 或 host",
+    "live_forbidden": "主持令牌不正确",
+    "live_invalid_token": "登录信息已失效，请重新加入",
+    "live_name_required": "请输入昵称",
+    "live_busy": "服务器繁忙，请稍后重试",
+}
+register("zh", TEXTS)
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def error(code: str, text_key: str | None = None) -> str:
+    return encode({"type": "error", "code": code, "message": TEXTS.get(text_key or f"live_{code}", code)})
+
+
+class _Continue:
+    """Await the rest of a coroutine that was started by hand and had to wait (see `WsClient.push`)."""
+
+    __slots__ = ("coro", "first")
+
+    def __init__(self, coro: Coroutine[Any, Any, Any], first: Any) -> None:
+        self.coro, self.first = coro, first
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        coro, value = self.coro, self.first
+        while True:
+            try:
+                sent = yield value
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:  # a cancellation or error is passed on into the coroutine
+                try:
+                    value = coro.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    value = coro.send(sent)
+                except StopIteration as stop:
+                    return stop.value
+
+
+class WsClient:
+    """One connection: who it is, and its bounded send queue."""
+
+    __slots__ = ("_send", "role", "player_id", "team_id", "user_id", "user_name", "closed", "dropped",
+                 "_busy", "_backlog", "_writer", "task", "__weakref__")
+
+    def __init__(self, send: Send, role: str) -> None:
+        self._send = send
+        self.role = role
+        self.player_id: int | None = None
+        self.team_id: int | None = None
+        self.user_id: int | None = None
+        self.user_name = ""
+        self.closed = False
+        self.dropped = False
+        self._busy = False
+        self._backlog: deque[str] = deque()
+        self._writer: asyncio.Future[None] | None = None
+        self.task: asyncio.Task[Any] | None = None
+
+    def push(self, text: str) -> None:
+        """Send a text frame now if the socket takes it without waiting, else queue it (bounded)."""
+        if self.closed:
+            return
+        if self._busy:
+            if len(self._backlog) >= SEND_BACKLOG:
+                self.drop()
+            else:
+                self._backlog.append(text)
+            return
+        # Run the send coroutine by hand: it almost always completes at once (the transport
+        # buffers the frame), which spares a task per message and per client in a 10,000-player
+        # fan-out. If it has to wait (the client reads slowly), a task finishes it and the
+        # frames after it queue up behind.
+        coro = self._send({"type": "websocket.send", "text": text})
+        try:
+            first = coro.send(None)
+        except StopIteration:
+            return
+        except Exception:
+            self.closed = True
+            return
+        self._busy = True
+        self._writer = asyncio.ensure_future(self._finish(coro, first))
+
+    async def _finish(self, coro: Coroutine[Any, Any, Any], first: Any) -> None:
+        try:
+            await _Continue(coro, first)
+            while self._backlog and not self.closed:
+                await self._send({"type": "websocket.send", "text": self._backlog.popleft()})
+        except Exception:
+            self.closed = True
+        finally:
+            self._busy = False
+            self._backlog.clear()
+            self._writer = None
+
+    def drop(self) -> None:
+        """Too far behind: stop sending and end the connection (the client reconnects and resumes)."""
+        self.closed = self.dropped = True
+        self._backlog.clear()
+        if self.task is not None and self.task is not asyncio.current_task():
+            self.task.cancel()
+
+
+def parse_item(raw: str | None, client: WsClient) -> Item | str:
+    """A client message as an `Item` for the runner, or the text of an ``error`` to send back."""
+    if raw is None:
+        return error("invalid_json")
+    if len(raw) > MAX_MESSAGE_CHARS:
+        return error("too_large")
+    try:
+        message = json.loads(raw)
+    except (ValueError, RecursionError):
+        return error("invalid_json")
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        return error("invalid_json")
+    kind = message["type"]
+    if kind == "ping":
+        t = message.get("t")
+        return Item("ping", client, {"t": t} if isinstance(t, (int, float, str)) and not isinstance(t, bool) else {})
+    if kind == "host":
+        if client.role != "host":
+            return error("not_host")
+        action = message.get("action")
+        if not isinstance(action, str) or not action:
+            return error("invalid_message")  # an unknown action is the engine's to refuse
+        params = {k: v for k, v in message.items() if k not in ("type", "action", "params")}
+        if isinstance(message.get("params"), dict):
+            params.update(message["params"])
+        return Item("host", client, {"action": action, "params": params})
+    if kind not in ("join", "answer", "buzz"):
+        return error("unknown_type")
+    if client.role != "player":
+        return error("not_player")
+    if kind == "join":
+        name = message.get("name", "")
+        team_id = message.get("team_id")
+        if not isinstance(name, str) or (team_id is not None and not _is_int(team_id)):
+            return error("invalid_message")
+        name = " ".join(name.split())[:MAX_NAME_CHARS]
+        if not name and client.user_id is None:
+            return error("name_required")
+        return Item("join", client, {"name": name, "team_id": team_id})
+    question = message.get("question")
+    if not _is_int(question):
+        return error("invalid_message")
+    if kind == "buzz":
+        return Item("buzz", client, {"question": question})
+    client_id = message.get("id")
+    if isinstance(client_id, int) and not isinstance(client_id, bool):
+        client_id = str(client_id)
+    if not isinstance(client_id, str) or not 0 < len(client_id) <= 64 or "answer" not in message:
+        return error("invalid_message")
+    return Item("answer", client, {"id": client_id, "question": question, "answer": message["answer"]})
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**53
+
+
+async def _user(app: Any, token: str) -> Any:
+    from quiz.accounts import user_for_token
+
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(None, user_for_token, app.state.db, token, app.state.clock.now_ms())
+
+
+async def _may_host(app: Any, runner: Runner, token: str | None) -> bool:
+    if not token:
+        return False
+    if store.digest(token) == runner.host_hash:
+        return True
+    from quiz.models import role_rank
+
+    user = await _user(app, token)
+    return user is not None and (user.id == runner.created_by or role_rank(user.role) >= role_rank("organizer"))
+
+
+async def _opening(app: Any, runner: Runner, client: WsClient, token: str | None) -> Item | str | None:
+    """What a new connection gets first: attach (host, screen), resume (a known player), or nothing yet."""
+    if client.role == "host":
+        return Item("attach", client) if await _may_host(app, runner, token) else error("forbidden")
+    if client.role == "screen" or not token:
+        return Item("attach", client) if client.role == "screen" else None
+    player_id = runner.resume.get(store.digest(token))
+    if player_id is not None:
+        return Item("resume", client, {"player_id": player_id, "token": token})
+    user = await _user(app, token)
+    if user is None:
+        return error("invalid_token")
+    client.user_id, client.user_name = user.id, user.name or user.username
+    if user.id in runner.users:
+        return Item("join", client, {})  # the same person back: same player, a new resume token
+    return None
+
+
+class LiveSocket:
+    """The ASGI endpoint of ``/ws/live/{pin}``."""
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]],
+                       send: Send) -> None:
+        message = await receive()
+        if message["type"] != "websocket.connect":
+            return
+        await send({"type": "websocket.accept"})
+        conn = HTTPConnection(scope)
+        app = scope["app"]
+        manager: LiveManager = app.state.live
+        role = conn.query_params.get("role", "player")
+        client = WsClient(send, role)
+        if role not in ROLES:
+            await self._refuse(send, error("bad_role"), CLOSE_BAD_REQUEST)
+            return
+        runner = await manager.by_pin(str(scope.get("path_params", {}).get("pin", "")))
+        if runner is None:
+            await self._refuse(send, error("game_not_found"), CLOSE_NOT_FOUND)
+            return
+        token = conn.query_params.get("token") or conn.cookies.get("quiz_session")
+        first = await _opening(app, runner, client, token)
+        if isinstance(first, str):
+            if client.role == "host":
+                await self._refuse(send, first, CLOSE_FORBIDDEN)
+                return
+            client.push(first)
+        elif first is not None:
+            runner.submit(first)
+        client.task = asyncio.current_task()
+        try:
+            await self._receive_loop(receive, runner, client)
+        except asyncio.CancelledError:
+            if not client.dropped:
+                raise
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()
+        finally:
+            client.closed = True
+            runner.room.remove(client)
+
+    async def _receive_loop(self, receive: Callable[[], Awaitable[dict[str, Any]]], runner: Runner,
+                            client: WsClient) -> None:
+        while True:
+            message = await receive()
+            if message["type"] != "websocket.receive":
+                return
+            raw = message.get("text")
+            if raw is None and message.get("bytes") is not None:
+                try:
+                    raw = message["bytes"].decode("utf-8")
+                except UnicodeDecodeError:
+                    raw = None
+            item = parse_item(raw, client)
+            if isinstance(item, str):
+                client.push(item)
+            elif not runner.submit(item):
+                client.push(error("busy"))
+
+    async def _refuse(self, send: Send, text: str, code: int) -> None:
+        try:
+            await send({"type": "websocket.send", "text": text})
+            await send({"type": "websocket.close", "code": code})
+        except Exception:  # the client is already gone
+            pass
+
+
+async def startup(app: Any) -> None:
+    """Start the live games of this process (restoring every unfinished one from its log)."""
+    manager = LiveManager(app.state.db, app.state.clock, app.state.settings.redis_url)
+    app.state.live = manager
+    await manager.start()
+
+
+async def shutdown(app: Any) -> None:
+    manager: LiveManager | None = getattr(app.state, "live", None)
+    if manager is not None:
+        await manager.stop()
+
+
+routes = [WebSocketRoute("/ws/live/{pin}", LiveSocket())]

@@ -1,0 +1,104 @@
+// The host's games (/host): the list, a quick open game from a bank, and a game built from segments.
+// A new game's host token goes into this tab's sessionStorage, never into an address.
+import { api, escapeHtml } from "./common.js";
+
+const T = {
+  none: "还没有比赛。用右侧表单创建一场。",
+  status: { lobby: "等待开始", running: "进行中", finished: "已结束" },
+  console: "控制台",
+  screen: "大屏",
+  join: "加入页",
+  noBanks: "还没有题库",
+  pickBank: "请选择题库",
+  badJson: "环节不是有效的 JSON 数组",
+  creating: "正在创建…",
+  create: "创建并进入控制台",
+  segments: (list) => list.map((s) => `${s.title || s.kind}（${s.questions} 题）`).join(" · "),
+};
+
+const $ = (id) => document.getElementById(id);
+
+async function loadGames() {
+  const box = $("games");
+  try {
+    const data = await api("GET", "/api/live?limit=50");
+    const items = data.items || [];
+    box.innerHTML = items.length ? items.map((g) => `<div class="game-row">
+      <span class="g-pin">${escapeHtml(g.pin)}</span>
+      <div class="g-main"><b>${escapeHtml(g.title)}<span class="status-chip ${escapeHtml(g.status)}">${escapeHtml(T.status[g.status] || g.status)}</span></b>
+        <small class="muted">${escapeHtml(T.segments(g.segments || []))}</small></div>
+      <a class="btn small" href="/host/${g.id}">${T.console}</a>
+      <a class="btn small secondary" href="${escapeHtml(g.screen_url)}" target="_blank" rel="noopener">${T.screen}</a>
+      <a class="btn small ghost" href="${escapeHtml(g.join_url)}" target="_blank" rel="noopener">${T.join}</a>
+    </div>`).join("") : `<p class="muted">${T.none}</p>`;
+  } catch (error) {
+    box.innerHTML = `<p class="form-error">${escapeHtml(error.message)}</p>`;
+  }
+}
+
+async function loadBanks() {
+  try {
+    const data = await api("GET", "/api/banks?limit=200");
+    const options = (data.items || []).map((b) => `<option value="${b.id}">${escapeHtml(b.name)}（${b.question_count} 题）</option>`).join("");
+    const html = options ? `<option value="">${T.pickBank}</option>${options}` : `<option value="">${T.noBanks}</option>`;
+    $("quick-bank").innerHTML = html;
+    $("custom-bank").innerHTML = html;
+    if ((data.items || []).length === 1) { $("quick-bank").selectedIndex = 1; $("custom-bank").selectedIndex = 1; }
+  } catch (error) {
+    $("quick-bank").innerHTML = `<option value="">${escapeHtml(error.message)}</option>`;
+  }
+}
+
+function showError(id, error) {
+  const box = $(id);
+  const details = (error.details || []).map((d) => d.message).filter(Boolean);
+  box.textContent = details.length > 1 ? `${error.message}：${details.join("；")}` : error.message || String(error);
+  box.hidden = false;
+}
+
+function enter(game) {
+  try { window.sessionStorage.setItem(`quiz.live.host.${game.id}`, game.host_token); } catch { /* the login cookie still works */ }
+  location.assign(`/host/${game.id}`);
+}
+
+async function create(button, errorId, url, body) {
+  $(errorId).hidden = true;
+  button.disabled = true;
+  button.textContent = T.creating;
+  try {
+    enter(await api("POST", url, body));
+  } catch (error) {
+    showError(errorId, error);
+    button.disabled = false;
+    button.textContent = T.create;
+  }
+}
+
+$("quick-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const bank = Number($("quick-bank").value);
+  if (!bank) { showError("quick-error", { message: T.pickBank }); return; }
+  const tags = $("quick-tags").value.split(/[,，、\s]+/).map((t) => t.trim()).filter(Boolean);
+  create($("quick-go"), "quick-error", "/api/live/quick", {
+    bank_id: bank, title: $("quick-title-input").value.trim(), count: Number($("quick-count").value) || 10,
+    time_limit_s: Number($("quick-time").value) || 20, points: Number($("quick-points").value) || 10,
+    speed_bonus: $("quick-speed").checked, tags,
+  });
+});
+
+$("custom-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  let segments;
+  try { segments = JSON.parse($("custom-segments").value); } catch { segments = null; }
+  if (!Array.isArray(segments)) { showError("custom-error", { message: T.badJson }); return; }
+  const body = { title: $("custom-title-input").value.trim(), segments };
+  const bank = Number($("custom-bank").value);
+  if (bank) body.bank_id = bank;
+  const round = Number($("custom-round").value);
+  if (round) body.round_id = round;
+  create($("custom-go"), "custom-error", "/api/live", body);
+});
+
+$("games-refresh").addEventListener("click", loadGames);
+loadGames();
+loadBanks();

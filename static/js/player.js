@@ -1,0 +1,862 @@
+// The phone player (/play/{pin}): join, answer with one thumb, buzz, see the result, survive a dropped network.
+// Everything shown comes from the server's messages (CONTRACT §7); the phone's clock is never trusted.
+import { escapeHtml, toast } from "./common.js";
+import {
+  Countdown, KIND_NAMES, LiveClient, answerText, loadValue, resumeKey, saveValue, secondsLeft,
+} from "./live_client.js";
+
+// Every text this page writes, in one place.
+const T = {
+  connecting: "正在连接…",
+  reconnecting: "网络中断，正在重新连接…",
+  reconnectingIn: (s) => `网络中断，${s} 秒后重新连接…`,
+  backOnline: "已重新连接",
+  nameRequired: "请输入你的名字",
+  nameTooLong: "名字最多 20 个字",
+  joining: "正在加入…",
+  join: "加入比赛",
+  noGame: "没有找到这场竞赛，请核对大屏幕上的竞赛码。",
+  noGameTitle: "竞赛码无效",
+  cannotJoin: "无法加入",
+  joinedTitle: "已加入比赛",
+  waitStart: "请看大屏幕，等待主持人开始",
+  guest: "观众",
+  team: (name) => `${name}`,
+  segmentNo: (n) => `第 ${n} 环节`,
+  qHead: (i, n) => `第 ${i}${n ? ` / ${n}` : ""} 题`,
+  points: (p) => `${p} 分`,
+  types: { single: "单选", multiple: "多选", judge: "判断", fill: "填空", short: "简答" },
+  judgeTrue: "正确",
+  judgeFalse: "错误",
+  submit: "提交答案",
+  submitMultiple: (n) => (n ? `提交答案（已选 ${n} 项）` : "请选择选项"),
+  pickHint: "选择一项即提交",
+  multiHint: "可多选，选好后点提交",
+  fillHint: "填写后点提交",
+  blank: (i) => `第 ${i} 空`,
+  shortPlaceholder: "在这里输入你的回答",
+  sending: "正在提交…",
+  saved: "答案已保存",
+  savedWait: "请等待公布答案",
+  notSent: "网络中断，答案已保存在手机上，恢复后自动提交",
+  refused: { late: "已超过答题时间", duplicate: "本题已经作答", not_your_turn: "还没有轮到你作答",
+    closed: "当前不能作答", invalid: "答案格式不正确" },
+  teammateAnswered: (name, ans) => `队友${name ? ` ${name}` : ""} 已作答：${ans}`,
+  yourAnswer: "你的答案",
+  rightAnswer: "正确答案",
+  right: "回答正确",
+  wrong: "回答错误",
+  noAnswer: "未作答",
+  watch: "本题由其他队伍作答",
+  turnOf: (team) => `轮到 ${team} 作答`,
+  turnMine: "轮到你的队伍作答！",
+  seatMine: "轮到你作答！",
+  watchHint: "请看大屏幕",
+  closedTitle: "作答结束",
+  closedWait: "等待主持人公布答案",
+  closedNone: "本题你没有作答",
+  buzz: "抢答",
+  buzzWait: "等待主持人开启抢答",
+  buzzOpen: "抢答开始！",
+  buzzSent: "已抢答…",
+  buzzWon: "抢答成功！",
+  buzzWonHint: "请你的队伍作答",
+  buzzLost: (team) => `${team} 抢到了`,
+  buzzFoul: "犯规！",
+  buzzFoulHint: "抢答开启前按下按钮",
+  buzzOut: "本题你的队伍不能再抢答",
+  buzzNotTeam: "抢答题由参赛队伍抢答，请看大屏幕",
+  judgedRight: (p) => `回答正确 ${p > 0 ? "+" : ""}${p}`,
+  judgedWrong: (p) => `回答错误${p ? ` ${p}` : ""}`,
+  judgedTimeout: (p) => `超时未答${p ? ` ${p}` : ""}`,
+  audience: "观众答题：无人抢答，观众可以作答",
+  rank: (r) => `第 ${r} 名`,
+  score: (s) => `${s} 分`,
+  myScore: "我的得分",
+  teamScore: "队伍得分",
+  boardTitle: "排行榜",
+  finalTitle: "比赛结束",
+  finalThanks: "感谢参与！",
+  paused: "比赛暂停中",
+  explanation: "解析",
+  thisQuestion: "本题得分",
+  notInBoard: "继续加油！",
+};
+
+const app = document.getElementById("play-app");
+const PIN = app.dataset.pin;
+const ME = app.dataset.meName ? { name: app.dataset.meName, unit: app.dataset.meUnit, id: app.dataset.meId } : null;
+const NAME_KEY = "quiz.live.name";
+
+const el = {
+  name: document.getElementById("v-name"),
+  stage: document.getElementById("v-stage"),
+  fatal: document.getElementById("v-fatal"),
+  banner: document.getElementById("net-banner"),
+  bannerText: document.getElementById("net-text"),
+  score: document.getElementById("play-score"),
+  joinError: document.getElementById("join-error"),
+};
+
+// What the phone knows of the game; rebuilt from `state` on every (re)connect.
+const S = {
+  me: null, // {id, name, team_id}
+  phase: "lobby",
+  segment: null,
+  q: null, // {question, index, count, points, team_id, player_id, team_ids, audience_only, kind}
+  deadline: null,
+  remaining: null, // frozen ms while paused
+  teams: new Map(), // team_id -> {name, score}
+  myScore: 0,
+  mine: null, // my answer to the current question: {answer, status: sending|saved|refused|teammate, reason, by}
+  result: null, // reveal for the current question: {answer, explanation, you}
+  buzz: null, // {armed, answering, order: [], fouls: [], out: [], eligible, mine: idle|sent|won|lost|foul|out}
+  judged: null, // {team_id, correct, timeout, points}
+  board: null,
+  finished: false,
+  pausedFrom: "question",
+};
+
+let client = null;
+let joining = false;
+const countdown = { current: null };
+
+// --- joining ---------------------------------------------------------------------------
+
+function showView(name) {
+  el.name.hidden = name !== "name";
+  el.stage.hidden = name !== "stage";
+  el.fatal.hidden = name !== "fatal";
+}
+
+function showJoinError(message) {
+  el.joinError.textContent = message || "";
+  el.joinError.hidden = !message;
+}
+
+function fatal(title, text) {
+  showView("fatal");
+  document.getElementById("fatal-title").textContent = title;
+  document.getElementById("fatal-text").textContent = text;
+  el.banner.hidden = true;
+}
+
+function setBusy(button, busy, text) {
+  if (!button) return;
+  button.disabled = busy;
+  button.setAttribute("aria-busy", busy ? "true" : "false");
+  if (text) button.textContent = text;
+}
+
+function startClient(joinMessage) {
+  if (!client) {
+    client = new LiveClient({ pin: PIN, role: "player", onMessage: receive, onStatus: status });
+    client.joinMessage = joinMessage;
+    client.start();
+  } else {
+    client.joinMessage = joinMessage;
+    if (client.isOpen()) client.send(joinMessage);
+    else client.reconnectNow();
+  }
+}
+
+function joinAs(name, button) {
+  showJoinError("");
+  joining = true;
+  setBusy(button, true, T.joining);
+  startClient({ type: "join", name });
+}
+
+const nameForm = document.getElementById("name-form");
+if (nameForm) {
+  const input = document.getElementById("name");
+  const error = document.getElementById("name-error");
+  input.value = loadValue(NAME_KEY, "") || "";
+  nameForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const name = input.value.trim();
+    error.hidden = true;
+    if (!name) { error.textContent = T.nameRequired; error.hidden = false; input.focus(); return; }
+    if (name.length > 20) { error.textContent = T.nameTooLong; error.hidden = false; input.focus(); return; }
+    saveValue(NAME_KEY, name);
+    joinAs(name, document.getElementById("join-go"));
+  });
+}
+const joinMe = document.getElementById("join-me");
+if (joinMe) joinMe.addEventListener("click", () => joinAs(ME.name, joinMe));
+
+function joinFailed(message) {
+  joining = false;
+  showView("name");
+  setBusy(document.getElementById("join-go") || joinMe, false, T.join);
+  showJoinError(message);
+}
+
+// --- connection ----------------------------------------------------------------------------
+
+let bannerTimer = 0;
+function status(kind, info = {}) {
+  if (kind === "open") {
+    clearTimeout(bannerTimer);
+    if (!el.banner.hidden) {
+      el.banner.dataset.kind = "ok";
+      el.bannerText.textContent = T.backOnline;
+      bannerTimer = setTimeout(() => { el.banner.hidden = true; }, 1200);
+    }
+    return;
+  }
+  if (kind === "reconnecting") {
+    // A blink is not worth a banner: show it once the connection has been gone for a moment.
+    clearTimeout(bannerTimer);
+    el.banner.dataset.kind = "";
+    el.bannerText.textContent = info.delayMs > 1500 ? T.reconnectingIn(Math.round(info.delayMs / 1000)) : T.reconnecting;
+    if (info.attempt >= 1) el.banner.hidden = false;
+    else bannerTimer = setTimeout(() => { if (!client.isOpen()) el.banner.hidden = false; }, 800);
+    redrawSaveStatus();
+    return;
+  }
+  if (kind === "failed") {
+    if (joining && client && !client.welcomed) joinFailed(info.message || T.noGame);
+    else fatal(T.noGameTitle, info.message || T.noGame);
+  }
+}
+
+// --- messages --------------------------------------------------------------------------------
+
+function teamName(id) {
+  const team = S.teams.get(id);
+  return team ? team.name : id == null ? "" : `${id} 号队`;
+}
+
+function noteScores(scores) {
+  if (!Array.isArray(scores)) return;
+  scores.forEach((s) => {
+    const old = S.teams.get(s.team_id) || {};
+    S.teams.set(s.team_id, { ...old, name: s.name ?? old.name, score: s.score ?? old.score });
+  });
+}
+
+function kind() { return S.q?.segment?.kind || S.segment?.kind || "all"; }
+function buzzKind() { return ["buzzer", "tiebreak"].includes(kind()); }
+function turnKind() { return ["required", "risk"].includes(kind()); }
+function onMyTeam(teamId) { return S.me && S.me.team_id != null && teamId === S.me.team_id; }
+
+/** Whether this phone may answer the current question now. */
+function mayAnswer() {
+  if (!S.q || !S.me || !["question", "answering", "paused"].includes(S.phase)) return false;
+  const k = kind();
+  if (k === "all") return true;
+  if (turnKind()) return S.q.player_id != null ? String(S.q.player_id) === String(S.me.id) : onMyTeam(S.q.team_id);
+  if (S.q.audience_only) return S.me.team_id == null;
+  return S.buzz && S.buzz.answering != null && onMyTeam(S.buzz.answering);
+}
+
+function mayBuzz() {
+  if (!buzzKind() || !S.me || S.me.team_id == null || !S.q) return false;
+  const contenders = S.q.team_ids || [];
+  return contenders.includes(S.me.team_id);
+}
+
+function newQuestion(msg) {
+  S.q = {
+    question: msg.question, index: msg.index, count: msg.count, points: msg.points, team_id: msg.team_id ?? null,
+    player_id: msg.player_id ?? null, team_ids: msg.team_ids || null, audience_only: !!msg.audience_only,
+    segment: msg.segment || S.segment,
+  };
+  if (msg.segment) S.segment = msg.segment;
+  S.deadline = msg.deadline_ms ?? null;
+  S.remaining = null;
+  S.result = null;
+  S.judged = null;
+  S.buzz = buzzKind() ? { armed: false, answering: null, order: [], fouls: [], out: [], mine: "idle" } : null;
+  const pending = client.pendingAnswer(msg.question.id);
+  S.mine = pending ? { answer: pending.answer, status: client.isOpen() ? "sending" : "queued" } : null;
+}
+
+function fromState(msg) {
+  noteScores(msg.scores);
+  S.phase = msg.phase;
+  S.segment = msg.segment || null;
+  if (msg.you) {
+    S.me = { id: msg.you.id ?? S.me?.id, name: msg.you.name ?? S.me?.name, team_id: msg.you.team_id ?? S.me?.team_id ?? null };
+    if (typeof msg.you.score === "number") S.myScore = msg.you.score;
+  }
+  if (msg.question) {
+    const same = S.q && S.q.question.id === msg.question.id;
+    const keepBuzz = same ? S.buzz : null;
+    newQuestion({ ...msg, segment: msg.segment });
+    if (keepBuzz) S.buzz = keepBuzz;
+    if (msg.remaining_ms != null) S.remaining = msg.remaining_ms;
+    if (msg.buzz) {
+      S.buzz = S.buzz || { mine: "idle" };
+      Object.assign(S.buzz, { armed: !!msg.buzz.armed, answering: msg.buzz.answering_team_id ?? null,
+        order: msg.buzz.order || [], fouls: msg.buzz.fouls || [], out: msg.buzz.out || [] });
+      const team = S.me?.team_id;
+      if (team != null) {
+        if (S.buzz.answering === team) S.buzz.mine = "won";
+        else if (S.buzz.fouls.includes(team)) S.buzz.mine = "foul";
+        else if (S.buzz.out.includes(team)) S.buzz.mine = "out";
+        else if (S.buzz.answering != null) S.buzz.mine = "lost";
+        else S.buzz.mine = "idle";
+      }
+    }
+    const you = msg.you;
+    if (you && you.answered) {
+      S.mine = { answer: you.answer, status: "saved" };
+      client.dropPending((p) => p.question === msg.question.id);
+    }
+    if (msg.phase === "revealed" || (you && you.result)) {
+      S.result = { answer: msg.question.answer ?? msg.answer, explanation: msg.question.explanation ?? msg.explanation,
+        you: you ? you.result : null, distribution: msg.distribution };
+    }
+  } else {
+    S.q = null;
+    S.mine = null;
+    S.result = null;
+  }
+  if (msg.leaderboard) S.board = msg.leaderboard;
+  S.finished = msg.phase === "finished";
+  if (msg.phase === "paused") {
+    if (msg.remaining_ms != null) S.remaining = msg.remaining_ms;
+    S.pausedFrom = msg.buzz?.answering_team_id != null ? "answering" : msg.buzz?.armed ? "buzzing" : "question";
+  }
+}
+
+function receive(msg) {
+  switch (msg.type) {
+    case "welcome":
+      joining = false;
+      S.me = msg.player || S.me;
+      return;
+    case "resume_refused":
+      S.me = null;
+      showView("name");
+      return;
+    case "state":
+      fromState(msg);
+      if (!S.me) { showView("name"); return; } // a state before joining (some servers send one): wait for the name
+      showView("stage");
+      render(true);
+      return;
+    case "segment":
+      S.segment = msg.segment;
+      S.phase = "segment";
+      S.q = null;
+      S.mine = null;
+      S.result = null;
+      render(true);
+      return;
+    case "question":
+      S.phase = "question";
+      newQuestion(msg);
+      render(true);
+      if (navigator.vibrate && mayAnswer()) navigator.vibrate(60);
+      return;
+    case "ack":
+      if (!S.q || msg.question !== S.q.question.id) return;
+      if (msg.accepted) S.mine = { ...(S.mine || {}), status: "saved" };
+      else if (S.mine && S.mine.status !== "saved") S.mine = { ...S.mine, status: "refused", reason: msg.reason };
+      render(false);
+      return;
+    case "team_answered":
+      if (!S.q || msg.question !== S.q.question.id) return;
+      if (!S.mine || S.mine.status === "refused") {
+        S.mine = { answer: msg.answer, status: String(msg.player_id) === String(S.me?.id) ? "saved" : "teammate" };
+      }
+      render(true);
+      return;
+    case "buzz_open":
+      if (!S.q || msg.question !== S.q.question.id) return;
+      S.phase = "buzzing";
+      S.deadline = msg.deadline_ms;
+      S.buzz = { ...(S.buzz || {}), armed: true, answering: null, order: [],
+        eligible: msg.team_ids || null, mine: S.buzz?.mine === "foul" || S.buzz?.mine === "out" ? S.buzz.mine : "idle" };
+      if (msg.team_ids && S.me?.team_id != null && !msg.team_ids.includes(S.me.team_id) && S.buzz.mine === "idle") {
+        S.buzz.mine = "out";
+      }
+      render(true);
+      if (navigator.vibrate && mayBuzz() && S.buzz.mine === "idle") navigator.vibrate([40, 40, 40]);
+      return;
+    case "buzzed":
+      if (!S.q || msg.question !== S.q.question.id || !S.buzz) return;
+      if (msg.foul) {
+        S.buzz.fouls = [...(S.buzz.fouls || []), msg.team_id];
+        if (onMyTeam(msg.team_id)) S.buzz.mine = "foul";
+      } else {
+        S.buzz.order = [...(S.buzz.order || []), msg.team_id];
+        if (msg.order === 1) {
+          S.phase = "answering";
+          S.buzz.answering = msg.team_id;
+          S.buzz.armed = false;
+          if (msg.deadline_ms != null) S.deadline = msg.deadline_ms;
+          S.buzz.mine = onMyTeam(msg.team_id) ? "won" : (S.buzz.mine === "foul" ? "foul" : "lost");
+        }
+      }
+      render(true);
+      if (navigator.vibrate && onMyTeam(msg.team_id)) navigator.vibrate(msg.foul ? [200, 80, 200] : 150);
+      return;
+    case "judged":
+      if (!S.q || msg.question !== S.q.question.id) return;
+      S.judged = msg;
+      if (S.buzz && msg.team_id != null && !msg.correct) {
+        S.buzz.out = [...(S.buzz.out || []), msg.team_id];
+        if (onMyTeam(msg.team_id)) S.buzz.mine = "out";
+        S.buzz.answering = null;
+      }
+      render(true);
+      return;
+    case "closed":
+      if (S.q && msg.question !== S.q.question.id) return;
+      S.phase = "closed";
+      S.deadline = null;
+      render(true);
+      return;
+    case "reveal":
+      if (!S.q || msg.question !== S.q.question.id) return;
+      S.phase = "revealed";
+      S.result = { answer: msg.answer, explanation: msg.explanation, you: msg.you || null, distribution: msg.distribution };
+      if (msg.you && typeof msg.you.score === "number") S.myScore = msg.you.score;
+      else if (msg.you && msg.you.points && (kind() === "all" || S.q.audience_only || S.me?.team_id == null)) {
+        S.myScore += msg.you.points;
+      }
+      render(true);
+      if (navigator.vibrate && msg.you && msg.you.answered) navigator.vibrate(msg.you.correct ? 80 : [120, 60, 120]);
+      return;
+    case "score": {
+      const team = S.teams.get(msg.team_id) || { name: `${msg.team_id} 号队` };
+      S.teams.set(msg.team_id, { ...team, score: msg.total });
+      if (S.me && String(msg.player_id) === String(S.me.id) && !["answers", "average"].includes(msg.reason)
+          && S.me.team_id == null) S.myScore += msg.delta;
+      renderScore();
+      return;
+    }
+    case "risk_pick":
+    case "turn":
+    case "tiebreak":
+      return; // the screen shows these; the phone waits for the question
+    case "leaderboard":
+    case "finished":
+      S.board = { teams: msg.teams || [], players: msg.players || [] };
+      (msg.teams || []).forEach((t) => S.teams.set(t.team_id, { name: t.name, score: t.score }));
+      S.phase = msg.type === "finished" ? "finished" : "leaderboard";
+      S.finished = msg.type === "finished";
+      render(true);
+      return;
+    case "paused":
+      if (S.phase !== "paused") S.pausedFrom = S.phase;
+      S.phase = "paused";
+      S.remaining = msg.remaining_ms;
+      render(false);
+      return;
+    case "resumed":
+      S.phase = msg.phase;
+      S.deadline = msg.deadline_ms;
+      S.remaining = null;
+      render(false);
+      return;
+    case "error":
+      if (joining && !client.welcomed) { joinFailed(msg.message); return; }
+      if (S.buzz && S.buzz.mine === "sent") { S.buzz.mine = "idle"; render(false); }
+      toast(msg.message || T.cannotJoin, "error");
+      return;
+    default:
+  }
+}
+
+// --- drawing ---------------------------------------------------------------------------------
+
+function renderScore() {
+  if (!S.me) { el.score.hidden = true; return; }
+  const teamId = S.me.team_id;
+  if (teamId != null && S.teams.has(teamId)) {
+    const t = S.teams.get(teamId);
+    el.score.innerHTML = `${escapeHtml(t.name)} <b>${escapeHtml(t.score ?? 0)}</b> 分`;
+  } else {
+    el.score.innerHTML = `${escapeHtml(S.me.name || "")} <b>${escapeHtml(S.myScore)}</b> 分`;
+  }
+  el.score.hidden = false;
+}
+
+let viewKey = "";
+
+/** Draw the stage; `full` rebuilds it, otherwise only the parts that change in place are updated. */
+function render(full) {
+  renderScore();
+  const key = currentViewKey();
+  if (full || key !== viewKey) {
+    viewKey = key;
+    el.stage.innerHTML = stageHtml();
+    el.stage.className = `stage stage-${key.split(":")[0]}`;
+    bindStage();
+  }
+  updateLive();
+}
+
+function currentViewKey() {
+  const qid = S.q ? S.q.question.id : "-";
+  if (S.phase === "finished") return "final";
+  if (S.phase === "leaderboard") return `board:${qid}`;
+  if (S.phase === "segment") return `segment:${S.segment?.index}`;
+  if (!S.q) return "lobby";
+  if (S.phase === "revealed") return `result:${qid}`;
+  const phase = S.phase === "paused" ? S.pausedFrom : S.phase; // pausing must not wipe a half-made choice
+  return `question:${qid}:${phase}:${mayAnswer() ? "a" : "w"}:${S.buzz?.mine || ""}:${S.mine?.status || ""}`;
+}
+
+function stageHtml() {
+  if (S.phase === "finished") return finalHtml();
+  if (S.phase === "leaderboard") return boardHtml(T.boardTitle);
+  if (S.phase === "segment") return segmentHtml();
+  if (!S.q) return lobbyHtml();
+  if (S.phase === "revealed") return resultHtml();
+  return questionHtml();
+}
+
+function whoHtml() {
+  if (!S.me) return "";
+  const team = S.me.team_id != null ? teamName(S.me.team_id) : T.guest;
+  return `<p class="who"><span class="who-name">${escapeHtml(S.me.name)}</span><span class="who-team">${escapeHtml(team)}</span></p>`;
+}
+
+function lobbyHtml() {
+  return `<div class="play-card lobby">
+    <div class="check-badge" aria-hidden="true">✓</div>
+    <h1>${T.joinedTitle}</h1>
+    ${whoHtml()}
+    <p class="lobby-wait"><span class="dots" aria-hidden="true"><i></i><i></i><i></i></span>${T.waitStart}</p>
+  </div>`;
+}
+
+function segmentHtml() {
+  const seg = S.segment || {};
+  return `<div class="play-card segment-card">
+    <p class="seg-no">${T.segmentNo(seg.index || 1)}</p>
+    <h1 class="seg-kind">${escapeHtml(KIND_NAMES[seg.kind] || "")}</h1>
+    ${seg.title && seg.title !== KIND_NAMES[seg.kind] ? `<p class="seg-title">${escapeHtml(seg.title)}</p>` : ""}
+    <p class="muted">${T.watchHint}</p>
+  </div>`;
+}
+
+function qHeadHtml() {
+  const q = S.q;
+  const seg = q.segment || S.segment || {};
+  return `<div class="q-head">
+    <span class="q-kind">${escapeHtml(seg.title || KIND_NAMES[seg.kind] || "")}</span>
+    <span class="q-no">${T.qHead(q.index, q.count)}</span>
+    <span class="q-type">${T.types[q.question.type] || ""} · ${T.points(q.points ?? 0)}</span>
+  </div>
+  <div class="timer" id="timer" hidden><div class="timer-bar"><i id="timer-fill"></i></div><b id="timer-num"></b></div>`;
+}
+
+function optionsFor(question) {
+  if (question.type === "judge") return [{ key: "true", text: T.judgeTrue }, { key: "false", text: T.judgeFalse }];
+  return question.options || [];
+}
+
+function answerAreaHtml() {
+  const q = S.q.question;
+  const locked = !!S.mine && S.mine.status !== "refused";
+  const chosen = new Set(S.mine ? (S.mine.answer || []).map(String) : []);
+  const dis = locked ? " disabled" : "";
+  if (q.type === "judge") {
+    return `<div class="judge-pad">${optionsFor(q).map((o) => `
+      <button type="button" class="judge-btn judge-${o.key}" data-value="${o.key}" aria-pressed="${chosen.has(o.key)}"${dis}>
+        <span class="judge-mark" aria-hidden="true">${o.key === "true" ? "✓" : "✗"}</span><span>${o.text}</span></button>`).join("")}
+    </div>`;
+  }
+  if (q.type === "single" || q.type === "multiple") {
+    const multi = q.type === "multiple";
+    return `<p class="pad-hint">${multi ? T.multiHint : T.pickHint}</p>
+    <div class="answer-pad" role="${multi ? "group" : "radiogroup"}">${(q.options || []).map((o, i) => `
+      <button type="button" class="answer-tile tile-${i % 8}" data-key="${escapeHtml(o.key)}" aria-pressed="${chosen.has(o.key)}"${dis}>
+        <span class="tile-key">${escapeHtml(o.key)}</span><span class="tile-text">${escapeHtml(o.text)}</span>
+        ${multi ? '<span class="tile-check" aria-hidden="true"></span>' : ""}</button>`).join("")}
+    </div>
+    ${multi && !locked ? `<button type="button" class="btn block huge submit-btn" id="submit" disabled>${T.submitMultiple(0)}</button>` : ""}`;
+  }
+  if (q.type === "fill") {
+    const blanks = Math.max(1, q.blanks || 1);
+    const mine = S.mine ? S.mine.answer || [] : [];
+    return `<p class="pad-hint">${T.fillHint}</p><div class="fill-pad">${Array.from({ length: blanks }, (_, i) => `
+      <label class="fill-blank"><span>${T.blank(i + 1)}</span>
+      <input type="text" data-blank="${i}" maxlength="200" autocomplete="off" value="${escapeHtml(mine[i] || "")}"${dis}></label>`).join("")}
+    </div>${locked ? "" : `<button type="button" class="btn block huge submit-btn" id="submit">${T.submit}</button>`}`;
+  }
+  const text = S.mine ? (S.mine.answer || [""])[0] : "";
+  return `<textarea id="short-answer" class="short-input" maxlength="2000" placeholder="${T.shortPlaceholder}"${dis}>${escapeHtml(text)}</textarea>
+    ${locked ? "" : `<button type="button" class="btn block huge submit-btn" id="submit">${T.submit}</button>`}`;
+}
+
+function buzzHtml() {
+  const b = S.buzz || { mine: "idle" };
+  if (!mayBuzz()) return `<p class="watch-note">${T.buzzNotTeam}</p>`;
+  const states = {
+    idle: [b.armed ? T.buzzOpen : T.buzzWait, "", !b.armed],
+    sent: [T.buzzSent, "", true],
+    won: [T.buzzWon, T.buzzWonHint, true],
+    lost: [T.buzzLost(teamName(b.answering)), "", true],
+    foul: [T.buzzFoul, T.buzzFoulHint, true],
+    out: [T.buzzOut, "", true],
+  };
+  const [title, hint, disabled] = states[b.mine] || states.idle;
+  return `<div class="buzz-zone buzz-${b.mine}${b.armed ? " armed" : ""}">
+    <button type="button" class="buzz-btn" id="buzz"${disabled ? " disabled" : ""} aria-describedby="buzz-state">
+      <span>${b.mine === "won" ? "✓" : b.mine === "foul" ? "✗" : T.buzz}</span></button>
+    <p class="buzz-state" id="buzz-state"><b>${escapeHtml(title)}</b>${hint ? `<br><small>${escapeHtml(hint)}</small>` : ""}</p>
+  </div>`;
+}
+
+function watchHtml() {
+  const q = S.q;
+  if (turnKind()) {
+    const mine = onMyTeam(q.team_id);
+    return `<div class="turn-note${mine ? " mine" : ""}">${escapeHtml(mine ? T.turnMine : T.turnOf(teamName(q.team_id)))}</div>`;
+  }
+  return `<p class="watch-note">${T.watch}</p>`;
+}
+
+function questionHtml() {
+  const q = S.q;
+  const answering = mayAnswer();
+  let body = "";
+  if (S.phase === "closed") {
+    body = `<div class="closed-note"><b>${T.closedTitle}</b><span>${S.mine ? T.closedWait : T.closedNone}</span></div>
+      ${S.mine ? '<div class="save-status" id="save-status" aria-live="polite"></div>' : ""}`;
+  } else if (answering) {
+    const turnNote = turnKind() ? `<div class="turn-note mine">${q.player_id != null ? T.seatMine : T.turnMine}</div>` : "";
+    const audience = q.audience_only ? `<div class="turn-note">${T.audience}</div>` : "";
+    body = `${turnNote}${audience}${answerAreaHtml()}<div class="save-status" id="save-status" aria-live="polite"></div>`;
+  } else if (buzzKind()) {
+    body = buzzHtml();
+  } else {
+    body = watchHtml();
+  }
+  if (S.judged) body += judgedHtml();
+  return `<div class="q-card">${qHeadHtml()}
+    <h1 class="q-stem">${escapeHtml(q.question.stem)}</h1>
+    ${!answering && ["single", "multiple"].includes(q.question.type) ? optionListHtml() : ""}
+  </div>${body}
+  <div class="paused-veil" id="paused-veil" hidden><b>${T.paused}</b></div>`;
+}
+
+function optionListHtml() {
+  return `<ul class="opt-readonly">${(S.q.question.options || []).map((o, i) => `
+    <li class="tile-${i % 8}"><b>${escapeHtml(o.key)}</b>${escapeHtml(o.text)}</li>`).join("")}</ul>`;
+}
+
+function judgedHtml() {
+  const j = S.judged;
+  const text = j.timeout ? T.judgedTimeout(j.points) : j.correct ? T.judgedRight(j.points) : T.judgedWrong(j.points);
+  return `<div class="judged ${j.correct ? "ok" : "bad"}"><b>${escapeHtml(teamName(j.team_id))}</b> ${escapeHtml(text)}</div>`;
+}
+
+function mineHtml() {
+  if (!S.mine) return "";
+  return `<p class="mine-line">${T.yourAnswer}：<b>${escapeHtml(answerText(S.q.question, S.mine.answer))}</b></p>`;
+}
+
+function resultHtml() {
+  const q = S.q.question;
+  const r = S.result || {};
+  const you = r.you;
+  let verdict;
+  if (you && you.answered) {
+    const pts = you.points ? `${you.points > 0 ? "+" : ""}${you.points}` : "+0";
+    verdict = `<div class="verdict-big ${you.correct ? "ok" : "bad"}">
+      <span class="verdict-icon" aria-hidden="true">${you.correct ? "✓" : "✗"}</span>
+      <b>${you.correct ? T.right : T.wrong}</b><span class="verdict-points">${pts} 分</span></div>`;
+  } else if (you && !you.answered && (kind() === "all" || mayAnswerWas())) {
+    verdict = `<div class="verdict-big none"><span class="verdict-icon" aria-hidden="true">–</span><b>${T.noAnswer}</b>
+      ${you.points ? `<span class="verdict-points">${you.points} 分</span>` : ""}</div>`;
+  } else {
+    verdict = S.judged ? judgedHtml() : "";
+  }
+  const right = new Set((r.answer || []).map(String));
+  const options = ["single", "multiple"].includes(q.type) ? `<ul class="opt-readonly result">${(q.options || []).map((o, i) => {
+    const mine = S.mine && (S.mine.answer || []).map(String).includes(o.key);
+    return `<li class="tile-${i % 8}${right.has(o.key) ? " is-right" : " is-dim"}${mine ? " is-mine" : ""}">
+      <b>${escapeHtml(o.key)}</b>${escapeHtml(o.text)}${mine ? '<em>我的选择</em>' : ""}</li>`;
+  }).join("")}</ul>` : `<p class="right-line">${T.rightAnswer}：<b>${escapeHtml(answerText(q, r.answer))}</b></p>${mineHtml()}`;
+  return `${verdict}
+  <div class="q-card">${qHeadHtml()}<h2 class="q-stem small">${escapeHtml(q.stem)}</h2>${options}
+    ${r.explanation ? `<div class="explain"><h3>${T.explanation}</h3><p>${escapeHtml(r.explanation)}</p></div>` : ""}
+  </div>
+  ${standingHtml()}`;
+}
+
+function mayAnswerWas() {
+  // In team segments a player who was not on turn has no result of their own to show.
+  return turnKind() ? onMyTeam(S.q.team_id) : buzzKind() ? (S.buzz?.order || []).includes(S.me?.team_id) : false;
+}
+
+function myPlace() {
+  const board = S.board;
+  if (!board || !S.me) return null;
+  if (S.me.team_id != null) {
+    const row = (board.teams || []).find((t) => t.team_id === S.me.team_id);
+    if (row) return { rank: row.rank, score: row.score, label: T.teamScore };
+  }
+  const row = (board.players || []).find((p) => String(p.player_id) === String(S.me.id));
+  if (row) return { rank: row.rank, score: row.score, label: T.myScore };
+  return null;
+}
+
+function standingHtml() {
+  const place = myPlace();
+  const teamId = S.me?.team_id;
+  const score = teamId != null && S.teams.has(teamId) ? S.teams.get(teamId).score : S.myScore;
+  const label = teamId != null && S.teams.has(teamId) ? T.teamScore : T.myScore;
+  return `<div class="standing">
+    <div><small>${label}</small><b>${escapeHtml(place ? place.score : score ?? 0)}</b></div>
+    <div><small>名次</small><b>${place ? escapeHtml(T.rank(place.rank)) : "—"}</b></div>
+  </div>`;
+}
+
+function boardRows(rows, mineId, idKey) {
+  return rows.slice(0, 10).map((r) => `<li class="${String(r[idKey]) === String(mineId) ? "is-me" : ""}">
+    <span class="b-rank r${r.rank}">${escapeHtml(r.rank)}</span><span class="b-name">${escapeHtml(r.name)}</span>
+    <span class="b-score">${escapeHtml(r.score)}</span></li>`).join("");
+}
+
+function boardHtml(title) {
+  const board = S.board || { teams: [], players: [] };
+  const place = myPlace();
+  const teams = board.teams && board.teams.length ? `<h2>队伍排名</h2><ol class="board">${boardRows(board.teams, S.me?.team_id, "team_id")}</ol>` : "";
+  const players = board.players && board.players.length ? `<h2>个人排名</h2><ol class="board">${boardRows(board.players, S.me?.id, "player_id")}</ol>` : "";
+  return `<div class="play-card board-card">
+    <h1>${title}</h1>
+    <div class="my-place">${place ? `<b>${escapeHtml(T.rank(place.rank))}</b><span>${escapeHtml(place.label)} ${escapeHtml(place.score)} 分</span>`
+      : `<b>${escapeHtml(S.myScore)} 分</b><span>${T.notInBoard}</span>`}</div>
+    ${teams}${players}
+  </div>`;
+}
+
+function finalHtml() {
+  return boardHtml(T.finalTitle).replace('<div class="play-card board-card">',
+    `<div class="play-card board-card final"><p class="final-thanks">${T.finalThanks}</p>`);
+}
+
+// --- live parts: countdown, save state, paused ---------------------------------------------------
+
+const timer = new Countdown({ remaining: (d) => (client ? client.remaining(d) : null) }, drawTimer);
+let timerTotal = 0;
+
+function drawTimer(ms, frozen) {
+  const box = document.getElementById("timer");
+  if (!box) return;
+  if (ms == null) { box.hidden = true; return; }
+  box.hidden = false;
+  if (!timerTotal || ms > timerTotal) timerTotal = Math.max(ms, 1000);
+  const s = secondsLeft(ms);
+  document.getElementById("timer-num").textContent = s;
+  document.getElementById("timer-fill").style.transform = `scaleX(${Math.max(0, Math.min(1, ms / timerTotal))})`;
+  box.classList.toggle("urgent", s <= 5 && !frozen);
+  box.classList.toggle("frozen", !!frozen);
+}
+
+let timerFor = null;
+function updateLive() {
+  const veil = document.getElementById("paused-veil");
+  if (veil) veil.hidden = S.phase !== "paused";
+  if (S.phase === "paused") {
+    timer.freeze(S.remaining);
+  } else if (["question", "buzzing", "answering"].includes(S.phase) && S.deadline != null) {
+    const key = `${S.q?.question.id}:${S.deadline}`;
+    if (timerFor !== key) { timerFor = key; timerTotal = 0; }
+    timer.run(S.deadline);
+  } else {
+    timer.stop();
+    drawTimer(null);
+  }
+  redrawSaveStatus();
+}
+
+function redrawSaveStatus() {
+  const box = document.getElementById("save-status");
+  if (!box || !S.mine) { if (box) box.innerHTML = ""; return; }
+  const ans = escapeHtml(answerText(S.q.question, S.mine.answer));
+  let html;
+  if (S.mine.status === "saved") {
+    html = `<div class="saved ok"><span class="saved-icon" aria-hidden="true">✓</span><div><b>${T.saved}</b><small>${T.yourAnswer}：${ans} · ${T.savedWait}</small></div></div>`;
+  } else if (S.mine.status === "teammate") {
+    html = `<div class="saved ok"><span class="saved-icon" aria-hidden="true">✓</span><div><b>${T.saved}</b><small>${escapeHtml(T.teammateAnswered("", answerText(S.q.question, S.mine.answer)))}</small></div></div>`;
+  } else if (S.mine.status === "refused") {
+    html = `<div class="saved bad"><b>${escapeHtml(T.refused[S.mine.reason] || T.refused.closed)}</b></div>`;
+  } else if (client && !client.isOpen()) {
+    html = `<div class="saved wait"><span class="spinner" aria-hidden="true"></span><div><b>${T.yourAnswer}：${ans}</b><small>${T.notSent}</small></div></div>`;
+  } else {
+    html = `<div class="saved wait"><span class="spinner" aria-hidden="true"></span><b>${T.sending}</b></div>`;
+  }
+  box.innerHTML = html;
+}
+
+// --- input ---------------------------------------------------------------------------------------
+
+function submit(answer) {
+  if (!S.q || !mayAnswer() || (S.mine && S.mine.status !== "refused")) return;
+  if (S.mine && S.mine.status === "refused") client.dropPending((p) => p.question === S.q.question.id);
+  S.mine = { answer, status: "sending" };
+  client.sendAnswer(S.q.question.id, answer);
+  render(true);
+}
+
+function bindStage() {
+  const stage = el.stage;
+  const q = S.q?.question;
+  stage.querySelectorAll(".judge-btn").forEach((b) => b.addEventListener("click", () => submit([b.dataset.value === "true"])));
+  stage.querySelectorAll(".answer-tile").forEach((b) => b.addEventListener("click", () => {
+    if (q.type === "single") { submit([b.dataset.key]); return; }
+    b.setAttribute("aria-pressed", b.getAttribute("aria-pressed") === "true" ? "false" : "true");
+    const n = stage.querySelectorAll(".answer-tile[aria-pressed=true]").length;
+    const go = document.getElementById("submit");
+    go.disabled = n === 0;
+    go.textContent = T.submitMultiple(n);
+  }));
+  const go = document.getElementById("submit");
+  if (go && q) {
+    go.addEventListener("click", () => {
+      if (q.type === "multiple") {
+        const keys = [...stage.querySelectorAll(".answer-tile[aria-pressed=true]")].map((b) => b.dataset.key);
+        if (keys.length) submit(keys);
+      } else if (q.type === "fill") {
+        const inputs = [...stage.querySelectorAll("[data-blank]")];
+        const values = inputs.map((i) => i.value.trim());
+        const empty = inputs.find((i) => !i.value.trim());
+        if (empty) { empty.focus(); toast("请填写每一个空", "error"); return; }
+        submit(values);
+      } else {
+        const text = document.getElementById("short-answer").value.trim();
+        if (!text) { toast("请先输入回答", "error"); return; }
+        submit([text]);
+      }
+    });
+  }
+  const buzz = document.getElementById("buzz");
+  if (buzz) {
+    // pointerdown, not click: a buzz is decided in milliseconds, and click waits for the finger to lift.
+    const press = (event) => {
+      event.preventDefault();
+      if (buzz.disabled || !S.buzz || S.buzz.mine !== "idle") return;
+      if (client.send({ type: "buzz", question: S.q.question.id })) {
+        S.buzz.mine = "sent";
+        if (navigator.vibrate) navigator.vibrate(30);
+        render(false);
+      }
+    };
+    buzz.addEventListener("pointerdown", press);
+    buzz.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") press(e); });
+  }
+}
+
+// --- start ---------------------------------------------------------------------------------------
+
+if (PIN) {
+  if (loadValue(resumeKey(PIN))) {
+    // Back on a game this phone already joined (a reload, a dropped network): no name needed.
+    showView("stage");
+    el.stage.innerHTML = `<div class="play-card lobby"><span class="spinner big" aria-hidden="true"></span><p>${T.connecting}</p></div>`;
+    startClient(null);
+  } else {
+    showView("name");
+  }
+}

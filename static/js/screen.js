@@ -1,0 +1,563 @@
+// The big screen (/screen/{pin}): a television quiz show on a 1920×1080 stage scaled to any projector.
+// It has no controls; it only draws what the audience may see (CONTRACT §7, role=screen, no token).
+import { escapeHtml } from "./common.js";
+import { Countdown, KIND_NAMES, LiveClient, answerText, secondsLeft } from "./live_client.js";
+
+// Every text this page writes, in one place.
+const T = {
+  segmentNo: ["第一环节", "第二环节", "第三环节", "第四环节", "第五环节", "第六环节", "第七环节", "第八环节"],
+  segmentHint: {
+    all: "全体选手在手机上作答，限时作答，答对得分",
+    required: "各队依次回答本队题目",
+    buzzer: "主持人宣布“开始抢答”后方可抢答，提前抢答视为犯规",
+    risk: "各队选择分值，答对得分，答错扣分",
+    tiebreak: "同分队伍加赛，决出名次",
+  },
+  qNo: (i, n) => `第 <b>${i}</b>${n ? ` / ${n}` : ""} 题`,
+  points: (p) => `${p} 分`,
+  types: { single: "单选题", multiple: "多选题", judge: "判断题", fill: "填空题", short: "简答题" },
+  judgeTrue: "正确",
+  judgeFalse: "错误",
+  correct: "答对",
+  wrong: "答错",
+  answered: (n) => `共 <b>${n}</b> 人作答`,
+  playing: (n) => `<b>${n}</b> 人参与答题`,
+  turn: (team) => `请 <b>${team}</b> 作答`,
+  turnSeat: (team) => `<b>${team}</b> 选手作答`,
+  buzzWait: "准备抢答",
+  buzzWaitHint: "听主持人口令",
+  buzzOpen: "抢答开始",
+  buzzWon: "抢答成功",
+  buzzFoul: "犯规",
+  buzzLater: (team, n) => `${team} 第 ${n} 个抢答`,
+  judgedRight: (p) => `回答正确${p ? `  +${p}` : ""}`,
+  judgedWrong: (p) => `回答错误${p ? `  ${p}` : ""}`,
+  judgedTimeout: (p) => `超时未答${p ? `  ${p}` : ""}`,
+  audience: "无人抢答 · 观众作答",
+  closed: "作答结束",
+  rightAnswer: "正确答案",
+  explanation: "解析",
+  board: "积分榜",
+  playersBoard: "个人排行榜",
+  podium: "比赛结果",
+  champion: "冠军",
+  places: ["冠军", "亚军", "季军"],
+  scoreUnit: "分",
+  riskTurn: (team) => `请 <b>${team}</b> 选择分值`,
+  riskPicked: (team, p) => `${team} 选择 <b>${p}</b> 分`,
+  riskDeclined: (team) => `${team} 放弃本轮`,
+  tiebreakTitle: "加赛队伍",
+  reconnecting: "正在重新连接…",
+  noGame: "没有找到这场竞赛",
+  paused: "暂停",
+  noTeams: "暂无成绩",
+};
+
+const tv = document.getElementById("tv");
+const PIN = tv.dataset.pin;
+const scenes = ["lobby", "segment", "question", "board", "podium"];
+const $ = (id) => document.getElementById(id);
+
+// --- a 1920×1080 stage that fits any screen ------------------------------------------------------
+function fit() {
+  const scale = Math.min(window.innerWidth / 1920, window.innerHeight / 1080);
+  tv.style.transform = `translate(-50%, -50%) scale(${scale})`;
+}
+window.addEventListener("resize", fit);
+fit();
+
+const S = {
+  title: "",
+  phase: "lobby",
+  segment: null,
+  q: null,
+  deadline: null,
+  teams: new Map(),
+  joined: 0,
+  buzz: null,
+  judged: null,
+  reveal: null,
+  answered: null,
+  board: null,
+  ranksBefore: new Map(),
+};
+
+function teamName(id) {
+  const t = S.teams.get(id);
+  return t && t.name ? t.name : `${id} 号队`;
+}
+
+function show(scene) {
+  scenes.forEach((s) => { $(`sc-${s}`).hidden = s !== scene; });
+  $("tv-top").hidden = scene === "lobby" || scene === "segment" || scene === "podium";
+  tv.dataset.scene = scene;
+}
+
+function setTitle(title) {
+  if (!title) return;
+  S.title = title;
+  $("tv-title").textContent = title;
+  $("lobby-title").textContent = title;
+  document.title = `${title} · 大屏`;
+}
+
+// --- lobby --------------------------------------------------------------------------------------
+const cloud = [];
+function joinedName(name) {
+  if (!name) return;
+  cloud.push(name);
+  if (cloud.length > 18) cloud.shift();
+  $("name-cloud").innerHTML = cloud.map((n, i) => `<span style="--i:${i}">${escapeHtml(n)}</span>`).join("");
+}
+
+function drawJoined() {
+  $("joined-num").textContent = S.joined;
+}
+
+// --- segment title cards ------------------------------------------------------------------------
+function drawSegment(extra = "") {
+  const seg = S.segment || {};
+  const no = T.segmentNo[(seg.index || 1) - 1] || `第 ${seg.index} 环节`;
+  const name = KIND_NAMES[seg.kind] || "";
+  $("sc-segment").innerHTML = `<div class="seg-card">
+      <p class="seg-no">${escapeHtml(no)}</p>
+      <h1 class="seg-kind">${escapeHtml(name)}</h1>
+      ${seg.title && seg.title !== name ? `<p class="seg-title">${escapeHtml(seg.title)}</p>` : ""}
+      <p class="seg-hint">${escapeHtml(T.segmentHint[seg.kind] || "")}</p>
+      ${extra}
+    </div>`;
+  show("segment");
+}
+
+// --- the question -------------------------------------------------------------------------------
+const RING = 2 * Math.PI * 150;
+let total = 0;
+let timerKey = "";
+
+function optionsFor(q) {
+  if (q.type === "judge") return [{ key: "true", text: T.judgeTrue }, { key: "false", text: T.judgeFalse }];
+  return q.options || [];
+}
+
+function stemClass(stem) {
+  const n = [...(stem || "")].length;
+  return n > 90 ? "long" : n > 48 ? "mid" : "";
+}
+
+function drawQuestion() {
+  const q = S.q;
+  const question = q.question;
+  const seg = q.segment || S.segment || {};
+  const opts = optionsFor(question);
+  const reveal = S.reveal;
+  const right = new Set(reveal ? (reveal.answer || []).map(String) : []);
+  const dist = reveal ? reveal.distribution || {} : null;
+  const totalVotes = dist ? Math.max(1, ...Object.values(dist).map(Number)) : 1;
+  const sumVotes = dist ? Object.values(dist).reduce((a, b) => a + Number(b || 0), 0) : 0;
+  let options = "";
+  if (question.type === "single" || question.type === "multiple" || question.type === "judge") {
+    const longest = Math.max(0, ...opts.map((o) => [...(o.text || "")].length));
+    const layout = opts.length <= 4 && longest <= 16 ? "grid" : "rows";
+    options = `<div class="tv-opts ${layout}${reveal ? " revealed" : ""} n${opts.length}">${opts.map((o, i) => {
+      const isRight = reveal && right.has(String(o.key));
+      const count = dist ? Number(dist[o.key] || 0) : 0;
+      const cls = question.type === "judge" ? (o.key === "true" ? "opt-judge-true" : "opt-judge-false") : `opt-${i % 8}`;
+      const label = question.type === "judge" ? (o.key === "true" ? "✓" : "✗") : escapeHtml(o.key);
+      return `<div class="tv-opt ${cls}${reveal ? (isRight ? " is-right" : " is-dim") : ""}">
+        ${reveal ? `<i class="bar" style="--w:${(count / totalVotes) * 100}%"></i>` : ""}
+        <span class="tv-key">${label}</span><span class="tv-text">${escapeHtml(o.text)}</span>
+        ${reveal ? `<span class="opt-count">${count}</span>` : ""}${isRight ? '<span class="opt-tick">✓</span>' : ""}
+      </div>`;
+    }).join("")}</div>`;
+  } else if (reveal) {
+    const ok = Number(dist.correct || 0);
+    const bad = Number(dist.wrong || 0);
+    const most = Math.max(1, ok, bad);
+    options = `<div class="answer-line"><span>${T.rightAnswer}</span><b>${escapeHtml(answerText(question, reveal.answer))}</b></div>
+      <div class="tv-opts rows revealed n2">
+        <div class="tv-opt opt-judge-true is-right"><i class="bar" style="--w:${(ok / most) * 100}%"></i><span class="tv-key">✓</span><span class="tv-text">${T.correct}</span><span class="opt-count">${ok}</span></div>
+        <div class="tv-opt opt-judge-false is-dim"><i class="bar" style="--w:${(bad / most) * 100}%"></i><span class="tv-key">✗</span><span class="tv-text">${T.wrong}</span><span class="opt-count">${bad}</span></div>
+      </div>`;
+  } else if (question.type === "fill") {
+    options = `<div class="tv-blanks">${Array.from({ length: question.blanks || 1 }, (_, i) => `<span>${i + 1}</span>`).join("")}</div>`;
+  }
+  const explain = reveal && reveal.explanation
+    ? `<div class="tv-explain"><b>${T.explanation}</b>${escapeHtml(reveal.explanation)}</div>` : "";
+  $("sc-question").innerHTML = `
+    <div class="q-bar">
+      <span class="q-seg">${escapeHtml(KIND_NAMES[seg.kind] || "")}${seg.title && seg.title !== KIND_NAMES[seg.kind] ? ` · ${escapeHtml(seg.title)}` : ""}</span>
+      <span class="q-no">${T.qNo(q.index, q.count)}</span>
+      <span class="q-type">${T.types[question.type] || ""}</span>
+      <span class="q-points">${T.points(q.points ?? 0)}</span>
+    </div>
+    <div class="q-body">
+      <div class="q-main">
+        <h1 class="q-stem ${stemClass(question.stem)}">${escapeHtml(question.stem)}</h1>
+        ${options}
+        ${explain}
+      </div>
+      <aside class="q-side">
+        <div class="ring" id="ring">
+          <svg viewBox="0 0 340 340" aria-hidden="true"><circle class="ring-track" cx="170" cy="170" r="150"/>
+            <circle class="ring-fill" id="ring-fill" cx="170" cy="170" r="150" stroke-dasharray="${RING}" stroke-dashoffset="0"/></svg>
+          <span class="ring-num" id="ring-num"></span>
+        </div>
+        <div class="side-status" id="side-status"></div>
+      </aside>
+    </div>`;
+  show("question");
+  drawSide();
+  if (reveal && sumVotes) requestAnimationFrame(() => $("sc-question").querySelectorAll(".bar").forEach((b) => b.classList.add("grow")));
+  else $("sc-question").querySelectorAll(".bar").forEach((b) => b.classList.add("grow"));
+  runTimer();
+}
+
+function drawSide() {
+  const box = $("side-status");
+  if (!box || !S.q) return;
+  const q = S.q;
+  const kind = q.segment?.kind || S.segment?.kind;
+  let html = "";
+  if (S.reveal) {
+    html = "";
+  } else if (S.phase === "closed") {
+    html = `<div class="side-big">${T.closed}</div>${S.answered != null ? `<p>${T.answered(S.answered)}</p>` : ""}`;
+  } else if (kind === "required" || kind === "risk") {
+    html = `<div class="side-turn">${q.player_id != null ? T.turnSeat(escapeHtml(teamName(q.team_id))) : T.turn(escapeHtml(teamName(q.team_id)))}</div>`;
+  } else if ((kind === "buzzer" || kind === "tiebreak") && !q.audience_only) {
+    const b = S.buzz || {};
+    if (b.answering != null) html = `<div class="side-turn won"><small>${T.buzzWon}</small><b>${escapeHtml(teamName(b.answering))}</b></div>`;
+    else if (b.armed) html = `<div class="side-big go">${T.buzzOpen}</div>`;
+    else html = `<div class="side-big wait">${T.buzzWait}</div><p>${T.buzzWaitHint}</p>`;
+    const later = (b.order || []).slice(1);
+    if (later.length) html += `<ol class="buzz-order">${later.map((t, i) => `<li>${escapeHtml(T.buzzLater(teamName(t), i + 2))}</li>`).join("")}</ol>`;
+  } else if (q.audience_only) {
+    html = `<div class="side-turn">${T.audience}</div>`;
+  } else if (S.joined > 0) {
+    html = `<p>${T.playing(S.joined)}</p>`;
+  }
+  if (S.judged) {
+    const j = S.judged;
+    const text = j.timeout ? T.judgedTimeout(j.points) : j.correct ? T.judgedRight(j.points) : T.judgedWrong(j.points);
+    html += `<div class="side-judged ${j.correct ? "ok" : "bad"}"><b>${escapeHtml(teamName(j.team_id))}</b><span>${escapeHtml(text)}</span></div>`;
+  }
+  box.innerHTML = html;
+  $("ring").classList.toggle("done", !!S.reveal || S.phase === "closed");
+}
+
+const timer = new Countdown({ remaining: (d) => client.remaining(d) }, (ms, frozen) => {
+  const num = $("ring-num");
+  const fill = $("ring-fill");
+  if (!num || !fill) return;
+  const ring = $("ring");
+  if (ms == null) {
+    ring.classList.add("idle");
+    num.textContent = "";
+    fill.style.strokeDashoffset = "0";
+    return;
+  }
+  ring.classList.remove("idle");
+  if (!total || ms > total) total = Math.max(ms, 1000);
+  const s = secondsLeft(ms);
+  num.textContent = s;
+  fill.style.strokeDashoffset = String(RING * (1 - Math.max(0, Math.min(1, ms / total))));
+  ring.classList.toggle("urgent", s <= 5 && !frozen);
+  ring.classList.toggle("frozen", !!frozen);
+});
+
+function runTimer() {
+  if (S.phase === "paused") { timer.freeze(S.remaining); return; }
+  if (["question", "buzzing", "answering"].includes(S.phase) && S.deadline != null) {
+    const key = `${S.q?.question.id}:${S.phase}:${S.deadline}`;
+    if (key !== timerKey) { timerKey = key; total = 0; }
+    timer.run(S.deadline);
+  } else {
+    timer.stop();
+    if (S.reveal || S.phase === "closed") {
+      const num = $("ring-num");
+      if (num) num.textContent = S.reveal ? "✓" : "0";
+      const fill = $("ring-fill");
+      if (fill) fill.style.strokeDashoffset = String(RING);
+    } else {
+      timer.tick(null);
+    }
+  }
+}
+
+// --- buzz flashes --------------------------------------------------------------------------------
+let flashTimer = 0;
+function flash(kind, title, sub, ms = 2600) {
+  const box = $("flash");
+  box.className = `flash flash-${kind}`;
+  box.innerHTML = `<div class="flash-card"><b>${escapeHtml(title)}</b><span>${escapeHtml(sub)}</span></div>`;
+  box.hidden = false;
+  void box.offsetWidth; // restart the animation
+  box.classList.add("on");
+  clearTimeout(flashTimer);
+  flashTimer = setTimeout(() => { box.hidden = true; }, ms);
+}
+
+// --- the scoreboard (FLIP: rows glide from their old place to their new one) ----------------------------
+function boardRows(board) {
+  const teams = board.teams || [];
+  if (teams.length) return { title: T.board, rows: teams.map((t) => ({ id: `t${t.team_id}`, ...t })) };
+  return { title: T.playersBoard, rows: (board.players || []).map((p) => ({ id: `p${p.player_id}`, ...p, unit: p.team_id != null ? teamName(p.team_id) : "" })) };
+}
+
+function drawBoard() {
+  const box = $("sc-board");
+  const first = new Map();
+  box.querySelectorAll("[data-row]").forEach((row) => first.set(row.dataset.row, row.getBoundingClientRect().top));
+  const { title, rows } = boardRows(S.board || {});
+  const shown = rows.slice(0, 10);
+  const top = Math.max(1, ...shown.map((r) => Math.abs(Number(r.score) || 0)));
+  box.innerHTML = `<h1 class="board-title">${title}</h1>
+    <ol class="board n${Math.min(10, shown.length)}">${shown.map((r) => {
+      const before = S.ranksBefore.get(r.id);
+      const move = before == null ? "" : before > r.rank ? "up" : before < r.rank ? "down" : "";
+      return `<li data-row="${escapeHtml(r.id)}" class="r${r.rank}${move ? ` moved-${move}` : ""}">
+        <span class="b-rank">${escapeHtml(r.rank)}</span>
+        <span class="b-name">${escapeHtml(r.name)}${r.unit ? `<small>${escapeHtml(r.unit)}</small>` : ""}</span>
+        <span class="b-bar"><i style="--w:${Math.max(0, (Number(r.score) || 0) / top) * 100}%"></i></span>
+        <span class="b-score" data-score="${escapeHtml(r.score)}">${escapeHtml(r.score)}</span>
+        ${move ? `<span class="b-move ${move}" aria-hidden="true">${move === "up" ? "▲" : "▼"}</span>` : ""}
+      </li>`;
+    }).join("") || `<li class="empty">${T.noTeams}</li>`}</ol>`;
+  show("board");
+  box.querySelectorAll("[data-row]").forEach((row) => {
+    const was = first.get(row.dataset.row);
+    if (was == null) { row.classList.add("enter"); return; }
+    const dy = was - row.getBoundingClientRect().top;
+    if (!dy) return;
+    // FLIP: start where it was (in stage pixels: the stage itself is scaled), then glide to the new place.
+    const scale = tv.getBoundingClientRect().height / 1080 || 1;
+    row.animate([{ transform: `translateY(${dy / scale}px)` }, { transform: "translateY(0)" }],
+      { duration: 900, easing: "cubic-bezier(.2,.8,.2,1)" });
+  });
+  rows.forEach((r) => S.ranksBefore.set(r.id, r.rank));
+}
+
+// --- the podium ------------------------------------------------------------------------------------
+function drawPodium() {
+  const { rows } = boardRows(S.board || {});
+  const prizes = S.board?.prizes || null;
+  const prizeOf = (r, i) => r.prize || (prizes ? prizeFor(prizes, r.rank) : T.places[i] || "");
+  const top = rows.slice(0, 3);
+  const order = [1, 0, 2].filter((i) => top[i]);
+  const rest = rows.slice(3, 10);
+  $("sc-podium").innerHTML = `<h1 class="podium-title">${escapeHtml(S.title || T.podium)}</h1>
+    <div class="podium">${order.map((i) => {
+      const r = top[i];
+      return `<div class="step step-${i + 1}">
+        <div class="step-who"><span class="medal m${r.rank}">${escapeHtml(r.rank)}</span><b>${escapeHtml(r.name)}</b>
+          ${r.unit ? `<small>${escapeHtml(r.unit)}</small>` : ""}</div>
+        <div class="step-block"><span class="step-prize">${escapeHtml(prizeOf(r, i))}</span><span class="step-score">${escapeHtml(r.score)}<small>${T.scoreUnit}</small></span></div>
+      </div>`;
+    }).join("")}</div>
+    ${rest.length ? `<ol class="podium-rest">${rest.map((r) => `<li><span>${escapeHtml(r.rank)}</span><b>${escapeHtml(r.name)}</b>
+      <em>${escapeHtml(r.prize || (prizes ? prizeFor(prizes, r.rank) : ""))}</em><i>${escapeHtml(r.score)}</i></li>`).join("")}</ol>` : ""}
+    <div class="confetti" aria-hidden="true">${Array.from({ length: 40 }, (_, i) => `<i style="--x:${(i * 37) % 100};--d:${(i % 7) * 0.45}s;--c:${i % 4}"></i>`).join("")}</div>`;
+  show("podium");
+}
+
+/** The prize for a rank from the round's prizes [{name, count}] (1-2 一等奖, 3-5 二等奖, …). */
+function prizeFor(prizes, rank) {
+  let upto = 0;
+  for (const p of prizes) {
+    upto += Number(p.count || 0);
+    if (rank <= upto) return p.name;
+  }
+  return "";
+}
+
+// --- messages --------------------------------------------------------------------------------------
+function noteScores(list) {
+  (list || []).forEach((t) => {
+    const old = S.teams.get(t.team_id) || {};
+    S.teams.set(t.team_id, { ...old, name: t.name ?? old.name, score: t.score ?? old.score });
+  });
+}
+
+function newQuestion(msg) {
+  S.q = { question: msg.question, index: msg.index, count: msg.count, points: msg.points, team_id: msg.team_id ?? null,
+    player_id: msg.player_id ?? null, team_ids: msg.team_ids || null, audience_only: !!msg.audience_only,
+    segment: msg.segment || S.segment };
+  if (msg.segment) S.segment = msg.segment;
+  S.deadline = msg.deadline_ms ?? null;
+  S.reveal = null;
+  S.judged = null;
+  S.answered = null;
+  S.buzz = { armed: false, answering: null, order: [], fouls: [] };
+}
+
+function fromState(msg) {
+  setTitle(msg.title);
+  noteScores(msg.scores);
+  S.phase = msg.phase;
+  S.segment = msg.segment || null;
+  const joined = msg.counts?.joined ?? msg.joined;
+  if (typeof joined === "number") { S.joined = joined; drawJoined(); }
+  if (msg.question) {
+    newQuestion(msg);
+    S.remaining = msg.remaining_ms ?? null;
+    if (msg.buzz) {
+      S.buzz = { armed: !!msg.buzz.armed, answering: msg.buzz.answering_team_id ?? null, order: msg.buzz.order || [],
+        fouls: msg.buzz.fouls || [] };
+    }
+    if (msg.phase === "revealed" && msg.distribution) {
+      S.reveal = { answer: msg.question.answer ?? msg.answer ?? [], explanation: msg.question.explanation ?? "",
+        distribution: msg.distribution };
+    }
+  }
+  if (msg.leaderboard) S.board = msg.leaderboard;
+  drawPhase();
+}
+
+function drawPhase() {
+  $("paused").hidden = S.phase !== "paused";
+  if (S.phase === "lobby") { show("lobby"); return; }
+  if (S.phase === "finished") { drawPodium(); return; }
+  if (S.phase === "leaderboard" && S.board) { drawBoard(); return; }
+  if (S.q) { drawQuestion(); return; }
+  if (S.segment) drawSegment();
+}
+
+function receive(msg) {
+  switch (msg.type) {
+    case "state":
+      fromState(msg);
+      return;
+    case "joined":
+      S.joined = msg.count ?? S.joined + 1;
+      drawJoined();
+      joinedName(msg.player && msg.player.name);
+      return;
+    case "segment": {
+      S.segment = msg.segment;
+      S.q = null;
+      S.phase = "segment";
+      let extra = "";
+      if (msg.groups && msg.groups.length) {
+        extra = `<div class="seg-teams">${msg.groups.flatMap((g) => g.team_ids).map((t) => `<span>${escapeHtml(teamName(t))}</span>`).join("")}</div>`;
+      } else if (msg.segment?.kind === "risk" && msg.order) {
+        extra = `<div class="seg-teams">${msg.order.map((t) => `<span>${escapeHtml(teamName(t))}</span>`).join("")}</div>`;
+      }
+      drawSegment(extra);
+      return;
+    }
+    case "question":
+      S.phase = "question";
+      newQuestion(msg);
+      drawQuestion();
+      return;
+    case "buzz_open":
+      if (!S.q) return;
+      S.phase = "buzzing";
+      S.deadline = msg.deadline_ms;
+      S.buzz = { ...(S.buzz || {}), armed: true, answering: null, order: [] };
+      S.judged = null;
+      drawSide();
+      runTimer();
+      flash("go", T.buzzOpen, "", 1200);
+      return;
+    case "buzzed":
+      if (!S.q) return;
+      if (msg.foul) {
+        S.buzz.fouls = [...(S.buzz.fouls || []), msg.team_id];
+        flash("foul", teamName(msg.team_id), T.buzzFoul);
+        drawSide();
+        return;
+      }
+      S.buzz.order = [...(S.buzz.order || []), msg.team_id];
+      if (msg.order === 1) {
+        S.phase = "answering";
+        S.buzz.answering = msg.team_id;
+        S.buzz.armed = false;
+        if (msg.deadline_ms != null) S.deadline = msg.deadline_ms;
+        flash("won", teamName(msg.team_id), T.buzzWon);
+        runTimer();
+      }
+      drawSide();
+      return;
+    case "judged":
+      if (!S.q) return;
+      S.judged = msg;
+      if (S.buzz) S.buzz.answering = null;
+      drawSide();
+      if (msg.team_id != null) {
+        const text = msg.timeout ? T.judgedTimeout(msg.points) : msg.correct ? T.judgedRight(msg.points) : T.judgedWrong(msg.points);
+        flash(msg.correct ? "right" : "wrong", teamName(msg.team_id), text, 2200);
+      }
+      return;
+    case "closed":
+      S.phase = "closed";
+      S.answered = msg.answered;
+      S.deadline = null;
+      if (S.q) { drawSide(); runTimer(); }
+      return;
+    case "reveal":
+      if (!S.q) return;
+      S.phase = "revealed";
+      S.reveal = { answer: msg.answer, explanation: msg.explanation, distribution: msg.distribution };
+      drawQuestion();
+      return;
+    case "score": {
+      const t = S.teams.get(msg.team_id) || {};
+      S.teams.set(msg.team_id, { ...t, score: msg.total });
+      return;
+    }
+    case "turn":
+      if (msg.team_id == null) return;
+      drawSegment(`<div class="risk-turn">${T.riskTurn(escapeHtml(teamName(msg.team_id)))}</div>
+        <div class="risk-values">${(msg.values_left || []).map((v) => `<span>${escapeHtml(v)}</span>`).join("")}</div>`);
+      return;
+    case "risk_pick":
+      flash("go", teamName(msg.team_id), msg.declined ? "放弃本轮" : `选择 ${msg.points} 分`, 1800);
+      return;
+    case "tiebreak":
+      return;
+    case "leaderboard":
+      S.phase = "leaderboard";
+      S.board = { teams: msg.teams || [], players: msg.players || [], prizes: msg.prizes };
+      noteScores(msg.teams);
+      drawBoard();
+      return;
+    case "finished":
+      S.phase = "finished";
+      S.board = { teams: msg.teams || [], players: msg.players || [], prizes: msg.prizes };
+      drawPodium();
+      return;
+    case "paused":
+      S.phase = "paused";
+      S.remaining = msg.remaining_ms;
+      $("paused").hidden = false;
+      runTimer();
+      return;
+    case "resumed":
+      S.phase = msg.phase;
+      S.deadline = msg.deadline_ms;
+      $("paused").hidden = true;
+      runTimer();
+      return;
+    default:
+  }
+}
+
+let netTimer = 0;
+function status(kind, info = {}) {
+  const box = $("tv-net");
+  if (kind === "open") { clearTimeout(netTimer); box.hidden = true; return; }
+  if (kind === "failed") {
+    $("tv-net-text").textContent = info.message || T.noGame;
+    box.hidden = false;
+    return;
+  }
+  if (kind === "reconnecting") {
+    $("tv-net-text").textContent = T.reconnecting;
+    clearTimeout(netTimer);
+    netTimer = setTimeout(() => { box.hidden = client.isOpen(); }, 2000); // a blink is not shown on the big screen
+  }
+}
+
+const client = new LiveClient({ pin: PIN, role: "screen", onMessage: receive, onStatus: status }).start();
+show("lobby");
