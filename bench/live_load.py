@@ -88,63 +88,156 @@ def client_process(first: int, count: int, url: str, deflate: bool, schedules: l
     results.put(runner(_clients(first, count, url, deflate, schedules, seed, concurrency)))
 
 
+KEY = "dGhlIHNhbXBsZSBub25jZQ=="  # any 16 bytes in base64: the server only echoes its digest
+ZERO_MASK = b"\x00\x00\x00\x00"  # a valid masking key; XOR with zeros leaves the payload as it is
+
+
+def frame(payload: bytes) -> bytes:
+    """A masked client text frame (RFC 6455 §5.2)."""
+    n = len(payload)
+    if n < 126:
+        head = bytes((0x81, 0x80 | n))
+    elif n < 65536:
+        head = bytes((0x81, 0x80 | 126)) + n.to_bytes(2, "big")
+    else:
+        head = bytes((0x81, 0x80 | 127)) + n.to_bytes(8, "big")
+    return head + ZERO_MASK + payload
+
+
+class LeanPlayer(asyncio.Protocol):
+    """A player over a raw asyncio protocol with hand-made WebSocket frames: so lean that 10,000 of them
+    in a few processes cost far less CPU than the server they measure (the ``websockets`` client's
+    per-message machinery made the load generator the bottleneck). Arrival times are taken when
+    the bytes reach the process, before any parsing."""
+
+    def __init__(self, i: int, host: str, path: str, deflate: bool, ctx: dict[str, Any]) -> None:
+        self.i, self.host, self.path, self.deflate, self.ctx = i, host, path, deflate, ctx
+        self.transport: Any = None
+        self.buffer = bytearray()
+        self.upgraded = False
+        self.inflate: Any = None
+        self.sent: dict[str, tuple[int, float]] = {}
+        self.joined: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        extension = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" if self.deflate else ""
+        transport.write((f"GET {self.path} HTTP/1.1\r\nHost: {self.host}\r\nUpgrade: websocket\r\n"
+                         f"Connection: Upgrade\r\nSec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n"
+                         f"{extension}\r\n").encode())
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        for future in (self.joined, self.done):
+            if not future.done():
+                future.set_result(None)
+
+    def send(self, message: dict[str, Any]) -> None:
+        if not self.transport.is_closing():
+            self.transport.write(frame(json.dumps(message, ensure_ascii=False).encode()))
+
+    def data_received(self, data: bytes) -> None:
+        arrived = wall_ms()
+        buffer = self.buffer
+        buffer += data
+        if not self.upgraded:
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = bytes(buffer[:end]).lower()
+            if b" 101 " not in head.split(b"\r\n", 1)[0]:
+                self.ctx["stats"]["errors"] += 1
+                self.transport.close()
+                return
+            if b"permessage-deflate" in head:
+                import zlib
+
+                self.inflate = zlib.decompressobj(-15)
+            del buffer[:end + 4]
+            self.upgraded = True
+            self.send({"type": "join", "name": f"选手{self.i}"})
+        while len(buffer) >= 2:
+            b0, length = buffer[0], buffer[1] & 0x7F
+            offset = 2
+            if length == 126:
+                if len(buffer) < 4:
+                    return
+                length, offset = int.from_bytes(buffer[2:4], "big"), 4
+            elif length == 127:
+                if len(buffer) < 10:
+                    return
+                length, offset = int.from_bytes(buffer[2:10], "big"), 10
+            if len(buffer) < offset + length:
+                return
+            payload = bytes(buffer[offset:offset + length])
+            del buffer[:offset + length]
+            opcode = b0 & 0x0F
+            if opcode == 0x9:  # ping: answer with a pong carrying the same data
+                self.transport.write(bytes((0x8A, 0x80 | len(payload))) + ZERO_MASK + payload)
+            elif opcode == 0x8:
+                self.transport.close()
+            elif opcode == 0x1:
+                if b0 & 0x40 and self.inflate is not None:
+                    payload = self.inflate.decompress(payload + b"\x00\x00\xff\xff")
+                self.on_message(json.loads(payload), arrived)
+
+    def on_message(self, message: dict[str, Any], arrived: float) -> None:
+        stats, kind = self.ctx["stats"], message.get("type")
+        if kind == "question":
+            index = int(message["index"])
+            stats["fanout"].setdefault(index, []).append(arrived - message["now_ms"])
+            window = SCHEDULES[self.ctx["schedules"][(index - 1) % len(self.ctx["schedules"])]]
+            qid = message["question"]["id"]
+            if window <= 0:
+                self.answer(index, qid)
+            else:
+                asyncio.get_running_loop().call_later(self.ctx["rng"].uniform(0, window), self.answer, index, qid)
+        elif kind == "ack":
+            index, at = self.sent.get(message["id"], (0, arrived))
+            stats["ack"].setdefault(index, []).append(arrived - at)
+            if message["accepted"]:
+                stats["accepted"][index] = stats["accepted"].get(index, 0) + 1
+                stats["last_ack"][index] = max(stats["last_ack"].get(index, 0), arrived)
+            elif message.get("reason") == "late":
+                stats["late"] += 1
+        elif kind == "welcome":
+            stats["joined"] += 1
+            if not self.joined.done():
+                self.joined.set_result(None)
+        elif kind == "finished":
+            if not self.done.done():
+                self.done.set_result(None)
+            self.transport.close()
+
+    def answer(self, index: int, qid: int) -> None:
+        cid = f"{self.i}-{qid}"
+        at = wall_ms()
+        self.sent[cid] = (index, at)
+        first_send = self.ctx["stats"]["first_send"]
+        first_send[index] = min(first_send.get(index, at), at)
+        self.send({"type": "answer", "id": cid, "question": qid, "answer": "ABCD"[self.ctx["rng"].randrange(4)]})
+
+
 async def _clients(first: int, count: int, url: str, deflate: bool, schedules: list[str], seed: int,
                    concurrency: int) -> dict[str, Any]:
-    from websockets.asyncio.client import connect
+    from urllib.parse import urlsplit
 
-    rng = random.Random(seed)
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
     stats: dict[str, Any] = {"fanout": {}, "ack": {}, "accepted": {}, "first_send": {}, "last_ack": {},
                              "errors": 0, "joined": 0, "late": 0}
+    ctx = {"stats": stats, "schedules": schedules, "rng": random.Random(seed)}
     gate = asyncio.Semaphore(concurrency)
-
-    def record(kind: str, index: int, value: float) -> None:
-        stats[kind].setdefault(index, []).append(value)
+    loop = asyncio.get_running_loop()
 
     async def player(i: int) -> None:
-        sent: dict[str, tuple[int, float]] = {}
         try:
-            async with gate:
-                ws = await connect(url, compression="deflate" if deflate else None, ping_interval=None,
-                                   open_timeout=300, close_timeout=2, max_queue=64)
-                await ws.send(json.dumps({"type": "join", "name": f"选手{i}"}))
-            async with ws:
-                loop = asyncio.get_running_loop()
-
-                async def send_answer(index: int, qid: int) -> None:
-                    cid = f"{i}-{qid}"
-                    at = wall_ms()
-                    sent[cid] = (index, at)
-                    first_send = stats["first_send"]
-                    first_send[index] = min(first_send.get(index, at), at)
-                    await ws.send(json.dumps({"type": "answer", "id": cid, "question": qid,
-                                              "answer": "ABCD"[rng.randrange(4)]}))
-
-                async for raw in ws:
-                    arrived = wall_ms()
-                    message = json.loads(raw)
-                    kind = message.get("type")
-                    if kind == "question":
-                        index = int(message["index"])
-                        record("fanout", index, arrived - message["now_ms"])
-                        window = SCHEDULES[schedules[(index - 1) % len(schedules)]]
-                        qid = message["question"]["id"]
-                        if window <= 0:
-                            await send_answer(index, qid)
-                        else:
-                            loop.call_later(rng.uniform(0, window),
-                                            lambda index=index, qid=qid: asyncio.ensure_future(send_answer(index, qid)))
-                    elif kind == "ack":
-                        index, at = sent.get(message["id"], (0, arrived))
-                        record("ack", index, arrived - at)
-                        if message["accepted"]:
-                            stats["accepted"][index] = stats["accepted"].get(index, 0) + 1
-                            stats["last_ack"][index] = max(stats["last_ack"].get(index, 0), arrived)
-                        elif message.get("reason") == "late":
-                            stats["late"] += 1
-                    elif kind == "welcome":
-                        stats["joined"] += 1
-                    elif kind == "finished":
-                        return
+            async with gate:  # a bounded number of handshakes and joins in flight
+                _, protocol = await loop.create_connection(lambda: LeanPlayer(i, f"{host}:{port}", path, deflate, ctx),
+                                                           host, port)
+                await asyncio.wait_for(protocol.joined, 300)
+            await protocol.done
         except Exception:
             stats["errors"] += 1
 
@@ -216,7 +309,7 @@ class Ours(Server):
         env = {**os.environ, "QUIZ_DATABASE_URL": url, "QUIZ_WS_PER_MESSAGE_DEFLATE": "1" if deflate else "0",
                "QUIZ_WS_IMPL": ws_impl, "QUIZ_SECRET_KEY": "bench"}
         self.log = (workdir / "server.log").open("wb")
-        self.process = subprocess.Popen([sys.executable, "-m", "quiz.cli", "serve", "--port", str(port)], env=env,
+        self.process = subprocess.Popen([sys.executable, *(os.environ["BENCH_SERVER"].split() if os.environ.get("BENCH_SERVER") else ["-m", "quiz.cli"]), "serve", "--port", str(port)], env=env,
                                         cwd=workdir, stdout=self.log, stderr=subprocess.STDOUT)
         wait_port(port, self.process)
         created = httpx.post(f"http://127.0.0.1:{port}/api/live", headers={"Authorization": f"Bearer {token}"},
@@ -344,6 +437,9 @@ async def drive(server: Server, players: int, questions: int, procs: int, deflat
 
 def run_one(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="live-bench-") as tmp:
+        if args.keep:
+            tmp = tempfile.mkdtemp(prefix=f"live-bench-{kind}-")
+            print(f"{kind}: files in {tmp}", flush=True)
         server: Server
         if kind == "ours":
             server = Ours(args.questions, args.time_limit, args.deflate, args.ws_impl, Path(tmp))
@@ -394,6 +490,7 @@ def main() -> None:
     parser.add_argument("--deflate", action="store_true", help="per-message deflate on (server and clients)")
     parser.add_argument("--ws-impl", default="websockets-sansio", choices=["websockets-sansio", "websockets"])
     parser.add_argument("--only", choices=["ours", "reference"], help="run one server only")
+    parser.add_argument("--keep", action="store_true", help="keep the database and server logs")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     args = parser.parse_args()
     limit = raise_nofile()

@@ -99,6 +99,25 @@ def wait_ready(base: str, timeout: float = 30) -> None:
     raise SystemExit("quiz serve did not start")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children so far (Linux /proc), in seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu(pid: int) -> float:
+    """CPU of the server process and, with --workers, of its worker processes."""
+    total = cpu_seconds(pid)
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        total += sum(cpu_seconds(int(c)) for c in children.read_text().split())
+    return total
+
+
 def run_wrk(base: str, threads: int, duration: str, tokens: Path, count: int) -> str:
     env = {**os.environ, "WRK_TOKENS": str(tokens), "WRK_THREADS": str(threads), "WRK_COUNT": str(count)}
     cmd = ["wrk", "-t", str(threads), "-c", str(threads), "-d", duration, "--timeout", "5s", "--latency",
@@ -148,7 +167,9 @@ def main() -> int:
     try:
         wait_ready(base)
         run_wrk(base, args.threads, args.warmup, tokens, args.count)
+        cpu_before = server_cpu(server.pid)
         report = run_wrk(base, args.threads, args.duration, tokens, args.count)
+        cpu_used = server_cpu(server.pid) - cpu_before
     finally:
         server.terminate()
         server.wait(20)
@@ -169,7 +190,10 @@ def main() -> int:
         wrong = session.exec(select(func.count()).select_from(WrongBookEntry)).one()
         done = session.exec(select(func.sum(PracticeSession.done))).one()
     db.dispose()
-    summary = {"requests_per_s": values["requests_per_s"], "p50_ms": values.get("latency_p50_ms"),
+    requests = re.search(r"(\d+) requests in", report)
+    served = int(requests.group(1)) if requests else 0
+    summary = {"requests_per_s": values["requests_per_s"],
+               "server_cpu_ms_per_request": round(cpu_used * 1000 / served, 3) if served else None, "p50_ms": values.get("latency_p50_ms"),
                "p99_ms": values.get("latency_p99_ms"), "max_ms": values.get("latency_max_ms"),
                "non_2xx": int(values["non_2xx"]), "failed": int(values.get("failed", 0)),
                "db_records": records, "db_sessions": sessions, "db_wrong_book": wrong,

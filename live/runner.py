@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,6 +31,7 @@ from live.room import Attach, Client, Op, Reply, Room, Send
 
 log = logging.getLogger("quiz.live")
 
+TRACE = os.environ.get("QUIZ_LIVE_TRACE") == "1"
 MAX_BURST = 4096  # items handled before a burst is stored: bounds the wait of the first ack
 MAX_QUEUE = 100_000  # a game refuses more than this many waiting items ("busy")
 
@@ -150,6 +153,7 @@ class Runner:
         status = store.status_of(self.game)
         new_status = status if status != self.status else None
         finished_ms = self.now_ms() if new_status == "finished" else None
+        t_store = time.perf_counter()
         if burst.records or burst.players or new_status:
             try:
                 await asyncio.get_running_loop().run_in_executor(
@@ -163,7 +167,11 @@ class Runner:
                 return
             self.status = status
         self.logged_answers.update(burst.answers)
+        t_pub = time.perf_counter()
         await self.manager.hub.publish(channel(self.game_id), burst.ops)
+        if TRACE:
+            log.warning("burst ops=%d records=%d store=%.1fms deliver=%.1fms", len(burst.ops), len(burst.records),
+                        (t_pub - t_store) * 1000, (time.perf_counter() - t_pub) * 1000)
 
     async def _rebuild(self) -> None:
         loaded = await asyncio.get_running_loop().run_in_executor(None, store.load_game, self.manager.db, self.game_id)

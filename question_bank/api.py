@@ -91,20 +91,24 @@ def _flag(value: str | None) -> bool:
 @api(role="organizer")
 def import_questions(ctx: Ctx) -> Any:
     """Import a file of questions; all rows or none; ``?dry_run=1`` only checks."""
+    bank_id = ctx.path_int("bank_id")
     filename, data = ctx.upload()
     fmt = ctx.query.get("format") or ctx.form.get("format") or None
     dry_run = _flag(ctx.query.get("dry_run")) or _flag(ctx.form.get("dry_run"))
     skip = _flag(ctx.query.get("skip_unsupported")) or _flag(ctx.form.get("skip_unsupported"))
+    with ctx.db.read() as session:
+        _bank_or_404(session, bank_id)
+    # Parse before the write transaction: a large workbook takes seconds, and on SQLite every other
+    # writer (practice answers, live games) would wait for the whole of it.
     try:
-        with ctx.db.write() as session:
-            _bank_or_404(session, ctx.path_int("bank_id"))
-            result, imported, duplicates = service.import_file(
-                session, ctx.path_int("bank_id"), data, filename, fmt, dry_run=dry_run, now_ms=ctx.now_ms(),
-                skip_unsupported=skip)
-            if dry_run:
-                session.rollback()
+        result = parse(data, filename, fmt, skip_unsupported=skip)
     except UnsupportedFormat as exc:
         raise BadRequest(str(exc), code="unsupported_format") from None
+    imported, duplicates = 0, result.duplicates
+    if not result.errors:
+        with ctx.db.read() if dry_run else ctx.db.write() as session:
+            _bank_or_404(session, bank_id)
+            imported, duplicates = service.store_parsed(session, bank_id, result, dry_run=dry_run, now_ms=ctx.now_ms())
     errors = [{"row": e.row, "field": e.field, "message": e.message} for e in result.errors]
     body = {"imported": imported, "duplicates": duplicates, "errors": errors, "warnings": result.warnings,
             "dry_run": dry_run, "total_rows": len(result.questions) + result.duplicates}

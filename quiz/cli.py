@@ -105,9 +105,9 @@ def _progress(done: int, total: int) -> None:
 def cmd_import(args: argparse.Namespace) -> int:
     from sqlmodel import select
 
-    from question_bank.formats import UnsupportedFormat, dedup_key, parse
+    from question_bank.formats import UnsupportedFormat, parse
     from question_bank.models import Bank
-    from question_bank.service import existing_keys, insert_questions
+    from question_bank.service import store_parsed
     from quiz.timeutil import Clock
 
     db = _database(Settings.from_env())
@@ -135,25 +135,14 @@ def cmd_import(args: argparse.Namespace) -> int:
             bank = Bank(name=args.bank, created_ms=now)
             session.add(bank)
             session.flush()
-        known = existing_keys(session, bank.id or 0)
-        fresh, duplicates = [], result.duplicates
-        for q in result.questions:
-            key = dedup_key(q)
-            if key in known:
-                duplicates += 1
-            else:
-                known.add(key)
-                fresh.append(q)
+        imported, duplicates = store_parsed(session, bank.id or 0, result, dry_run=args.dry_run, now_ms=now,
+                                            progress=_progress)
         if args.dry_run:
-            session.rollback()
-        else:
-            step = 1000
-            for start in range(0, len(fresh), step):
-                insert_questions(session, bank.id or 0, fresh[start:start + step], now)
-                _progress(min(start + step, len(fresh)), len(fresh))
+            session.rollback()  # not even the new bank
+        elif imported:
             print(file=sys.stderr)
     verb = "可导入" if args.dry_run else "已导入"
-    print(f"{verb} {len(fresh)} 题，重复跳过 {duplicates} 题（题库：{args.bank}）")
+    print(f"{verb} {imported} 题，重复跳过 {duplicates} 题（题库：{args.bank}）")
     return 0
 
 

@@ -10,6 +10,7 @@ returns the stored result.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import random
 import threading
@@ -18,8 +19,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -368,13 +368,15 @@ def paper_info(db: Any, attempt_id: int) -> PaperInfo | None:
     return info
 
 
-def _upsert(session: Session, values: dict[str, Any]) -> None:
-    dialect = session.get_bind().dialect.name
-    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = builder(AttemptAnswer).values(**values)
-    stmt = stmt.on_conflict_do_update(index_elements=["attempt_id", "question_id"],
-                                      set_={"answer": stmt.excluded.answer, "saved_ms": stmt.excluded.saved_ms})
-    session.execute(stmt)
+# The autosave is the hottest path of a test window: plain SQL, no statement building per request.
+_CLAIM = ("UPDATE exam_attempt SET last_saved_ms = {p} WHERE id = {p} AND status = 'open' AND deadline_ms > {p}")
+_UPSERT = ("INSERT INTO attempt_answer (attempt_id, exam_id, question_id, position, answer, saved_ms, grade_state, "
+           "score_cents, points_cents, comment) VALUES ({p}, {p}, {p}, {p}, {json}, {p}, '', 0, 0, '') "
+           "ON CONFLICT (attempt_id, question_id) DO UPDATE SET answer = excluded.answer, saved_ms = excluded.saved_ms")
+_SAVE_SQL = {
+    "sqlite": (_CLAIM.format(p="?"), _UPSERT.format(p="?", json="?")),
+    "postgresql": (_CLAIM.format(p="%s"), _UPSERT.format(p="%s", json="%s::json")),
+}
 
 
 def save_answer(db: Any, attempt_id: int, user: User, question_id: int, raw: Any, now_ms: int) -> dict[str, Any]:
@@ -391,14 +393,14 @@ def save_answer(db: Any, attempt_id: int, user: User, question_id: int, raw: Any
     except AnswerError as exc:
         raise Invalid(t("answer_invalid", reason=str(exc)), code="answer_invalid",
                       details=[{"field": "answer", "message": str(exc)}]) from None
+    stored = None if answer is None else json.dumps(answer, ensure_ascii=False)
     with db.write() as session:
+        connection = session.connection()
+        claim, upsert = _SAVE_SQL[connection.dialect.name]
         # One statement checks the attempt is open and in time, and locks its row against a concurrent submit.
-        claimed = session.execute(update(ExamAttempt).where(
-            ExamAttempt.id == attempt_id, ExamAttempt.status == OPEN, ExamAttempt.deadline_ms > now_ms,  # type: ignore[arg-type]
-        ).values(last_saved_ms=now_ms).execution_options(synchronize_session=False)).rowcount
+        claimed = connection.exec_driver_sql(claim, (now_ms, attempt_id, now_ms)).rowcount
         if claimed == 1:
-            _upsert(session, {"attempt_id": attempt_id, "exam_id": info.exam_id, "question_id": question_id,
-                              "position": position, "answer": answer, "saved_ms": now_ms})
+            connection.exec_driver_sql(upsert, (attempt_id, info.exam_id, question_id, position, stored, now_ms))
             return {"question_id": question_id, "your_answer": answer, "saved_ms": now_ms, "now_ms": now_ms,
                     "deadline_ms": info.deadline_ms}
     with db.read() as session:
@@ -431,26 +433,47 @@ def locked_attempt(session: Session, attempt_id: int) -> ExamAttempt | None:
     return session.exec(select(ExamAttempt).where(ExamAttempt.id == attempt_id).with_for_update()).first()
 
 
+_ANSWERS = AttemptAnswer.__table__  # type: ignore[attr-defined]
+_GRADE_ROW = update(_ANSWERS).where(_ANSWERS.c.id == bindparam("row_id")).values(
+    grade_state=bindparam("b_state"), correct=bindparam("b_correct"), score_cents=bindparam("b_score"),
+    points_cents=bindparam("b_points"), pre_score_cents=bindparam("b_pre"))
+
+
 def finalize(session: Session, attempt: ExamAttempt, exam: Exam, now_ms: int) -> None:
-    """Grade every item with what was saved and close the attempt (no-op when already submitted)."""
+    """Grade every item with what was saved and close the attempt (no-op when already submitted).
+
+    Rows are read and written with Core statements (one executemany each): a submit grades 30 or
+    more rows and must stay cheap when thousands of candidates submit at the end of a window.
+    """
     if attempt.status == SUBMITTED:
         return
-    rows = {r.question_id: r for r in session.exec(select(AttemptAnswer).where(
-        AttemptAnswer.attempt_id == attempt.id)).all()}
+    saved = {int(qid): (row_id, answer) for row_id, qid, answer in session.execute(
+        select(_ANSWERS.c.id, _ANSWERS.c.question_id, _ANSWERS.c.answer).where(_ANSWERS.c.attempt_id == attempt.id))}
+    updates: list[dict[str, Any]] = []
+    inserts: list[dict[str, Any]] = []
     score = correct = answered = pending = 0
     for position, item in enumerate(attempt.paper):
-        row = rows.get(int(item["qid"]))
-        if row is None:
-            row = AttemptAnswer(attempt_id=attempt.id or 0, exam_id=attempt.exam_id, question_id=int(item["qid"]),
-                                position=position)
-        outcome = grade_item(item, row.answer, exam.multiple_partial)
-        row.grade_state, row.correct, row.score_cents = outcome.state, outcome.correct, outcome.score_cents
-        row.points_cents, row.pre_score_cents = int(item["points"]), outcome.pre_score_cents
-        session.add(row)
+        qid = int(item["qid"])
+        row_id, answer = saved.get(qid, (None, None))
+        outcome = grade_item(item, answer, exam.multiple_partial)
+        if row_id is None:
+            inserts.append({"attempt_id": attempt.id, "exam_id": attempt.exam_id, "question_id": qid,
+                            "position": position, "answer": None, "saved_ms": 0, "grade_state": outcome.state,
+                            "correct": outcome.correct, "score_cents": outcome.score_cents,
+                            "points_cents": int(item["points"]), "pre_score_cents": outcome.pre_score_cents,
+                            "comment": ""})
+        else:
+            updates.append({"row_id": row_id, "b_state": outcome.state, "b_correct": outcome.correct,
+                            "b_score": outcome.score_cents, "b_points": int(item["points"]),
+                            "b_pre": outcome.pre_score_cents})
         score += outcome.score_cents
         correct += int(outcome.correct is True)
-        answered += int(row.answer is not None)
+        answered += int(answer is not None)
         pending += int(outcome.state == "pending")
+    if updates:
+        session.execute(_GRADE_ROW, updates)
+    if inserts:
+        session.execute(insert(_ANSWERS), inserts)
     attempt.status = SUBMITTED
     attempt.submitted_ms = min(now_ms, attempt.deadline_ms)
     attempt.submitted_by = "candidate" if now_ms < attempt.deadline_ms else "auto"

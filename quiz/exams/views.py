@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import select
+from sqlmodel import Session
 
 from quiz.exams.grading import from_cents
 from quiz.exams.models import AttemptAnswer, Exam, ExamAttempt
@@ -35,12 +36,15 @@ def review_info(exam: Exam, attempt: ExamAttempt, now_ms: int, tz: str) -> dict[
     return {"mode": exam.review, "allowed": review_allowed(exam, attempt, now_ms), "available_at": available}
 
 
-def saved_answers(session: Session, attempt_id: int) -> dict[int, AttemptAnswer]:
-    rows = session.exec(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt_id)).all()
-    return {r.question_id: r for r in rows}
+def saved_answers(session: Session, attempt_id: int) -> dict[int, Any]:
+    """The attempt's rows by question id (plain rows: answer, grade_state, correct, score_cents, comment)."""
+    table = AttemptAnswer.__table__  # type: ignore[attr-defined]
+    rows = session.execute(select(table.c.question_id, table.c.answer, table.c.grade_state, table.c.correct,
+                                  table.c.score_cents, table.c.comment).where(table.c.attempt_id == attempt_id))
+    return {int(r.question_id): r for r in rows}
 
 
-def _status(row: AttemptAnswer | None) -> str:
+def _status(row: Any) -> str:
     if row is None or row.answer is None:
         return "unanswered"
     if row.grade_state == "pending":

@@ -38,7 +38,12 @@ const T = {
   audience: "无人抢答：观众作答中",
   right: "正确", wrong: "错误", decline: "放弃",
   onTurn: "轮到选分",
-  noTeams: "本场没有参赛队伍（开放竞答：观众个人计分）。",
+  judgeWho: (team) => `评判 ${team} 的回答：`,
+  riskWho: (team) => `${team} 选择风险分值：`,
+  valuesLeft: (v) => `可选 ${v}`,
+  noTeams: "本场没有参赛队伍（开放竞答：个人计分，显示排行榜后在这里列出前 10 名）。",
+  playersTitle: "个人排行（前 10 名）",
+  teamsTitle: "队伍 · 评判 · 风险选分",
   confirmFinish: "确定结束比赛吗？结束后不能继续答题。",
   confirmReverse: (id) => `确定撤销第 ${id} 条计分记录吗？撤销会新增一条反向记录。`,
   reasonRequired: "请填写调整原因",
@@ -101,6 +106,7 @@ const S = {
   turnTeam: null,
   valuesLeft: new Map(), // team id -> [values]
   riskSegment: false,
+  players: [], // the top players of the last leaderboard (open games have no teams)
 };
 
 const BUZZ_KINDS = ["buzzer", "tiebreak"];
@@ -182,6 +188,7 @@ function draw() {
   $("count-answered").textContent = S.counts.answered;
   $("count-buzzes").textContent = S.counts.buzzes;
   drawNow();
+  drawDecision(l, want);
   drawTeams(l, want);
   runTimer();
 }
@@ -219,13 +226,15 @@ function drawNow() {
   if (BUZZ_KINDS.includes(seg.kind)) {
     const b = S.buzz || {};
     const parts = [];
+    const live = LIVE_PHASES.includes(S.phase) || S.phase === "paused";
     if (q.audience_only) parts.push(`<b>${T.audience}</b>`);
     else if (b.answering != null) parts.push(`<b class="winner">${escapeHtml(T.buzzWinner(teamName(b.answering)))}</b>`);
-    else parts.push(b.armed ? `<b class="armed">${T.buzzArmed}</b>` : T.buzzWait);
+    else if (live) parts.push(b.armed ? `<b class="armed">${T.buzzArmed}</b>` : T.buzzWait);
     if ((b.order || []).length) parts.push(`${T.buzzOrder}：${b.order.map((t) => escapeHtml(teamName(t))).join(" → ")}`);
     if ((b.fouls || []).length) parts.push(`${T.fouls}：${b.fouls.map((t) => escapeHtml(teamName(t))).join("、")}`);
-    if ((b.out || []).length) parts.push(`${T.out}：${b.out.map((t) => escapeHtml(teamName(t))).join("、")}`);
-    status += `<p class="buzz-line">${parts.join(" · ")}</p>`;
+    const wrong = (b.out || []).filter((t) => !(b.right || []).includes(t));
+    if (wrong.length && live) parts.push(`${T.out}：${wrong.map((t) => escapeHtml(teamName(t))).join("、")}`);
+    if (parts.length) status += `<p class="buzz-line">${parts.join(" · ")}</p>`;
   }
   if (S.teamAnswer) status += `<p class="team-answer">${escapeHtml(T.teamAnswered(teamName(S.teamAnswer.team_id), answerText(question, S.teamAnswer.answer)))}</p>`;
   if (S.judged) status += `<p class="judged-line ${S.judged.correct ? "ok" : "bad"}">${escapeHtml(T.judged(teamName(S.judged.team_id), S.judged.correct, S.judged.points))}</p>`;
@@ -240,16 +249,39 @@ function drawNow() {
     ${status}`;
 }
 
+/** The judgement or risk pick the stage waits for, as big buttons next to the actions. */
+function drawDecision(l, want) {
+  const box = $("decide");
+  let html = "";
+  if (l.judge) {
+    html = `<p>${escapeHtml(T.judgeWho(teamName(l.judgeTeam)))}</p>
+      <div class="decide-row"><button type="button" class="btn big ok-btn" data-judge="${l.judgeTeam}" data-correct="1">✓ ${T.right} <kbd>Y</kbd></button>
+      <button type="button" class="btn big bad-btn" data-judge="${l.judgeTeam}" data-correct="0">✗ ${T.wrong} <kbd>X</kbd></button></div>`;
+  } else if (l.risk) {
+    const values = S.valuesLeft.get(S.turnTeam) || [];
+    html = `<p>${escapeHtml(T.riskWho(teamName(S.turnTeam)))}</p>
+      <div class="decide-row">${values.map((v) => `<button type="button" class="btn big" data-risk="${S.turnTeam}" data-points="${v}">${escapeHtml(v)} 分</button>`).join("")}
+      <button type="button" class="btn big secondary" data-risk="${S.turnTeam}" data-points="0">${T.decline}</button></div>`;
+  }
+  box.innerHTML = html;
+  box.hidden = !html;
+  box.classList.toggle("hot", want === "judge" || want === "risk");
+}
+
 function drawTeams(l, want) {
   const box = $("teams");
   const select = $("adjust-team");
+  $("adjust-panel").hidden = !S.teams.size;
   if (!S.teams.size) {
-    box.innerHTML = `<p class="muted">${T.noTeams}</p>`;
+    // An open game: no teams to judge or correct; the players' own board instead.
+    $("teams-title").textContent = T.playersTitle;
+    box.innerHTML = S.players.length ? `<table class="team-table"><thead><tr><th>名次</th><th>选手</th><th>得分</th></tr></thead><tbody>
+      ${S.players.map((p) => `<tr><td>${escapeHtml(p.rank)}</td><td><b>${escapeHtml(p.name)}</b></td><td class="num">${escapeHtml(p.score)}</td></tr>`).join("")}
+      </tbody></table>` : `<p class="muted">${T.noTeams}</p>`;
     select.innerHTML = "";
-    $("adjust-go").disabled = true;
     return;
   }
-  $("adjust-go").disabled = false;
+  $("teams-title").textContent = T.teamsTitle;
   const rows = [...S.teams.entries()].sort((a, b) => (b[1].score ?? 0) - (a[1].score ?? 0));
   box.innerHTML = `<table class="team-table"><thead><tr><th>队伍</th><th>得分</th><th>评判</th><th>风险选分</th></tr></thead><tbody>${rows.map(([id, t]) => {
     const canJudge = l.judge && l.judgeTeam === id;
@@ -261,8 +293,9 @@ function drawTeams(l, want) {
       <td class="num">${escapeHtml(t.score ?? 0)}</td>
       <td class="judge-cell"><button type="button" class="btn small ok-btn" data-judge="${id}" data-correct="1"${canJudge ? "" : " disabled"}>✓ ${T.right}</button>
         <button type="button" class="btn small bad-btn" data-judge="${id}" data-correct="0"${canJudge ? "" : " disabled"}>✗ ${T.wrong}</button></td>
-      <td class="risk-cell">${S.riskSegment ? `${values.map((v) => `<button type="button" class="btn small secondary" data-risk="${id}" data-points="${v}"${onTurn ? "" : " disabled"}>${escapeHtml(v)}</button>`).join("")}
-        <button type="button" class="btn small ghost" data-risk="${id}" data-points="0"${onTurn ? "" : " disabled"}>${T.decline}</button>` : '<span class="muted">—</span>'}</td>
+      <td class="risk-cell">${onTurn ? `${values.map((v) => `<button type="button" class="btn small secondary" data-risk="${id}" data-points="${v}">${escapeHtml(v)}</button>`).join("")}
+        <button type="button" class="btn small ghost" data-risk="${id}" data-points="0">${T.decline}</button>`
+        : S.riskSegment && values.length ? `<span class="muted">${T.valuesLeft(values.join(" / "))}</span>` : '<span class="muted">—</span>'}</td>
     </tr>`;
   }).join("")}</tbody></table>`;
   const current = select.value;
@@ -328,6 +361,7 @@ function fromState(msg) {
     S.revealed = !!msg.distribution || ["revealed", "leaderboard", "finished"].includes(msg.phase);
   }
   if (msg.counts) S.counts = { ...S.counts, ...msg.counts };
+  if (msg.leaderboard) S.players = msg.leaderboard.players || [];
   S.turnTeam = msg.turn_team_id ?? null;
   if (S.q && !S.revealed && S.q.team_id === S.turnTeam && S.segment?.kind === "risk") S.turnTeam = null;
   S.valuesLeft = new Map((msg.risk?.values_left || []).map((v) => [v.team_id, v.values]));
@@ -390,6 +424,7 @@ function receive(msg) {
       S.judged = msg;
       if (S.buzz && msg.team_id != null) {
         S.buzz.out = [...(S.buzz.out || []), msg.team_id];
+        if (msg.correct) S.buzz.right = [...(S.buzz.right || []), msg.team_id];
         S.buzz.answering = null;
       }
       if (S.teamAnswer) S.teamAnswer.pendingJudge = false;
@@ -427,10 +462,12 @@ function receive(msg) {
     case "leaderboard":
       S.phase = "leaderboard";
       noteTeams(msg.teams);
+      S.players = msg.players || [];
       break;
     case "finished":
       S.phase = "finished";
       noteTeams(msg.teams);
+      S.players = msg.players || [];
       break;
     case "paused":
       S.pausedFrom = S.phase;
@@ -459,12 +496,14 @@ function act(action, params = {}) {
 }
 
 document.querySelectorAll("#actions .act").forEach((b) => b.addEventListener("click", () => act(b.dataset.action)));
-$("teams").addEventListener("click", (event) => {
+function decideClick(event) {
   const judge = event.target.closest("[data-judge]");
   if (judge && !judge.disabled) { act("judge", { team_id: Number(judge.dataset.judge), correct: judge.dataset.correct === "1" }); return; }
   const risk = event.target.closest("[data-risk]");
   if (risk && !risk.disabled) act("risk", { team_id: Number(risk.dataset.risk), points: Number(risk.dataset.points) });
-});
+}
+$("teams").addEventListener("click", decideClick);
+$("decide").addEventListener("click", decideClick);
 
 $("adjust-form").addEventListener("submit", (event) => {
   event.preventDefault();

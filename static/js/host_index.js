@@ -13,7 +13,8 @@ const T = {
   badJson: "环节不是有效的 JSON 数组",
   creating: "正在创建…",
   create: "创建并进入控制台",
-  segments: (list) => list.map((s) => `${s.title || s.kind}（${s.questions} 题）`).join(" · "),
+  kinds: { all: "全员答题", required: "必答题", buzzer: "抢答题", risk: "风险题", tiebreak: "加赛" },
+  segments: (list) => list.map((s) => `${s.title || T.kinds[s.kind] || s.kind}（${s.questions} 题）`).join(" · "),
 };
 
 const $ = (id) => document.getElementById(id);

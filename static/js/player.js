@@ -60,7 +60,7 @@ const T = {
   buzzOpen: "抢答开始！",
   buzzSent: "已抢答…",
   buzzWon: "抢答成功！",
-  buzzWonHint: "请你的队伍作答",
+  buzzWonHint: "请作答",
   buzzLost: (team) => `${team} 抢到了`,
   buzzFoul: "犯规！",
   buzzFoulHint: "抢答开启前按下按钮",
@@ -71,6 +71,7 @@ const T = {
   judgedTimeout: (p) => `超时未答${p ? ` ${p}` : ""}`,
   audience: "观众答题：无人抢答，观众可以作答",
   rank: (r) => `第 ${r} 名`,
+  rankLabel: "名次",
   score: (s) => `${s} 分`,
   myScore: "我的得分",
   teamScore: "队伍得分",
@@ -268,6 +269,7 @@ function newQuestion(msg) {
   S.remaining = null;
   S.result = null;
   S.judged = null;
+  S.board = null; // a rank from an earlier leaderboard would be stale by the time this one is revealed
   S.buzz = buzzKind() ? { armed: false, answering: null, order: [], fouls: [], out: [], mine: "idle" } : null;
   const pending = client.pendingAnswer(msg.question.id);
   S.mine = pending ? { answer: pending.answer, status: client.isOpen() ? "sending" : "queued" } : null;
@@ -468,12 +470,9 @@ function receive(msg) {
 function renderScore() {
   if (!S.me) { el.score.hidden = true; return; }
   const teamId = S.me.team_id;
-  if (teamId != null && S.teams.has(teamId)) {
-    const t = S.teams.get(teamId);
-    el.score.innerHTML = `${escapeHtml(t.name)} <b>${escapeHtml(t.score ?? 0)}</b> 分`;
-  } else {
-    el.score.innerHTML = `${escapeHtml(S.me.name || "")} <b>${escapeHtml(S.myScore)}</b> 分`;
-  }
+  const [who, score] = teamId != null && S.teams.has(teamId)
+    ? [S.teams.get(teamId).name, S.teams.get(teamId).score ?? 0] : [S.me.name || "", S.myScore];
+  el.score.innerHTML = `<span class="chip-name">${escapeHtml(who)}</span><b>${escapeHtml(score)}</b><span>分</span>`;
   el.score.hidden = false;
 }
 
@@ -623,7 +622,8 @@ function questionHtml() {
     body = `<div class="closed-note"><b>${T.closedTitle}</b><span>${S.mine ? T.closedWait : T.closedNone}</span></div>
       ${S.mine ? '<div class="save-status" id="save-status" aria-live="polite"></div>' : ""}`;
   } else if (answering) {
-    const turnNote = turnKind() ? `<div class="turn-note mine">${q.player_id != null ? T.seatMine : T.turnMine}</div>` : "";
+    let turnNote = turnKind() ? `<div class="turn-note mine">${q.player_id != null ? T.seatMine : T.turnMine}</div>` : "";
+    if (buzzKind() && !q.audience_only) turnNote = `<div class="turn-note mine">${T.buzzWon}${T.buzzWonHint}</div>`;
     const audience = q.audience_only ? `<div class="turn-note">${T.audience}</div>` : "";
     body = `${turnNote}${audience}${answerAreaHtml()}<div class="save-status" id="save-status" aria-live="polite"></div>`;
   } else if (buzzKind()) {
@@ -634,13 +634,15 @@ function questionHtml() {
   if (S.judged) body += judgedHtml();
   return `<div class="q-card">${qHeadHtml()}
     <h1 class="q-stem">${escapeHtml(q.question.stem)}</h1>
-    ${!answering && ["single", "multiple"].includes(q.question.type) ? optionListHtml() : ""}
+    ${!answering && ["single", "multiple"].includes(q.question.type) ? optionListHtml(buzzKind()) : ""}
   </div>${body}
   <div class="paused-veil" id="paused-veil" hidden><b>${T.paused}</b></div>`;
 }
 
-function optionListHtml() {
-  return `<ul class="opt-readonly">${(S.q.question.options || []).map((o, i) => `
+function optionListHtml(compact) {
+  // Beside the buzzer the options only need to be read: two to a row, so the button stays in sight.
+  const short = (S.q.question.options || []).every((o) => [...(o.text || "")].length <= 8);
+  return `<ul class="opt-readonly${compact && short ? " compact" : ""}">${(S.q.question.options || []).map((o, i) => `
     <li class="tile-${i % 8}"><b>${escapeHtml(o.key)}</b>${escapeHtml(o.text)}</li>`).join("")}</ul>`;
 }
 
@@ -706,9 +708,11 @@ function standingHtml() {
   const teamId = S.me?.team_id;
   const score = teamId != null && S.teams.has(teamId) ? S.teams.get(teamId).score : S.myScore;
   const label = teamId != null && S.teams.has(teamId) ? T.teamScore : T.myScore;
-  return `<div class="standing">
+  // The rank is known once a leaderboard has been shown (or when the server sends it with the result).
+  const rank = place ? place.rank : S.result?.you?.rank;
+  return `<div class="standing${rank ? "" : " one"}">
     <div><small>${label}</small><b>${escapeHtml(place ? place.score : score ?? 0)}</b></div>
-    <div><small>名次</small><b>${place ? escapeHtml(T.rank(place.rank)) : "—"}</b></div>
+    ${rank ? `<div><small>${T.rankLabel}</small><b>${escapeHtml(T.rank(rank))}</b></div>` : ""}
   </div>`;
 }
 
@@ -844,6 +848,10 @@ function bindStage() {
       }
     };
     buzz.addEventListener("pointerdown", press);
+    if (!window.PointerEvent) { // older in-app browsers: touch first, the mouse for the rest
+      buzz.addEventListener("touchstart", press, { passive: false });
+      buzz.addEventListener("mousedown", press);
+    }
     buzz.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") press(e); });
   }
 }

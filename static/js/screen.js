@@ -139,6 +139,39 @@ function optionsFor(q) {
   return q.options || [];
 }
 
+function optClass(question, o, i) {
+  if (question.type === "judge") return o.key === "true" ? "opt-judge-true" : "opt-judge-false";
+  return `opt-${i % 8}`;
+}
+
+function optLabel(question, o) {
+  if (question.type === "judge") return o.key === "true" ? "✓" : "✗";
+  return escapeHtml(o.key);
+}
+
+/** The answer distribution after `reveal`: one bar per option, the right one(s) in gold. */
+function distHtml(question, opts, right, dist) {
+  let rows;
+  let head = "";
+  if (["single", "multiple", "judge"].includes(question.type)) {
+    rows = opts.map((o, i) => ({ cls: optClass(question, o, i), label: optLabel(question, o), text: o.text,
+      count: Number(dist[o.key] || 0), right: right.has(String(o.key)) }));
+  } else {
+    head = `<div class="answer-line"><span>${T.rightAnswer}</span><b>${escapeHtml(answerText(question, S.reveal.answer))}</b></div>`;
+    rows = [
+      { cls: "opt-judge-true", label: "✓", text: T.correct, count: Number(dist.correct || 0), right: true },
+      { cls: "opt-judge-false", label: "✗", text: T.wrong, count: Number(dist.wrong || 0), right: false },
+    ];
+  }
+  const most = Math.max(1, ...rows.map((r) => r.count));
+  return `${head}<div class="dist n${rows.length}">${rows.map((r) => `
+    <div class="dist-row ${r.cls}${r.right ? " is-right" : ""}">
+      <span class="tv-key">${r.label}</span><span class="dist-text">${escapeHtml(r.text)}</span>
+      <span class="dist-track"><i style="--w:${(r.count / most) * 100}%"></i></span>
+      <span class="dist-count">${r.count}</span><span class="dist-tick">${r.right ? "✓" : ""}</span>
+    </div>`).join("")}</div>`;
+}
+
 function stemClass(stem) {
   const n = [...(stem || "")].length;
   return n > 90 ? "long" : n > 48 ? "mid" : "";
@@ -152,32 +185,15 @@ function drawQuestion() {
   const reveal = S.reveal;
   const right = new Set(reveal ? (reveal.answer || []).map(String) : []);
   const dist = reveal ? reveal.distribution || {} : null;
-  const totalVotes = dist ? Math.max(1, ...Object.values(dist).map(Number)) : 1;
-  const sumVotes = dist ? Object.values(dist).reduce((a, b) => a + Number(b || 0), 0) : 0;
   let options = "";
-  if (question.type === "single" || question.type === "multiple" || question.type === "judge") {
+  if (reveal) {
+    options = distHtml(question, opts, right, dist);
+  } else if (["single", "multiple", "judge"].includes(question.type)) {
     const longest = Math.max(0, ...opts.map((o) => [...(o.text || "")].length));
     const layout = opts.length <= 4 && longest <= 16 ? "grid" : "rows";
-    options = `<div class="tv-opts ${layout}${reveal ? " revealed" : ""} n${opts.length}">${opts.map((o, i) => {
-      const isRight = reveal && right.has(String(o.key));
-      const count = dist ? Number(dist[o.key] || 0) : 0;
-      const cls = question.type === "judge" ? (o.key === "true" ? "opt-judge-true" : "opt-judge-false") : `opt-${i % 8}`;
-      const label = question.type === "judge" ? (o.key === "true" ? "✓" : "✗") : escapeHtml(o.key);
-      return `<div class="tv-opt ${cls}${reveal ? (isRight ? " is-right" : " is-dim") : ""}">
-        ${reveal ? `<i class="bar" style="--w:${(count / totalVotes) * 100}%"></i>` : ""}
-        <span class="tv-key">${label}</span><span class="tv-text">${escapeHtml(o.text)}</span>
-        ${reveal ? `<span class="opt-count">${count}</span>` : ""}${isRight ? '<span class="opt-tick">✓</span>' : ""}
-      </div>`;
-    }).join("")}</div>`;
-  } else if (reveal) {
-    const ok = Number(dist.correct || 0);
-    const bad = Number(dist.wrong || 0);
-    const most = Math.max(1, ok, bad);
-    options = `<div class="answer-line"><span>${T.rightAnswer}</span><b>${escapeHtml(answerText(question, reveal.answer))}</b></div>
-      <div class="tv-opts rows revealed n2">
-        <div class="tv-opt opt-judge-true is-right"><i class="bar" style="--w:${(ok / most) * 100}%"></i><span class="tv-key">✓</span><span class="tv-text">${T.correct}</span><span class="opt-count">${ok}</span></div>
-        <div class="tv-opt opt-judge-false is-dim"><i class="bar" style="--w:${(bad / most) * 100}%"></i><span class="tv-key">✗</span><span class="tv-text">${T.wrong}</span><span class="opt-count">${bad}</span></div>
-      </div>`;
+    options = `<div class="tv-opts ${layout} n${opts.length}">${opts.map((o, i) => `
+      <div class="tv-opt ${optClass(question, o, i)}"><span class="tv-key">${optLabel(question, o)}</span>
+        <span class="tv-text">${escapeHtml(o.text)}</span></div>`).join("")}</div>`;
   } else if (question.type === "fill") {
     options = `<div class="tv-blanks">${Array.from({ length: question.blanks || 1 }, (_, i) => `<span>${i + 1}</span>`).join("")}</div>`;
   }
@@ -207,26 +223,28 @@ function drawQuestion() {
     </div>`;
   show("question");
   drawSide();
-  if (reveal && sumVotes) requestAnimationFrame(() => $("sc-question").querySelectorAll(".bar").forEach((b) => b.classList.add("grow")));
-  else $("sc-question").querySelectorAll(".bar").forEach((b) => b.classList.add("grow"));
+  // The bars grow from zero once they are on the screen: the reveal is a moment of the show.
+  requestAnimationFrame(() => requestAnimationFrame(() => $("sc-question").querySelectorAll(".dist-track i").forEach((b) => b.classList.add("grow"))));
   runTimer();
 }
 
+function longName(teamId) { return [...teamName(teamId)].length > 5 ? ' class="long"' : ""; }
+
 function drawSide() {
   const box = $("side-status");
-  if (!box || !S.q) return;
+  if (!box || !S.q || $("sc-question").hidden) return;
   const q = S.q;
   const kind = q.segment?.kind || S.segment?.kind;
   let html = "";
   if (S.reveal) {
     html = "";
   } else if (S.phase === "closed") {
-    html = `<div class="side-big">${T.closed}</div>${S.answered != null ? `<p>${T.answered(S.answered)}</p>` : ""}`;
+    html = `<div class="side-big">${T.closed}</div>${S.answered != null && kind === "all" ? `<p>${T.answered(S.answered)}</p>` : ""}`;
   } else if (kind === "required" || kind === "risk") {
-    html = `<div class="side-turn">${q.player_id != null ? T.turnSeat(escapeHtml(teamName(q.team_id))) : T.turn(escapeHtml(teamName(q.team_id)))}</div>`;
+    html = `<div class="side-turn${longName(q.team_id) ? " long" : ""}">${q.player_id != null ? T.turnSeat(escapeHtml(teamName(q.team_id))) : T.turn(escapeHtml(teamName(q.team_id)))}</div>`;
   } else if ((kind === "buzzer" || kind === "tiebreak") && !q.audience_only) {
     const b = S.buzz || {};
-    if (b.answering != null) html = `<div class="side-turn won"><small>${T.buzzWon}</small><b>${escapeHtml(teamName(b.answering))}</b></div>`;
+    if (b.answering != null) html = `<div class="side-turn won"><small>${T.buzzWon}</small><b${longName(b.answering)}>${escapeHtml(teamName(b.answering))}</b></div>`;
     else if (b.armed) html = `<div class="side-big go">${T.buzzOpen}</div>`;
     else html = `<div class="side-big wait">${T.buzzWait}</div><p>${T.buzzWaitHint}</p>`;
     const later = (b.order || []).slice(1);
@@ -266,6 +284,7 @@ const timer = new Countdown({ remaining: (d) => client.remaining(d) }, (ms, froz
 });
 
 function runTimer() {
+  if ($("sc-question").hidden) return;
   if (S.phase === "paused") { timer.freeze(S.remaining); return; }
   if (["question", "buzzing", "answering"].includes(S.phase) && S.deadline != null) {
     const key = `${S.q?.question.id}:${S.phase}:${S.deadline}`;
@@ -345,7 +364,8 @@ function drawPodium() {
   const top = rows.slice(0, 3);
   const order = [1, 0, 2].filter((i) => top[i]);
   const rest = rows.slice(3, 10);
-  $("sc-podium").innerHTML = `<h1 class="podium-title">${escapeHtml(S.title || T.podium)}</h1>
+  $("sc-podium").innerHTML = `<div class="confetti" aria-hidden="true">${Array.from({ length: 40 }, (_, i) => `<i style="--x:${(i * 37) % 100};--d:${(i % 7) * 0.45}s;--c:${i % 4}"></i>`).join("")}</div>
+    <h1 class="podium-title">${escapeHtml(S.title || T.podium)}</h1>
     <div class="podium">${order.map((i) => {
       const r = top[i];
       return `<div class="step step-${i + 1}">
@@ -355,8 +375,7 @@ function drawPodium() {
       </div>`;
     }).join("")}</div>
     ${rest.length ? `<ol class="podium-rest">${rest.map((r) => `<li><span>${escapeHtml(r.rank)}</span><b>${escapeHtml(r.name)}</b>
-      <em>${escapeHtml(r.prize || (prizes ? prizeFor(prizes, r.rank) : ""))}</em><i>${escapeHtml(r.score)}</i></li>`).join("")}</ol>` : ""}
-    <div class="confetti" aria-hidden="true">${Array.from({ length: 40 }, (_, i) => `<i style="--x:${(i * 37) % 100};--d:${(i % 7) * 0.45}s;--c:${i % 4}"></i>`).join("")}</div>`;
+      <em>${escapeHtml(r.prize || (prizes ? prizeFor(prizes, r.rank) : ""))}</em><i>${escapeHtml(r.score)}</i></li>`).join("")}</ol>` : ""}`;
   show("podium");
 }
 
@@ -371,6 +390,9 @@ function prizeFor(prizes, rank) {
 }
 
 // --- messages --------------------------------------------------------------------------------------
+let segmentHoldUntil = 0;
+let holdTimer = 0;
+
 function noteScores(list) {
   (list || []).forEach((t) => {
     const old = S.teams.get(t.team_id) || {};
@@ -443,12 +465,20 @@ function receive(msg) {
         extra = `<div class="seg-teams">${msg.order.map((t) => `<span>${escapeHtml(teamName(t))}</span>`).join("")}</div>`;
       }
       drawSegment(extra);
+      segmentHoldUntil = Date.now() + (msg.segment?.kind === "all" ? 1800 : 2600);
       return;
     }
     case "question":
       S.phase = "question";
       newQuestion(msg);
-      drawQuestion();
+      if (Date.now() < segmentHoldUntil) {
+        // The title card of a new segment stays up a moment (the show's rhythm); then the question.
+        clearTimeout(holdTimer);
+        holdTimer = setTimeout(() => { if (S.q && !["leaderboard", "finished"].includes(S.phase)) drawQuestion(); },
+          segmentHoldUntil - Date.now());
+      } else {
+        drawQuestion();
+      }
       return;
     case "buzz_open":
       if (!S.q) return;

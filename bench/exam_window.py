@@ -1,0 +1,466 @@
+"""A discipline-test window under load: N candidates each start the test, autosave every answer
+and submit, against a real ``quiz serve`` on a temporary SQLite database (not part of CI).
+
+    .venv/bin/python bench/exam_window.py                      # 10,000 candidates × 30 answers
+    .venv/bin/python bench/exam_window.py --candidates 1000    # a quick run
+    .venv/bin/python bench/exam_window.py --write-docs         # also update docs/benchmarks.md
+
+Users and their tokens are written straight into the database (no argon2 logins). The load runs in
+this process on asyncio (uvloop when present) with a minimal keep-alive HTTP/1.1 client, one
+connection per active candidate: ``--active`` candidates answer at once, each giving an answer
+every ``--think`` seconds (the aggregate save rate is about active / think), the next candidate
+starting when one submits. Afterwards the database must hold exactly candidates × questions
+answers, none duplicated, every attempt submitted; then the xlsx/csv/json results of all
+candidates are exported and timed.
+
+Targets: autosave p99 ≤ 100 ms at ≥ 1,000 saves/s; results export ≤ 3 s (2 cores, SQLite).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import platform
+import random
+import re
+import resource
+import secrets
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs" / "benchmarks.md"
+SECTION = "## Discipline test window"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# --- seeding (directly in the database) ------------------------------------------------------------
+
+def seed(url: str, candidates: int, questions: int, units: int) -> tuple[int, list[str], str]:
+    """A bank, ``candidates`` members over ``units`` units with tokens, an organiser, and an open test.
+
+    Returns (exam id, member tokens, organiser token).
+    """
+    sys.path.insert(0, str(ROOT))
+    from sqlalchemy import insert, select
+
+    from question_bank.formats import QuestionData
+    from question_bank.models import Bank
+    from question_bank.service import insert_questions
+    from quiz.accounts import token_digest
+    from quiz.db import Database
+    from quiz.exams.models import Exam
+    from quiz.exams.schemas import ExamIn
+    from quiz.exams.service import apply_exam
+    from quiz.models import AuthToken, User
+    from quiz.timeutil import Clock, to_iso
+
+    db = Database(url)
+    db.migrate()
+    now = Clock().now_ms()
+    rng = random.Random(11)
+    per_type = {"single": 12, "multiple": 6, "judge": 6, "fill": 6}
+    scale = max(1, questions // 30)
+    items = []
+    for kind, share in per_type.items():
+        for i in range(share * 6):  # six times what a paper takes of each type
+            tags = [f"专题{i % 6}"]
+            if kind in ("single", "multiple"):
+                answer = [rng.choice("ABCD")] if kind == "single" else ["A", "C"]
+                items.append(QuestionData(type=kind, stem=f"{kind} 第 {i} 题：下列说法正确的是？", tags=tags,
+                                          options=[{"key": k, "text": f"选项 {k}{i}"} for k in "ABCD"],
+                                          answer=answer, explanation=f"解析 {i}", difficulty=1 + i % 5))
+            elif kind == "judge":
+                items.append(QuestionData(type="judge", stem=f"判断第 {i} 题。", tags=tags, answer=[i % 2 == 0]))
+            else:
+                items.append(QuestionData(type="fill", stem=f"填空第 {i} 题：首都是（）。", tags=tags,
+                                          answer=[["北京", "北京市"]]))
+    tokens: list[str] = []
+    with db.write() as session:
+        bank = Bank(name="压测题库", created_ms=now)
+        session.add(bank)
+        session.flush()
+        insert_questions(session, bank.id or 0, items, now)
+        session.execute(insert(User), [{"username": f"cand{n:05d}", "name": f"考生{n}", "role": "member",
+                                        "unit": f"第{n % units + 1:02d}单位", "password_hash": "", "active": True,
+                                        "created_ms": now} for n in range(candidates)]
+                        + [{"username": "bench-org", "name": "组织者", "role": "organizer", "unit": "工委",
+                            "password_hash": "", "active": True, "created_ms": now}])
+        ids = dict(session.execute(select(User.username, User.id)).all())
+        rows = []
+        for n in range(candidates + 1):
+            token = secrets.token_urlsafe(24)
+            tokens.append(token)
+            user = ids[f"cand{n:05d}"] if n < candidates else ids["bench-org"]
+            rows.append({"token_hash": token_digest(token), "user_id": user, "created_ms": now,
+                         "expires_ms": now + 86_400_000})
+        session.execute(insert(AuthToken), rows)
+        rules = [{"type": kind, "count": share * scale, "points": 100 / (30 * scale)}
+                 for kind, share in per_type.items()]
+        for rule in rules:
+            rule["points"] = round(rule["points"], 2)
+        data = ExamIn.model_validate({
+            "title": "压测：党规党纪测试", "bank_id": bank.id, "rules": rules, "duration_s": 4 * 3600,
+            "opens_at": to_iso(now - 60_000), "closes_at": to_iso(now + 86_400_000), "pass_score": 60,
+            "multiple_partial": True})
+        exam = apply_exam(session, Exam(created_ms=now), data, "Asia/Shanghai", now)
+        exam_id = exam.id or 0
+    db.dispose()
+    return exam_id, tokens[:-1], tokens[-1]
+
+
+# --- a minimal keep-alive HTTP/1.1 client ------------------------------------------------------------
+
+class Connection:
+    def __init__(self, host: str, port: int, token: str) -> None:
+        self.host, self.port, self.token = host, port, token
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(Exception):
+                await self.writer.wait_closed()
+        self.reader = self.writer = None
+
+    async def request(self, method: str, path: str, body: Any = None) -> tuple[int, bytes]:
+        for attempt in range(3):
+            try:
+                return await self._request(method, path, body)
+            except (ConnectionError, asyncio.IncompleteReadError, OSError):
+                await self.close()
+                if attempt == 2:
+                    raise
+                await asyncio.sleep(0.2)
+        raise AssertionError("unreachable")
+
+    async def _request(self, method: str, path: str, body: Any) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        data = b"" if body is None else json.dumps(body).encode()
+        head = (f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: Bearer {self.token}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n").encode()
+        self.writer.write(head + data)
+        status = int((await self.reader.readline()).split()[1])
+        length, chunked = 0, False
+        while True:
+            line = await self.reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            name, _, value = line.decode("latin-1").partition(":")
+            name = name.strip().lower()
+            if name == "content-length":
+                length = int(value)
+            elif name == "transfer-encoding" and "chunked" in value:
+                chunked = True
+        if chunked:
+            parts = []
+            while True:
+                size = int((await self.reader.readline()).strip(), 16)
+                if size == 0:
+                    await self.reader.readline()
+                    break
+                parts.append(await self.reader.readexactly(size))
+                await self.reader.readline()
+            return status, b"".join(parts)
+        return status, await self.reader.readexactly(length)
+
+
+# --- the load ------------------------------------------------------------------------------------
+
+@dataclass
+class Stats:
+    start_ms: list[float] = field(default_factory=list)
+    save_ms: list[float] = field(default_factory=list)
+    submit_ms: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+    saves_ok: int = 0
+    first_save: float = 0.0
+    last_save: float = 0.0
+
+    def error(self, what: str) -> None:
+        self.errors[what] = self.errors.get(what, 0) + 1
+
+
+def answer_for(question: dict[str, Any], rng: random.Random) -> Any:
+    kind = question["type"]
+    if kind == "single":
+        return [rng.choice("ABCD")]
+    if kind == "multiple":
+        return sorted(rng.sample("ABCD", 2))
+    if kind == "judge":
+        return [rng.random() < 0.5]
+    if kind == "fill":
+        return [rng.choice(["北京", "上海"]) for _ in range(question.get("blanks", 1))]
+    return "我的回答"
+
+
+async def candidate(n: int, token: str, args: argparse.Namespace, exam_id: int, stats: Stats,
+                    first_delay: float) -> None:
+    rng = random.Random(n)
+    conn = Connection("127.0.0.1", args.port, token)
+    await asyncio.sleep(first_delay)
+    try:
+        t = time.perf_counter()
+        status, body = await conn.request("POST", f"/api/exams/{exam_id}/attempts")
+        stats.start_ms.append((time.perf_counter() - t) * 1000)
+        if status not in (200, 201):
+            stats.error(f"start {status}")
+            return
+        attempt = json.loads(body)
+        origin = time.perf_counter()
+        for k, question in enumerate(attempt["questions"]):
+            # Answers come on a schedule (think time), whatever the server's speed: a phone saves as it is given.
+            due = origin + (k + rng.random()) * args.think
+            wait = due - time.perf_counter()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            t = time.perf_counter()
+            status, _ = await conn.request("PUT", f"/api/attempts/{attempt['id']}/answers/{question['id']}",
+                                           {"answer": answer_for(question, rng)})
+            done = time.perf_counter()
+            stats.save_ms.append((done - t) * 1000)
+            if status == 200:
+                stats.saves_ok += 1
+                stats.first_save = stats.first_save or t
+                stats.last_save = max(stats.last_save, done)
+            else:
+                stats.error(f"save {status}")
+        t = time.perf_counter()
+        status, _ = await conn.request("POST", f"/api/attempts/{attempt['id']}/submit")
+        stats.submit_ms.append((time.perf_counter() - t) * 1000)
+        if status != 200:
+            stats.error(f"submit {status}")
+    except Exception as exc:  # counted, never silent
+        stats.error(type(exc).__name__)
+    finally:
+        await conn.close()
+
+
+async def run_load(args: argparse.Namespace, exam_id: int, tokens: list[str], stats: Stats) -> float:
+    gate = asyncio.Semaphore(args.active)
+    started = time.perf_counter()
+    progress_every = max(1, len(tokens) // 20)
+    finished = 0
+
+    async def one(n: int, token: str) -> None:
+        nonlocal finished
+        async with gate:
+            # The first wave spreads its starts over one think period instead of arriving at once.
+            delay = random.random() * args.think if n < args.active else 0.0
+            await candidate(n, token, args, exam_id, stats, delay)
+        finished += 1
+        if finished % progress_every == 0:
+            elapsed = time.perf_counter() - started
+            print(f"  {finished}/{len(tokens)} candidates done, {stats.saves_ok} saves, {elapsed:.0f} s, "
+                  f"errors {stats.errors or 0}", flush=True)
+
+    await asyncio.gather(*(one(n, token) for n, token in enumerate(tokens)))
+    return time.perf_counter() - started
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+# --- the run -----------------------------------------------------------------------------------------
+
+def machine() -> str:
+    cpu = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return (f"{os.cpu_count()} cores ({cpu or platform.machine()}), Python {platform.python_version()}, "
+            f"SQLite {sqlite3.sqlite_version}, {platform.system()} {platform.release()}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children so far (Linux /proc)."""
+    total = 0.0
+    pids = [pid]
+    with contextlib.suppress(OSError):
+        pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    for one in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    import httpx
+
+    until = time.monotonic() + timeout
+    while time.monotonic() < until:
+        if proc.poll() is not None:
+            raise SystemExit(f"quiz serve exited with {proc.returncode}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"http://127.0.0.1:{port}/api/openapi.json", timeout=2).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise SystemExit("quiz serve did not become ready")
+
+
+def check_database(path: Path, candidates: int, per_paper: int) -> dict[str, int]:
+    con = sqlite3.connect(path)
+    try:
+        one = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
+        return {
+            "answers": one("SELECT count(*) FROM attempt_answer WHERE answer IS NOT NULL"),
+            "rows": one("SELECT count(*) FROM attempt_answer"),
+            "duplicates": one("SELECT count(*) FROM (SELECT attempt_id, question_id FROM attempt_answer "
+                              "GROUP BY attempt_id, question_id HAVING count(*) > 1)"),
+            "attempts": one("SELECT count(*) FROM exam_attempt"),
+            "submitted": one("SELECT count(*) FROM exam_attempt WHERE status = 'submitted'"),
+            "answered_total": one("SELECT coalesce(sum(answered), 0) FROM exam_attempt"),
+            "expected": candidates * per_paper,
+        }
+    finally:
+        con.close()
+
+
+def time_exports(port: int, exam_id: int, token: str) -> dict[str, tuple[float, int]]:
+    import httpx
+
+    timings = {}
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=120) as client:
+        for fmt in ("xlsx", "csv", "json"):
+            best = None
+            for _ in range(2):
+                t = time.perf_counter()
+                response = client.get(f"/api/exams/{exam_id}/results", params={"format": fmt, "limit": 100000})
+                elapsed = time.perf_counter() - t
+                response.raise_for_status()
+                best = min(best or elapsed, elapsed)
+            timings[fmt] = (best or 0.0, len(response.content))
+    return timings
+
+
+def write_docs(text: str) -> None:
+    current = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Benchmarks\n"
+    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
+    block = text.rstrip() + "\n\n"
+    updated = pattern.sub(lambda _m: block, current) if pattern.search(current) else current.rstrip() + "\n\n" + block
+    DOCS.write_text(updated, encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--candidates", type=int, default=10_000)
+    parser.add_argument("--questions", type=int, default=30, help="questions per paper (a multiple of 30)")
+    parser.add_argument("--active", type=int, default=2000, help="candidates answering at the same time")
+    parser.add_argument("--think", type=float, default=2.0, help="seconds between two answers of one candidate")
+    parser.add_argument("--units", type=int, default=60)
+    parser.add_argument("--workers", type=int, default=1, help="quiz serve --workers")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary database")
+    parser.add_argument("--write-docs", action="store_true", help=f"replace '{SECTION}' in docs/benchmarks.md")
+    args = parser.parse_args()
+    args.port = free_port()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+    workdir = Path(tempfile.mkdtemp(prefix="exam-window-"))
+    db_path = workdir / "bench.db"
+    url = f"sqlite:///{db_path}"
+    print(f"seeding {args.candidates} candidates in {db_path} …", flush=True)
+    exam_id, tokens, org_token = seed(url, args.candidates, args.questions, args.units)
+    env = {**os.environ, "QUIZ_DATABASE_URL": url, "QUIZ_SECRET_KEY": hashlib.sha256(b"bench").hexdigest()}
+    quiz = shutil.which("quiz", path=str(Path(sys.executable).parent)) or "quiz"
+    command = [quiz, "serve", "--port", str(args.port), "--workers", str(args.workers)]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, cwd=workdir)
+    try:
+        wait_ready(args.port, proc)
+        print(f"quiz serve on port {args.port}; {args.active} candidates at a time, an answer every "
+              f"{args.think:g} s each (≈ {args.active / args.think:.0f} saves/s offered)", flush=True)
+        stats = Stats()
+        with contextlib.suppress(ImportError):
+            import uvloop
+
+            asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+        cpu_before, load_cpu_before = cpu_seconds(proc.pid), time.process_time()
+        elapsed = asyncio.run(run_load(args, exam_id, tokens, stats))
+        server_cpu = cpu_seconds(proc.pid) - cpu_before
+        load_cpu = time.process_time() - load_cpu_before
+        time.sleep(1)
+        counts = check_database(db_path, args.candidates, args.questions)
+        exports = time_exports(args.port, exam_id, org_token)
+    finally:
+        proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=20)
+        if proc.poll() is None:
+            proc.kill()
+    save_window = max(1e-9, stats.last_save - stats.first_save)
+    rate = stats.saves_ok / save_window
+    ok = (counts["answers"] == counts["expected"] == stats.saves_ok and counts["duplicates"] == 0
+          and counts["submitted"] == args.candidates and not stats.errors)
+    lines = [
+        SECTION,
+        "",
+        f"`{' '.join(['.venv/bin/python', 'bench/exam_window.py'] + sys.argv[1:])}` — "
+        f"{time.strftime('%Y-%m-%d')}, {machine()}; `quiz serve --workers {args.workers}` on SQLite (WAL), "
+        "load generator in the same machine (one asyncio process, keep-alive HTTP/1.1, one connection per active "
+        "candidate). Users and tokens are written directly to the database.",
+        "",
+        f"{args.candidates:,} candidates each start the test (a {args.questions}-question paper drawn for them), "
+        f"answer every question with an autosave (PUT), and submit; {args.active:,} answer at the same time, one "
+        f"answer every {args.think:g} s each.",
+        "",
+        "| measure | result | target |",
+        "|---|---|---|",
+        f"| autosaves accepted | {stats.saves_ok:,} in {save_window:.0f} s = **{rate:,.0f} saves/s** | ≥ 1,000 saves/s |",
+        f"| autosave latency p50 / p95 / p99 / max | {pct(stats.save_ms, 50):.1f} / {pct(stats.save_ms, 95):.1f} / "
+        f"**{pct(stats.save_ms, 99):.1f}** / {max(stats.save_ms or [0]):.0f} ms | p99 ≤ 100 ms |",
+        f"| start (draw the paper) p50 / p99 | {pct(stats.start_ms, 50):.1f} / {pct(stats.start_ms, 99):.1f} ms | |",
+        f"| submit (grade) p50 / p99 | {pct(stats.submit_ms, 50):.1f} / {pct(stats.submit_ms, 99):.1f} ms | |",
+        f"| answers in the database | {counts['answers']:,} of {counts['expected']:,} expected, "
+        f"{counts['duplicates']} duplicated; {counts['submitted']:,} of {args.candidates:,} attempts submitted | "
+        "none lost or duplicated |",
+        f"| errors | {stats.errors or 'none'} | none |",
+        f"| results export, {args.candidates:,} candidates | xlsx **{exports['xlsx'][0]:.2f} s** "
+        f"({exports['xlsx'][1] / 1e6:.1f} MB), csv {exports['csv'][0]:.2f} s, json {exports['json'][0]:.2f} s | ≤ 3 s |",
+        "",
+        f"Whole run: {elapsed:.0f} s of load; CPU used by the server {server_cpu:.0f} s "
+        f"({server_cpu * 1000 / max(1, len(stats.save_ms) + len(stats.start_ms) + len(stats.submit_ms)):.2f} ms a request), "
+        f"by the load generator {load_cpu:.0f} s; load average at the end {os.getloadavg()[0]:.1f}. "
+        f"Verdict: {'all checks passed' if ok else 'CHECKS FAILED'}.",
+    ]
+    report = "\n".join(lines)
+    print("\n" + report + "\n")
+    if args.write_docs:
+        write_docs(report)
+        print(f"updated {DOCS}")
+    if args.keep:
+        print(f"database kept in {db_path}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
