@@ -265,8 +265,9 @@ async def run_load(args: argparse.Namespace, exam_id: int, tokens: list[str], st
     async def one(n: int, token: str) -> None:
         nonlocal finished
         async with gate:
-            # The first wave spreads its starts over one think period instead of arriving at once.
-            delay = random.random() * args.think if n < args.active else 0.0
+            # The first wave spreads its starts over the ramp (people open the test over minutes, not at
+            # one instant); later candidates start as others submit.
+            delay = random.random() * args.ramp if n < args.active else 0.0
             await candidate(n, token, args, exam_id, stats, delay)
         finished += 1
         if finished % progress_every == 0:
@@ -375,12 +376,16 @@ def main() -> int:
     parser.add_argument("--questions", type=int, default=30, help="questions per paper (a multiple of 30)")
     parser.add_argument("--active", type=int, default=2000, help="candidates answering at the same time")
     parser.add_argument("--think", type=float, default=2.0, help="seconds between two answers of one candidate")
+    parser.add_argument("--ramp", type=float, default=None,
+                        help="seconds over which the first --active candidates start (default: active / 100)")
     parser.add_argument("--units", type=int, default=60)
     parser.add_argument("--workers", type=int, default=1, help="quiz serve --workers")
     parser.add_argument("--keep", action="store_true", help="keep the temporary database")
     parser.add_argument("--write-docs", action="store_true", help=f"replace '{SECTION}' in docs/benchmarks.md")
     args = parser.parse_args()
     args.port = free_port()
+    if args.ramp is None:
+        args.ramp = max(args.think, args.active / 100)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
@@ -402,6 +407,7 @@ def main() -> int:
             import uvloop
 
             asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+        load_before = os.getloadavg()[0]
         cpu_before, load_cpu_before = cpu_seconds(proc.pid), time.process_time()
         elapsed = asyncio.run(run_load(args, exam_id, tokens, stats))
         server_cpu = cpu_seconds(proc.pid) - cpu_before
@@ -429,7 +435,8 @@ def main() -> int:
         "",
         f"{args.candidates:,} candidates each start the test (a {args.questions}-question paper drawn for them), "
         f"answer every question with an autosave (PUT), and submit; {args.active:,} answer at the same time, one "
-        f"answer every {args.think:g} s each.",
+        f"answer every {args.think:g} s each (the first {args.active:,} start over {args.ramp:g} s, the others as "
+        "places free up). Latencies are measured by the client from sending a request to its last byte.",
         "",
         "| measure | result | target |",
         "|---|---|---|",
@@ -447,7 +454,8 @@ def main() -> int:
         "",
         f"Whole run: {elapsed:.0f} s of load; CPU used by the server {server_cpu:.0f} s "
         f"({server_cpu * 1000 / max(1, len(stats.save_ms) + len(stats.start_ms) + len(stats.submit_ms)):.2f} ms a request), "
-        f"by the load generator {load_cpu:.0f} s; load average at the end {os.getloadavg()[0]:.1f}. "
+        f"by the load generator {load_cpu:.0f} s; machine load average {load_before:.1f} before, "
+        f"{os.getloadavg()[0]:.1f} after. "
         f"Verdict: {'all checks passed' if ok else 'CHECKS FAILED'}.",
     ]
     report = "\n".join(lines)

@@ -33,8 +33,12 @@ class Client(Protocol):
         ...
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def encode(message: dict[str, Any]) -> str:
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+    """The compact JSON text of a message (Chinese as is, not as \\u escapes)."""
+    return _ENCODER.encode(message)
 
 
 @dataclass(slots=True)

@@ -32,6 +32,18 @@ from live.room import Attach, Client, Op, Reply, Room, Send
 log = logging.getLogger("quiz.live")
 
 TRACE = os.environ.get("QUIZ_LIVE_TRACE") == "1"
+if TRACE:
+    import gc
+
+    _gc_started = [0.0]
+
+    def _trace_gc(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            _gc_started[0] = time.perf_counter()
+        elif (took := time.perf_counter() - _gc_started[0]) > 0.005:
+            log.warning("gc gen%s %.1fms collected=%s", info.get("generation"), took * 1000, info.get("collected"))
+
+    gc.callbacks.append(_trace_gc)
 MAX_BURST = 4096  # items handled before a burst is stored: bounds the wait of the first ack
 MAX_QUEUE = 100_000  # a game refuses more than this many waiting items ("busy")
 
@@ -366,5 +378,9 @@ class LiveManager:
             runner.start()
             return runner
 
-    def loaded(self, game_id: int) -> Runner | None:
-        return self.runners.get(game_id)
+    async def unload(self, game_id: int) -> None:
+        """Forget a game's runner (a finished game nobody watches): memory goes back, the log stays."""
+        runner = self.runners.pop(game_id, None)
+        if runner is not None:
+            self.pins.pop(runner.pin, None)
+            await runner.stop()

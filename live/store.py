@@ -178,8 +178,19 @@ def _insert_rows(conn: Any, table: str, columns: tuple[str, ...], rows: list[tup
 _MAX_PARAMS = 8000 if sqlite3.sqlite_version_info >= (3, 32) else 999
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def encode_command(command: Command) -> str:
-    return json.dumps(command_to_dict(command), ensure_ascii=False, separators=(",", ":"))
+    """The log's JSON of a command (what `command_to_dict` gives, built faster: answers come by the thousand)."""
+    names = _FIELDS.get(type(command))
+    if names is None:
+        names = _FIELDS[type(command)] = tuple(k for k in command_to_dict(command) if k != "command")
+    data = {"command": command.kind}
+    for name in names:
+        data[name] = getattr(command, name)
+    return _ENCODER.encode(data)
 
 
 def append(db: Any, game_id: int, records: list[LogRecord], players: list[PlayerRecord] | None = None,

@@ -286,6 +286,8 @@ class LiveSocket:
         finally:
             client.closed = True
             runner.room.remove(client)
+            if runner.status == "finished" and not len(runner.room):
+                await manager.unload(runner.game_id)  # the log keeps it; a later visit replays it
 
     async def _receive_loop(self, receive: Callable[[], Awaitable[dict[str, Any]]], runner: Runner,
                             client: WsClient) -> None:

@@ -101,7 +101,7 @@ def import_questions(ctx: Ctx) -> Any:
     # Parse before the write transaction: a large workbook takes seconds, and on SQLite every other
     # writer (practice answers, live games) would wait for the whole of it.
     try:
-        result = parse(data, filename, fmt, skip_unsupported=skip)
+        result = service.check_limits(parse(data, filename, fmt, skip_unsupported=skip))
     except UnsupportedFormat as exc:
         raise BadRequest(str(exc), code="unsupported_format") from None
     imported, duplicates = 0, result.duplicates
@@ -154,7 +154,7 @@ def _validated(ctx: Ctx, bank_id: int) -> Any:
         raise BadRequest(t("invalid_json"), code="invalid_json")
     raw = {k: ctx.body.get(k) for k in ("type", "stem", "options", "answer", "explanation", "tags", "difficulty",
                                           "points") if ctx.body.get(k) is not None}
-    result = parse(json.dumps([raw], ensure_ascii=False).encode(), fmt="json")
+    result = service.check_limits(parse(json.dumps([raw], ensure_ascii=False).encode(), fmt="json"))
     if result.errors or not result.questions:
         details = [{"row": e.row, "field": e.field, "message": e.message} for e in result.errors]
         raise Invalid(details[0]["message"] if details else t("invalid"), details=details)

@@ -129,14 +129,16 @@ def check(rules: Sequence[Rule], questions: Iterable[Candidate]) -> list[Shortag
     return [Shortage(i, r, got[i], len(rule_pools[i])) for i, r in enumerate(rules) if got[i] < r.count]
 
 
-def draw(rules: Sequence[Rule], questions: Iterable[Candidate], rng: random.Random) -> list[tuple[int, int]]:
+def draw(rules: Sequence[Rule], questions: Iterable[Candidate], rng: random.Random,
+         rule_pools: list[list[int]] | None = None) -> list[tuple[int, int]]:
     """Pick ``count`` distinct questions for every rule; returns ``(rule_index, question_id)`` in rule order.
 
     Each rule takes a uniform random sample of its pool, the most constrained rule first; only when
     overlapping rules leave one short does it fall back to a random maximum matching. Raises DrawError.
+    ``rule_pools`` (from ``pools``) may be passed when the same rules draw many papers from one bank.
     """
-    questions = list(questions)
-    rule_pools = pools(rules, questions)
+    if rule_pools is None:
+        rule_pools = pools(rules, questions)
     taken: set[int] = set()
     picked: dict[int, list[int]] = {}
     for i in sorted(range(len(rules)), key=lambda i: (len(rule_pools[i]) - rules[i].count, i)):

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert
 from sqlmodel import Session, select
 
-from question_bank.formats import ParseResult, QuestionData, dedup_key, parse
+from question_bank.formats import ParseResult, QuestionData, RowError, dedup_key, parse
 from question_bank.models import Bank, Question, QuestionTag
 
 TYPES = ("single", "multiple", "judge", "fill", "short")
@@ -32,6 +32,20 @@ def bank_summary(session: Session, bank: Bank, with_counts: bool = True) -> dict
             .group_by(QuestionTag.tag).order_by(func.count().desc(), QuestionTag.tag)).all()
         data["counts_by_tag"] = {tag: count for tag, count in by_tag}
     return data
+
+
+TAG_MAX = 100  # QuestionTag.tag is VARCHAR(100): longer is refused by PostgreSQL
+
+
+def check_limits(result: ParseResult) -> ParseResult:
+    """Add a row error for what the database cannot store (a tag longer than TAG_MAX characters);
+    the parsers check content, this checks the columns. Returns ``result`` (errors sorted by row)."""
+    for q in result.questions:
+        for tag in q.tags:
+            if len(tag) > TAG_MAX:
+                result.errors.append(RowError(q.row, "tags", f"标签“{tag[:20]}…”过长（最多 {TAG_MAX} 个字）"))
+    result.errors.sort(key=lambda e: e.row)
+    return result
 
 
 def existing_keys(session: Session, bank_id: int) -> set[str]:
@@ -99,7 +113,7 @@ def import_file(session: Session, bank_id: int, data: bytes, filename: str | Non
     Callers holding a write transaction should rather parse first and call :func:`store_parsed`:
     parsing a large workbook takes seconds, and SQLite has one writer.
     """
-    result = parse(data, filename, fmt, skip_unsupported=skip_unsupported)
+    result = check_limits(parse(data, filename, fmt, skip_unsupported=skip_unsupported))
     if result.errors:
         return result, 0, result.duplicates
     imported, duplicates = store_parsed(session, bank_id, result, dry_run=dry_run, now_ms=now_ms)

@@ -10,11 +10,11 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 from sqlmodel import Session, select
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -130,13 +130,16 @@ class LoginThrottle:
                 self._by_key.pop(key, None)
 
 
+Username = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
 class LoginIn(BaseModel):
-    username: str = Field(min_length=1, max_length=100)
+    username: Username
     password: str = Field(min_length=1, max_length=200)
 
 
 class UserIn(BaseModel):
-    username: str = Field(min_length=1, max_length=100)
+    username: Username
     password: str = Field(min_length=6, max_length=200)
     name: str = Field(default="", max_length=100)
     role: Literal["member", "host", "organizer", "admin"] = "member"
@@ -351,6 +354,9 @@ def parse_roster(filename: str, data: bytes) -> tuple[list[RosterRow], list[dict
             errors.append({"row": number, "field": "姓名", "message": "姓名不能为空"})
         if username in seen:
             errors.append({"row": number, "field": "账号", "message": f"账号与第 {seen[username]} 行重复"})
+        for label, value, limit in (("账号", username, 100), ("姓名", name, 100), ("单位", get(cells, "unit"), 200)):
+            if len(value) > limit:
+                errors.append({"row": number, "field": label, "message": f"{label}过长（最多 {limit} 个字）"})
         if password and len(password) < 6:
             errors.append({"row": number, "field": "初始密码", "message": "初始密码至少 6 位"})
         if role is not None and role not in ROLES:

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -24,7 +25,13 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from quiz.db import Database
-from quiz.errors import AppError, app_error_handler, http_error_handler, server_error_handler
+from quiz.errors import (
+    AppError,
+    app_error_handler,
+    database_error_handler,
+    http_error_handler,
+    server_error_handler,
+)
 from quiz.settings import Settings
 from quiz.timeutil import Clock
 
@@ -117,6 +124,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         lifespan=lifespan,
         middleware=[Middleware(GZipMiddleware, minimum_size=2048)],
         exception_handlers={AppError: app_error_handler, HTTPException: http_error_handler,
+                            DataError: database_error_handler, IntegrityError: database_error_handler,
                             Exception: server_error_handler},
     )
     app.state.settings = settings

@@ -107,7 +107,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     from question_bank.formats import UnsupportedFormat, parse
     from question_bank.models import Bank
-    from question_bank.service import store_parsed
+    from question_bank.service import check_limits, store_parsed
     from quiz.timeutil import Clock
 
     db = _database(Settings.from_env())
@@ -117,7 +117,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         return 2
     print(f"读取 {path.name} …", file=sys.stderr)
     try:
-        result = parse(path.read_bytes(), path.name, args.format, skip_unsupported=args.skip_unsupported)
+        result = check_limits(parse(path.read_bytes(), path.name, args.format,
+                                    skip_unsupported=args.skip_unsupported))
     except UnsupportedFormat as exc:
         print(str(exc), file=sys.stderr)
         return 2

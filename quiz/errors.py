@@ -101,3 +101,14 @@ async def server_error_handler(request: Request, exc: Exception) -> Response:
     body = {"error": {"code": "internal_error", "message": t("internal_error"), "details": []}}
     return JSONResponse(body, status_code=500) if request.url.path.startswith("/api") else HTMLResponse(
         f"<h1>{t('internal_error')}</h1>", status_code=500)
+
+
+async def database_error_handler(request: Request, exc: Exception) -> Response:
+    """The last line of defence for what the database refused because of what a client sent: a value
+    out of a column's range (DataError → 422) or a uniqueness lost to a concurrent request
+    (IntegrityError → 409). Validation should catch these first; each is logged so it gets fixed."""
+    from sqlalchemy.exc import IntegrityError
+
+    log.warning("database refused %s %s: %s", request.method, request.url.path, exc.__class__.__name__, exc_info=exc)
+    status, code = (409, "conflict") if isinstance(exc, IntegrityError) else (422, "invalid")
+    return error_response(request, status, {"error": {"code": code, "message": t(code), "details": []}})

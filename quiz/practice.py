@@ -255,23 +255,34 @@ def wrong_book(ctx: Ctx) -> Any:
 
 @api(role="member")
 def stats(ctx: Ctx) -> Any:
-    """Per tag: answered, correct and rate; with overall totals."""
+    """Per tag: answered, correct and rate; with overall totals (``?bank_id=`` for one bank).
+
+    Short answers are not counted: practice does not grade them, and counting them as wrong would
+    pull every rate down. ``wrong_book`` counts what ``/api/me/wrong-book`` lists.
+    """
     assert ctx.user
-    query = select(PracticeRecord.tags, PracticeRecord.correct).where(PracticeRecord.user_id == ctx.user.id)
     bank_id = ctx.query_int("bank_id")
+    query = select(PracticeRecord.tags, PracticeRecord.correct).join(
+        Question, Question.id == PracticeRecord.question_id).where(
+        PracticeRecord.user_id == ctx.user.id, Question.type != "short")
+    book = select(func.count()).select_from(WrongBookEntry).join(
+        Question, Question.id == WrongBookEntry.question_id).where(
+        WrongBookEntry.user_id == ctx.user.id, WrongBookEntry.mastered == False,  # noqa: E712
+        Question.deleted == False)  # noqa: E712
     if bank_id is not None:
         query = query.where(PracticeRecord.bank_id == bank_id)
+        book = book.where(WrongBookEntry.bank_id == bank_id)
     per_tag: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     answered = correct = 0
     with ctx.db.read() as session:
-        for tags, right in session.exec(query):
+        conn = session.connection()
+        for tags, right in conn.execute(query):
             answered += 1
             correct += int(right)
             for tag in tags or ["未分类"]:
                 per_tag[tag][0] += 1
                 per_tag[tag][1] += int(right)
-        wrong_open = session.exec(select(func.count()).select_from(WrongBookEntry).where(
-            WrongBookEntry.user_id == ctx.user.id, WrongBookEntry.mastered == False)).one()  # noqa: E712
+        wrong_open = conn.execute(book).scalar_one()
     tags = [{"tag": tag, "answered": a, "correct": c, "rate": round(c / a, 4) if a else 0.0}
             for tag, (a, c) in sorted(per_tag.items(), key=lambda kv: (-kv[1][0], kv[0]))]
     return {"answered": answered, "correct": correct, "rate": round(correct / answered, 4) if answered else 0.0,

@@ -15,7 +15,7 @@ from urllib.parse import quote
 from sqlalchemy import func
 from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from question_bank.models import Bank
@@ -207,8 +207,6 @@ def units(ctx: Ctx) -> Any:
 # --- attempts ---------------------------------------------------------------------------------------
 
 def _attempt_response(ctx: Ctx, attempt_id: int, status: int = 200) -> Any:
-    from starlette.responses import JSONResponse
-
     assert ctx.user
     now = ctx.now_ms()
     with ctx.db.read() as session:
@@ -225,9 +223,12 @@ def _attempt_response(ctx: Ctx, attempt_id: int, status: int = 200) -> Any:
 def start_attempt(ctx: Ctx) -> Any:
     """Start the test (201 with a freshly drawn paper) or resume the open attempt (200, saved answers)."""
     assert ctx.user
-    attempt_id, created = service.start_attempt(ctx.db, ctx.path_int("exam_id"), ctx.user, ctx.now_ms(),
-                                                str(ctx.settings.secret_key), _tz(ctx))
-    return _attempt_response(ctx, attempt_id, 201 if created else 200)
+    now = ctx.now_ms()
+    attempt_id, created, exam = service.start_attempt(ctx.db, ctx.path_int("exam_id"), ctx.user, now,
+                                                      str(ctx.settings.secret_key), _tz(ctx))
+    if created is not None:
+        return JSONResponse(attempt_json(None, created, exam, now, _tz(ctx)), status_code=201)
+    return _attempt_response(ctx, attempt_id)
 
 
 def _own_attempt(ctx: Ctx) -> int:
@@ -264,10 +265,10 @@ def submit_attempt(ctx: Ctx) -> Any:
     """Submit: score, pass, details (with keys and explanations only once review is allowed)."""
     assert ctx.user
     now = ctx.now_ms()
-    attempt = service.submit(ctx.db, ctx.path_int("attempt_id"), ctx.user, now)
+    attempt, exam, graded = service.submit(ctx.db, ctx.path_int("attempt_id"), ctx.user, now)
+    if graded is not None:
+        return result_json(None, attempt, exam, now, _tz(ctx), rows=graded)
     with ctx.db.read() as session:
-        exam = session.get(Exam, attempt.exam_id)
-        assert exam is not None
         return result_json(session, attempt, exam, now, _tz(ctx))
 
 

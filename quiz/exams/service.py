@@ -94,6 +94,8 @@ register("en", {
 class _BankEntry:
     fetched: float
     questions: list[Candidate]
+    pools: dict[str, list[list[int]]]  # rules (as JSON) -> the ids each rule may draw from
+    snapshots: dict[int, dict[str, Any]]  # question id -> snapshot (checked against its version before use)
 
 
 def _caches(db: Any) -> dict[str, Any]:
@@ -105,18 +107,23 @@ def _caches(db: Any) -> dict[str, Any]:
     return caches
 
 
-def bank_candidates(db: Any, bank_id: int, fresh: bool = False) -> list[Candidate]:
+def _bank_entry(db: Any, bank_id: int, fresh: bool = False) -> _BankEntry:
     caches = _caches(db)
     now = time.monotonic()
     with caches["lock"]:
         entry = caches["banks"].get(bank_id)
     if entry is not None and not fresh and now - entry.fetched < BANK_CACHE_S:
-        return list(entry.questions)
+        return entry
     with db.read() as session:
-        questions = load_candidates(session, bank_id)
+        entry = _BankEntry(now, load_candidates(session, bank_id), {}, {})
     with caches["lock"]:
-        caches["banks"][bank_id] = _BankEntry(now, questions)
-    return list(questions)
+        caches["banks"][bank_id] = entry
+    return entry
+
+
+def bank_candidates(db: Any, bank_id: int, fresh: bool = False) -> list[Candidate]:
+    """The bank's questions as drawing sees them (cached for a few seconds)."""
+    return list(_bank_entry(db, bank_id, fresh).questions)
 
 
 def load_candidates(session: Session, bank_id: int) -> list[Candidate]:
@@ -260,27 +267,58 @@ def make_item(snapshot: dict[str, Any], rule_index: int, rule: dict[str, Any], r
             "tags": snapshot.get("tags", []), "difficulty": snapshot.get("difficulty", 3)}
 
 
+_SNAPSHOT_COLUMNS = (Question.id, Question.version, Question.type, Question.stem, Question.options, Question.answer,
+                     Question.explanation, Question.tags, Question.difficulty, Question.deleted)
+
+
+def load_snapshots(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """``Question.snapshot()`` of each id that is not deleted, read as plain rows (no ORM objects)."""
+    rows = session.execute(select(*_SNAPSHOT_COLUMNS).where(Question.id.in_(ids)))  # type: ignore[union-attr]
+    return {r.id: {"id": r.id, "version": r.version, "type": r.type, "stem": r.stem, "options": r.options,
+                   "answer": r.answer, "explanation": r.explanation, "tags": r.tags, "difficulty": r.difficulty}
+            for r in rows if not r.deleted}
+
+
+def _snapshots(db: Any, entry: _BankEntry, ids: list[int]) -> dict[int, dict[str, Any]] | None:
+    """Snapshots of ``ids`` at their current version (None if one was deleted meanwhile).
+
+    Only versions are read for every paper; a snapshot is read again when its question was edited.
+    """
+    with db.read() as session:
+        versions = dict(session.execute(select(Question.id, Question.version).where(
+            Question.id.in_(ids), Question.deleted == False)).all())  # type: ignore[union-attr]  # noqa: E712
+        if len(versions) < len(set(ids)):
+            return None
+        stale = [qid for qid in ids if entry.snapshots.get(qid, {}).get("version") != versions[qid]]
+        if stale:
+            entry.snapshots.update(load_snapshots(session, stale))
+    found = {qid: entry.snapshots[qid] for qid in ids if qid in entry.snapshots}
+    return found if len(found) == len(set(ids)) else None
+
+
 def build_paper(db: Any, exam: Exam, rng: random.Random) -> list[dict[str, Any]]:
     """Draw this candidate's paper (422 naming the rule when the bank no longer has enough questions)."""
     rules = rules_of(exam.rules)
+    key = json.dumps(exam.rules, sort_keys=True)
     for fresh in (False, True):
-        candidates = bank_candidates(db, exam.bank_id, fresh=fresh)
+        entry = _bank_entry(db, exam.bank_id, fresh=fresh)
+        rule_pools = entry.pools.get(key)
+        if rule_pools is None:
+            rule_pools = entry.pools[key] = pools(rules, entry.questions)
         try:
-            picked = draw(rules, candidates, rng)
+            picked = draw(rules, entry.questions, rng, rule_pools)
         except DrawError as exc:
             if not fresh:
                 continue
             details = shortage_details(exc.shortages)
             raise Invalid(details[0]["message"], code="rule_unsatisfiable", details=details) from None
-        with db.read() as session:
-            found = {q.id: q for q in session.exec(select(Question).where(
-                Question.id.in_([qid for _, qid in picked]))).all()}  # type: ignore[union-attr]
-        if all(qid in found and not found[qid].deleted for _, qid in picked):
+        found = _snapshots(db, entry, [qid for _, qid in picked])
+        if found is not None:
             break
     else:  # pragma: no cover - the bank changed twice while drawing
         raise Conflict(t("conflict"))
     order = arrange(picked, rng, exam.shuffle_questions)
-    return [make_item(found[qid].snapshot(), rule_index, exam.rules[rule_index], rng, exam.shuffle_options)
+    return [make_item(found[qid], rule_index, exam.rules[rule_index], rng, exam.shuffle_options)
             for rule_index, qid in order]
 
 
@@ -288,8 +326,10 @@ def deadline_for(exam: Exam, started_ms: int) -> int:
     return min(started_ms + exam.duration_s * 1000, exam.closes_ms)
 
 
-def start_attempt(db: Any, exam_id: int, user: User, now_ms: int, secret: str, tz: str) -> tuple[int, bool]:
-    """The open attempt of this user (False) or a new one with a freshly drawn paper (True)."""
+def start_attempt(db: Any, exam_id: int, user: User, now_ms: int, secret: str,
+                  tz: str) -> tuple[int, ExamAttempt | None, Exam]:
+    """The open attempt of this user ``(id, None, exam)``, or a new one with a freshly drawn paper
+    ``(id, attempt, exam)``."""
     with db.read() as session:
         exam = visible_exam(session, exam_id, user)
         attempts = session.exec(select(ExamAttempt.id, ExamAttempt.status, ExamAttempt.deadline_ms).where(
@@ -298,7 +338,7 @@ def start_attempt(db: Any, exam_id: int, user: User, now_ms: int, secret: str, t
         if status == OPEN and deadline <= now_ms:
             submit(db, attempt_id, None, now_ms)
         elif status == OPEN:
-            return attempt_id, False
+            return attempt_id, None, exam
     if exam_state(exam, now_ms) != "open":
         raise Conflict(t("exam_not_open", opens=to_iso(exam.opens_ms, tz), closes=to_iso(exam.closes_ms, tz)),
                        code="exam_not_open", details=[{"opens_at": to_iso(exam.opens_ms, tz),
@@ -313,7 +353,7 @@ def start_attempt(db: Any, exam_id: int, user: User, now_ms: int, secret: str, t
                                                                   ExamAttempt.user_id == user.id)).all()
                 current = [a for a in existing if a.status == OPEN and a.deadline_ms > now_ms]
                 if current:  # a parallel request of the same candidate got there first
-                    return current[0].id or 0, False
+                    return current[0].id or 0, None, exam
                 if len(existing) >= exam.max_attempts:
                     raise Conflict(t("attempts_exhausted", max=exam.max_attempts), code="attempts_exhausted")
                 attempt = ExamAttempt(exam_id=exam_id, user_id=user.id or 0, number=len(existing) + 1,
@@ -322,7 +362,7 @@ def start_attempt(db: Any, exam_id: int, user: User, now_ms: int, secret: str, t
                                       total=len(paper))
                 session.add(attempt)
                 session.flush()
-                return attempt.id or 0, True
+                return attempt.id or 0, attempt, exam
         except IntegrityError:  # the same attempt number inserted concurrently (PostgreSQL): look again
             continue
     raise Conflict(t("conflict"))
@@ -439,14 +479,27 @@ _GRADE_ROW = update(_ANSWERS).where(_ANSWERS.c.id == bindparam("row_id")).values
     points_cents=bindparam("b_points"), pre_score_cents=bindparam("b_pre"))
 
 
-def finalize(session: Session, attempt: ExamAttempt, exam: Exam, now_ms: int) -> None:
-    """Grade every item with what was saved and close the attempt (no-op when already submitted).
+@dataclass(frozen=True)
+class GradedRow:
+    """An attempt's row as graded at submit (what ``views.result_json`` shows)."""
+
+    answer: Any
+    grade_state: str
+    correct: bool | None
+    score_cents: int
+    comment: str = ""
+
+
+def finalize(session: Session, attempt: ExamAttempt, exam: Exam, now_ms: int) -> dict[int, GradedRow] | None:
+    """Grade every item with what was saved and close the attempt; returns the graded rows by question
+    id (None when it was already submitted).
 
     Rows are read and written with Core statements (one executemany each): a submit grades 30 or
     more rows and must stay cheap when thousands of candidates submit at the end of a window.
     """
     if attempt.status == SUBMITTED:
-        return
+        return None
+    graded: dict[int, GradedRow] = {}
     saved = {int(qid): (row_id, answer) for row_id, qid, answer in session.execute(
         select(_ANSWERS.c.id, _ANSWERS.c.question_id, _ANSWERS.c.answer).where(_ANSWERS.c.attempt_id == attempt.id))}
     updates: list[dict[str, Any]] = []
@@ -456,6 +509,7 @@ def finalize(session: Session, attempt: ExamAttempt, exam: Exam, now_ms: int) ->
         qid = int(item["qid"])
         row_id, answer = saved.get(qid, (None, None))
         outcome = grade_item(item, answer, exam.multiple_partial)
+        graded[qid] = GradedRow(answer, outcome.state, outcome.correct, outcome.score_cents)
         if row_id is None:
             inserts.append({"attempt_id": attempt.id, "exam_id": attempt.exam_id, "question_id": qid,
                             "position": position, "answer": None, "saved_ms": 0, "grade_state": outcome.state,
@@ -481,19 +535,23 @@ def finalize(session: Session, attempt: ExamAttempt, exam: Exam, now_ms: int) ->
     attempt.total = len(attempt.paper)
     attempt.passed = None if pending else score >= exam.pass_cents
     session.add(attempt)
+    return graded
 
 
-def submit(db: Any, attempt_id: int, user: User | None, now_ms: int) -> ExamAttempt:
-    """Submit (idempotent). ``user`` None: the server submits it (deadline sweep)."""
+def submit(db: Any, attempt_id: int, user: User | None,
+           now_ms: int) -> tuple[ExamAttempt, Exam, dict[int, GradedRow] | None]:
+    """Submit (idempotent). ``user`` None: the server submits it (deadline sweep).
+
+    Returns the attempt, its test and, when this call graded it, the graded rows.
+    """
     with db.write() as session:
         attempt = locked_attempt(session, attempt_id)
         if attempt is None or (user is not None and attempt.user_id != user.id):
             raise NotFound(t("attempt_not_found"), code="attempt_not_found")
-        if attempt.status == OPEN:
-            exam = session.get(Exam, attempt.exam_id)
-            assert exam is not None
-            finalize(session, attempt, exam, now_ms)
-        return attempt
+        exam = session.get(Exam, attempt.exam_id)
+        assert exam is not None
+        graded = finalize(session, attempt, exam, now_ms) if attempt.status == OPEN else None
+        return attempt, exam, graded
 
 
 def sweep(db: Any, now_ms: int, exam_id: int | None = None, user_id: int | None = None, batch: int = 500) -> int:
@@ -511,8 +569,8 @@ def sweep(db: Any, now_ms: int, exam_id: int | None = None, user_id: int | None 
                    if i not in failed]
         for attempt_id in ids:
             try:
-                attempt = submit(db, attempt_id, None, now_ms)
-                done += int(attempt.submitted_ms is not None)
+                _, _, graded = submit(db, attempt_id, None, now_ms)
+                done += int(graded is not None)
             except Exception:  # one broken attempt must not stop the others from being submitted
                 log.exception("could not submit attempt %s at its deadline", attempt_id)
                 failed.add(attempt_id)

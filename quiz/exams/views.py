@@ -54,12 +54,14 @@ def _status(row: Any) -> str:
     return "partial" if row.score_cents > 0 else "wrong"
 
 
-def result_json(session: Session, attempt: ExamAttempt, exam: Exam, now_ms: int, tz: str,
-                full: bool = False) -> dict[str, Any]:
+def result_json(session: Session | None, attempt: ExamAttempt, exam: Exam, now_ms: int, tz: str,
+                full: bool = False, rows: dict[int, Any] | None = None) -> dict[str, Any]:
     """The submitted attempt's result; ``details`` carry keys and explanations only when review is allowed
-    (or ``full``, for organisers)."""
+    (or ``full``, for organisers). ``rows``: the graded rows when the caller has them already."""
     allowed = full or review_allowed(exam, attempt, now_ms)
-    rows = saved_answers(session, attempt.id or 0)
+    if rows is None:
+        assert session is not None
+        rows = saved_answers(session, attempt.id or 0)
     details = []
     for position, item in enumerate(attempt.paper):
         row = rows.get(int(item["qid"]))
@@ -102,10 +104,13 @@ def result_json(session: Session, attempt: ExamAttempt, exam: Exam, now_ms: int,
     }
 
 
-def attempt_json(session: Session, attempt: ExamAttempt, exam: Exam, now_ms: int, tz: str,
+def attempt_json(session: Session | None, attempt: ExamAttempt, exam: Exam, now_ms: int, tz: str,
                  full: bool = False) -> dict[str, Any]:
-    """The attempt for the page: questions in this candidate's order, saved answers, the server's clock."""
-    rows = saved_answers(session, attempt.id or 0)
+    """The attempt for the page: questions in this candidate's order, saved answers, the server's clock.
+
+    ``session`` None: a new attempt, with nothing saved yet (spares a query when thousands start).
+    """
+    rows = saved_answers(session, attempt.id or 0) if session is not None else {}
     data: dict[str, Any] = {
         "id": attempt.id,
         "exam_id": attempt.exam_id,
@@ -124,6 +129,6 @@ def attempt_json(session: Session, attempt: ExamAttempt, exam: Exam, now_ms: int
         "answers": {str(qid): r.answer for qid, r in rows.items() if r.answer is not None},
         "blur_count": attempt.blur_count,
     }
-    if attempt.status == "submitted":
+    if attempt.status == "submitted" and session is not None:
         data["result"] = result_json(session, attempt, exam, now_ms, tz, full=full)
     return data

@@ -495,7 +495,10 @@ function act(action, params = {}) {
   client.send({ type: "host", action, ...params });
 }
 
-document.querySelectorAll("#actions .act").forEach((b) => b.addEventListener("click", () => act(b.dataset.action)));
+document.querySelectorAll("#actions .act").forEach((b) => b.addEventListener("click", () => {
+  b.blur(); // Space is a shortcut: it must not also press the button the mouse clicked last
+  act(b.dataset.action);
+}));
 function decideClick(event) {
   const judge = event.target.closest("[data-judge]");
   if (judge && !judge.disabled) { act("judge", { team_id: Number(judge.dataset.judge), correct: judge.dataset.correct === "1" }); return; }
@@ -532,6 +535,7 @@ document.addEventListener("keydown", (event) => {
   if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
   const target = event.target;
   if (target && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName))) return;
+  if (event.key === "Enter") return; // Enter keeps its usual meaning on a focused button
   const l = legal();
   const key = event.key.toLowerCase();
   let action = null;

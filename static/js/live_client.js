@@ -215,8 +215,9 @@ export class LiveClient {
   }
 
   ping() {
+    // The server echoes `t`, so each pong measures its own round trip even if pings overlap.
     this.pingSentAt = Date.now();
-    this.send({ type: "ping" });
+    this.send({ type: "ping", t: this.pingSentAt });
   }
 
   send(message) {
@@ -270,10 +271,12 @@ export class LiveClient {
     try { message = JSON.parse(raw); } catch { return; }
     if (!message || typeof message !== "object") return;
     switch (message.type) {
-      case "pong":
-        this.noteClock(message.now_ms, this.pingSentAt ? Date.now() - this.pingSentAt : undefined);
+      case "pong": {
+        const sent = typeof message.t === "number" ? message.t : this.pingSentAt;
+        this.noteClock(message.now_ms, sent ? Date.now() - sent : undefined);
         this.pingSentAt = 0;
         return;
+      }
       case "welcome":
         this.attempt = 0;
         this.welcomed = true;

@@ -66,6 +66,7 @@ const T = {
   buzzFoulHint: "抢答开启前按下按钮",
   buzzOut: "本题你的队伍不能再抢答",
   buzzNotTeam: "抢答题由参赛队伍抢答，请看大屏幕",
+  tiebreakWatch: "加赛在同分队伍之间进行，请看大屏幕",
   judgedRight: (p) => `回答正确 ${p > 0 ? "+" : ""}${p}`,
   judgedWrong: (p) => `回答错误${p ? ` ${p}` : ""}`,
   judgedTimeout: (p) => `超时未答${p ? ` ${p}` : ""}`,
@@ -294,8 +295,10 @@ function fromState(msg) {
       Object.assign(S.buzz, { armed: !!msg.buzz.armed, answering: msg.buzz.answering_team_id ?? null,
         order: msg.buzz.order || [], fouls: msg.buzz.fouls || [], out: msg.buzz.out || [] });
       const team = S.me?.team_id;
+      const eligible = msg.buzz.eligible || [];
       if (team != null) {
         if (S.buzz.answering === team) S.buzz.mine = "won";
+        else if (S.buzz.armed && eligible.includes(team)) S.buzz.mine = "idle";
         else if (S.buzz.fouls.includes(team)) S.buzz.mine = "foul";
         else if (S.buzz.out.includes(team)) S.buzz.mine = "out";
         else if (S.buzz.answering != null) S.buzz.mine = "lost";
@@ -371,10 +374,13 @@ function receive(msg) {
       if (!S.q || msg.question !== S.q.question.id) return;
       S.phase = "buzzing";
       S.deadline = msg.deadline_ms;
-      S.buzz = { ...(S.buzz || {}), armed: true, answering: null, order: [],
-        eligible: msg.team_ids || null, mine: S.buzz?.mine === "foul" || S.buzz?.mine === "out" ? S.buzz.mine : "idle" };
-      if (msg.team_ids && S.me?.team_id != null && !msg.team_ids.includes(S.me.team_id) && S.buzz.mine === "idle") {
-        S.buzz.mine = "out";
+      {
+        // The server names who may buzz now: a foul costs points or the turn, depending on the segment.
+        const before = S.buzz?.mine;
+        const team = S.me?.team_id;
+        let mine = before === "foul" || before === "out" ? before : "idle";
+        if (msg.team_ids && team != null) mine = msg.team_ids.includes(team) ? "idle" : (before === "foul" ? "foul" : "out");
+        S.buzz = { ...(S.buzz || {}), armed: true, answering: null, order: [], eligible: msg.team_ids || null, mine };
       }
       render(true);
       if (navigator.vibrate && mayBuzz() && S.buzz.mine === "idle") navigator.vibrate([40, 40, 40]);
@@ -588,7 +594,7 @@ function answerAreaHtml() {
 
 function buzzHtml() {
   const b = S.buzz || { mine: "idle" };
-  if (!mayBuzz()) return `<p class="watch-note">${T.buzzNotTeam}</p>`;
+  if (!mayBuzz()) return `<p class="watch-note">${kind() === "tiebreak" ? T.tiebreakWatch : T.buzzNotTeam}</p>`;
   const states = {
     idle: [b.armed ? T.buzzOpen : T.buzzWait, "", !b.armed],
     sent: [T.buzzSent, "", true],
@@ -619,7 +625,8 @@ function questionHtml() {
   const answering = mayAnswer();
   let body = "";
   if (S.phase === "closed") {
-    body = `<div class="closed-note"><b>${T.closedTitle}</b><span>${S.mine ? T.closedWait : T.closedNone}</span></div>
+    const wasMine = kind() === "all" || mayAnswerWas() || (q.audience_only && S.me?.team_id == null);
+    body = `<div class="closed-note"><b>${T.closedTitle}</b><span>${S.mine || !wasMine ? T.closedWait : T.closedNone}</span></div>
       ${S.mine ? '<div class="save-status" id="save-status" aria-live="polite"></div>' : ""}`;
   } else if (answering) {
     let turnNote = turnKind() ? `<div class="turn-note mine">${q.player_id != null ? T.seatMine : T.turnMine}</div>` : "";

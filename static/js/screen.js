@@ -66,6 +66,19 @@ function fit() {
 window.addEventListener("resize", fit);
 fit();
 
+// No controls on the show: a double click goes full screen, and the pointer hides when it rests.
+const frame = document.getElementById("tv-frame");
+frame.addEventListener("dblclick", () => {
+  if (document.fullscreenElement) document.exitFullscreen?.();
+  else frame.requestFullscreen?.().catch(() => {});
+});
+let idleTimer = 0;
+document.addEventListener("mousemove", () => {
+  frame.classList.remove("idle");
+  clearTimeout(idleTimer);
+  idleTimer = setTimeout(() => frame.classList.add("idle"), 2500);
+});
+
 const S = {
   title: "",
   phase: "lobby",
@@ -444,7 +457,16 @@ function drawPhase() {
   if (S.segment) drawSegment();
 }
 
+/** A title card held up for a question is taken down at once when the game moves on (a quick host). */
+function flushHold() {
+  if (Date.now() >= segmentHoldUntil) return;
+  segmentHoldUntil = 0;
+  clearTimeout(holdTimer);
+  if (S.q && !["leaderboard", "finished", "segment"].includes(S.phase)) drawQuestion();
+}
+
 function receive(msg) {
+  if (!["question", "segment", "joined", "score", "state", "turn", "risk_pick", "tiebreak"].includes(msg.type)) flushHold();
   switch (msg.type) {
     case "state":
       fromState(msg);

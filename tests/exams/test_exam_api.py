@@ -177,3 +177,30 @@ def test_delete_only_without_attempts(api: Any, make_exam: Any) -> None:
     assert api("DELETE", f"/api/exams/{used['id']}", as_="org").status_code == 409
     assert api("DELETE", f"/api/exams/{unused['id']}", as_="org").status_code == 200
     assert api("GET", f"/api/exams/{unused['id']}", as_="org").status_code == 404
+
+
+def test_papers_keep_their_version_and_new_papers_get_the_edited_question(api: Any, app: Any, clock: Any) -> None:
+    from tests.exams.conftest import seed_bank
+
+    bank = seed_bank(app, [{"type": "judge", "stem": "原来的题干", "answer": [True], "tags": [], "difficulty": 3},
+                           {"type": "judge", "stem": "另一题", "answer": [False], "tags": [], "difficulty": 3}])
+    exam = api("POST", "/api/exams", as_="org", json=exam_body(
+        bank, clock.now_ms(), rules=[{"type": "judge", "count": 2, "points": 1}], pass_score=1, max_attempts=2)).json()
+    alice = api("POST", f"/api/exams/{exam['id']}/attempts", as_="alice").json()
+    question = next(q for q in alice["questions"] if q["stem"] == "原来的题干")
+    edited = api("PUT", f"/api/questions/{question['id']}", as_="org",
+                 json={"type": "judge", "stem": "改过的题干", "answer": [False], "tags": [], "difficulty": 3})
+    assert edited.status_code == 200, edited.text
+    bob = api("POST", f"/api/exams/{exam['id']}/attempts", as_="bob").json()
+    assert "改过的题干" in [q["stem"] for q in bob["questions"]]
+    again = api("GET", f"/api/attempts/{alice['id']}", as_="alice").json()
+    assert "原来的题干" in [q["stem"] for q in again["questions"]]
+    # Alice is graded on the version she was given (answer true), Bob on the new one (false).
+    for who, attempt, answer in (("alice", alice, [True]), ("bob", bob, [False])):
+        api("PUT", f"/api/attempts/{attempt['id']}/answers/{question['id']}", as_=who, json={"answer": answer})
+        result = api("POST", f"/api/attempts/{attempt['id']}/submit", as_=who).json()
+        assert result["correct"] == 1
+    # A deleted question is not drawn any more.
+    assert api("DELETE", f"/api/questions/{question['id']}", as_="org").status_code in (200, 204)
+    short = api("POST", f"/api/exams/{exam['id']}/attempts", as_="alice")
+    assert short.status_code == 422 and short.json()["error"]["code"] == "rule_unsatisfiable"

@@ -151,3 +151,30 @@ def test_a_new_attempt_is_refused_outside_the_window(api: Any, make_exam: Any, c
     clock.advance(59 * MINUTE)
     late = api("POST", f"/api/exams/{exam['id']}/attempts", as_="alice")
     assert late.status_code == 409 and late.json()["error"]["code"] == "exam_not_open"
+
+
+def test_saves_racing_a_submit_are_either_counted_or_refused(api: Any, make_exam: Any, app: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    exam = make_exam(rules=[{"type": "judge", "count": 6, "points": 1}, {"type": "single", "count": 8, "points": 1}],
+                     pass_score=1)
+    data = _start(api, exam["id"])
+    items = paper(app, data["id"])
+    url = f"/api/attempts/{data['id']}"
+
+    def save(item: dict[str, Any]) -> tuple[int, int]:
+        response = api("PUT", f"{url}/answers/{item['qid']}", as_="alice", json={"answer": right_answer(item)})
+        return item["qid"], response.status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        saves = [pool.submit(save, item) for item in items[:10]]
+        submitted = pool.submit(lambda: api("POST", f"{url}/submit", as_="alice"))
+        saves += [pool.submit(save, item) for item in items[10:]]
+        outcomes = dict(f.result() for f in saves)
+        result = submitted.result().json()
+    assert set(outcomes.values()) <= {200, 409}
+    accepted = {qid for qid, status in outcomes.items() if status == 200}
+    # Every acknowledged answer is stored and counted in the result; every refused one is absent.
+    assert set(_stored_answers(app, data["id"])) == accepted
+    assert result["answered"] == len(accepted) and result["score"] == len(accepted)
+    assert api("POST", f"{url}/submit", as_="alice").json()["score"] == result["score"]

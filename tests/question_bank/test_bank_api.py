@@ -505,6 +505,18 @@ def test_every_error_of_a_file_is_reported_at_once(api, users, app):
     assert question_count(app) == 0
 
 
+def test_values_too_long_for_their_columns_are_row_errors(api, users, app):
+    """A tag longer than the column (100) is a row error, on every database (PostgreSQL would refuse it)."""
+    bank_id = new_bank(api)
+    rows = [GOOD, ["判断", "标签太长。", "", "", "", "", "对", "", "", "标" * 101]]
+    errors = assert_import_refused(upload(api, bank_id, "bad.xlsx", xlsx_bytes(rows)))
+    assert [(e["row"], e["field"]) for e in errors] == [(3, "tags")]
+    response = api("POST", f"/api/banks/{bank_id}/questions", as_="org",
+                   json={"type": "judge", "stem": "x", "answer": [True], "tags": ["标" * 101]})
+    assert response.status_code == 422 and response.json()["error"]["details"][0]["field"] == "tags"
+    assert question_count(app) == 0
+
+
 def test_bad_json_items_are_reported_by_item(api, users, app):
     bank_id = new_bank(api)
     items = [FIVE[0], {**FIVE[0], "stem": ""}, {**FIVE[0], "stem": "另一题", "answer": ["E"]},

@@ -190,7 +190,14 @@ def test_create_user_validation_422_with_fields(api, users, app):
     error = assert_error(response, 422, "invalid")
     fields = {d["field"] for d in error["details"]}
     assert {"username", "password", "role"} <= fields
+    for body in ({"username": "   ", "password": "secret123"}, {"username": "x" * 101, "password": "secret123"},
+                 {"username": "long", "password": "secret123", "name": "名" * 101},
+                 {"username": "long", "password": "secret123", "unit": "单" * 201}):
+        assert_error(api("POST", "/api/users", as_="org", json=body), 422, "invalid")
     assert user_count(app) == count
+    # surrounding spaces are not part of a username
+    created = api("POST", "/api/users", as_="org", json={"username": " carol ", "password": "secret123"})
+    assert created.status_code == 201 and created.json()["username"] == "carol"
 
 
 @pytest.mark.parametrize("actor,role,status", [
@@ -339,6 +346,15 @@ def test_roster_import_all_or_nothing(api, users, app, kind):
     assert error["details"] == body["errors"]
     assert user_count(app) == count
     assert get_user(app, "13800000001") is None
+
+
+def test_roster_values_too_long_for_their_columns_are_row_errors(api, users, app):
+    count = user_count(app)
+    rows = [ROSTER_HEADER, ["张" * 101, "u1", "x", "", ""], ["李四", "u2", "单" * 201, "", ""],
+            ["王五", "9" * 101, "x", "", ""]]
+    body = import_roster(api, "r.csv", csv_bytes(rows)).json()
+    assert [(e["row"], e["field"]) for e in body["errors"]] == [(2, "姓名"), (3, "单位"), (4, "账号")]
+    assert user_count(app) == count
 
 
 def test_roster_missing_columns_and_empty_and_bad_files(api, users, app):

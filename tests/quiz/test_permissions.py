@@ -69,7 +69,12 @@ ROLES: dict[tuple[str, str], str] = {
     ("GET", "/api/competitions/{}/rankings"): "organizer",
     # live games (CONTRACT §7), when present
     ("POST", "/api/live"): "host",
+    ("GET", "/api/live"): "host",
+    ("POST", "/api/live/quick"): "host",
+    ("GET", "/api/live/{}"): "host",
     ("GET", "/api/live/{}/ledger"): "host",
+    ("GET", "/api/live/{}/state"): PUBLIC,  # the screen's snapshot: what the audience may see
+    ("GET", "/api/live/{}/qr.svg"): PUBLIC,  # the join QR on the big screen
 }
 # Any other /api endpoint (exam grading, competition and round management, ...) is organizer only
 # until it is listed above.

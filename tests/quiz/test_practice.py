@@ -232,8 +232,13 @@ def test_stats_per_tag(api, users, bank):
     assert per_tag["建党"] == (1, 0, 0.0)
     assert per_tag["理论"] == (1, 0, 0.0)
     assert per_tag["党章"] == (2, 2, 1.0)
+    assert "党建" not in per_tag  # only the short question has it: not graded, not counted
+    assert (stats["answered"], stats["correct"], stats["rate"]) == (5, 3, 0.6)
     assert stats["wrong_book"] == 2
-    assert stats["correct"] == 3
+    # the wrong-book count follows the book: a deleted question leaves both
+    assert api("DELETE", f"/api/questions/{ids[0]}", as_="org").status_code == 200
+    assert api("GET", "/api/me/stats", as_="alice").json()["wrong_book"] == 1
+    assert api("GET", f"/api/me/stats?bank_id={bank['id']}", as_="alice").json()["wrong_book"] == 1
     # bob has nothing; the filter by bank works
     assert api("GET", "/api/me/stats", as_="bob").json()["answered"] == 0
     assert api("GET", f"/api/me/stats?bank_id={bank['id'] + 1000}", as_="alice").json()["answered"] == 0
