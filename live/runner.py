@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import time
@@ -33,19 +34,21 @@ log = logging.getLogger("quiz.live")
 
 TRACE = os.environ.get("QUIZ_LIVE_TRACE") == "1"
 if TRACE:
-    import gc
-
     _gc_started = [0.0]
 
     def _trace_gc(phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
             _gc_started[0] = time.perf_counter()
         elif (took := time.perf_counter() - _gc_started[0]) > 0.005:
-            log.warning("gc gen%s %.1fms collected=%s", info.get("generation"), took * 1000, info.get("collected"))
+            log.warning("gc gen%s %.1fms collected=%s frozen=%s gen2=%s", info.get("generation"), took * 1000,
+                        info.get("collected"), gc.get_freeze_count(),
+                        len(gc.get_objects(2)) if info.get("generation") == 2 else "")
 
     gc.callbacks.append(_trace_gc)
 MAX_BURST = 4096  # items handled before a burst is stored: bounds the wait of the first ack
-MAX_QUEUE = 100_000  # a game refuses more than this many waiting items ("busy")
+MAX_QUEUE = 100_000
+FREEZE_AFTER_S = 1.0
+CHECKPOINT_EVERY_S = 1.0  # a game refuses more than this many waiting items ("busy")
 
 
 @dataclass(slots=True)
@@ -179,6 +182,7 @@ class Runner:
                 return
             self.status = status
         self.logged_answers.update(burst.answers)
+        self.manager.freeze_soon()
         t_pub = time.perf_counter()
         await self.manager.hub.publish(channel(self.game_id), burst.ops)
         if TRACE:
@@ -332,9 +336,14 @@ class LiveManager:
         self.pins: dict[str, int] = {}
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-store")
         self._locks: dict[str, asyncio.Lock] = {}
+        self._freeze: asyncio.TimerHandle | None = None
+        self._checkpointer: asyncio.Task[None] | None = None
+        self.checkpointer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-checkpoint")
 
     async def start(self) -> None:
         await self.hub.connect()
+        if getattr(self.db, "is_sqlite", False):
+            self._checkpointer = asyncio.get_running_loop().create_task(self._checkpoints())
         ids = await asyncio.get_running_loop().run_in_executor(None, store.unfinished_game_ids, self.db)
         for game_id in ids:
             try:
@@ -343,12 +352,29 @@ class LiveManager:
                 log.exception("live: cannot restore game %s", game_id)
 
     async def stop(self) -> None:
+        if self._freeze is not None:
+            self._freeze.cancel()
+        if self._checkpointer is not None:
+            self._checkpointer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checkpointer
         for runner in list(self.runners.values()):
             await runner.stop()
         self.runners.clear()
         self.pins.clear()
         await self.hub.disconnect()
         self.writer.shutdown(wait=True)
+        self.checkpointer.shutdown(wait=True)
+
+    async def _checkpoints(self) -> None:
+        """SQLite: checkpoint the log in the background (the game writers never wait for the disk)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(CHECKPOINT_EVERY_S)
+            try:
+                await loop.run_in_executor(self.checkpointer, store.checkpoint, self.db)
+            except Exception:
+                log.exception("live: checkpoint failed")
 
     async def by_pin(self, pin: str) -> Runner | None:
         """The running game with this PIN, rebuilt from the database if needed."""
@@ -384,3 +410,20 @@ class LiveManager:
         if runner is not None:
             self.pins.pop(runner.pin, None)
             await runner.stop()
+            gc.unfreeze()  # what the game left behind may now be collected
+
+    def freeze_soon(self) -> None:
+        """Exempt the objects of newly joined players and connections from garbage collection, soon.
+
+        Every connection, player, answer and acknowledgement lives as long as its game, and with
+        10,000 players a full collection (which looks at every object) stops the process for up
+        to a second: an acknowledgement late by that much. `gc.freeze` (O(1)) moves what exists
+        now out of the collector's sight, at most once a second while the game changes;
+        `unload` gives it back when the game is over.
+        """
+        if self._freeze is None:
+            self._freeze = asyncio.get_running_loop().call_later(FREEZE_AFTER_S, self._do_freeze)
+
+    def _do_freeze(self) -> None:
+        self._freeze = None
+        gc.freeze()

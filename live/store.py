@@ -201,6 +201,8 @@ def append(db: Any, game_id: int, records: list[LogRecord], players: list[Player
              for p in players or [] if not p.update]
     with db.write() as session:
         conn = session.connection()
+        if db.is_sqlite:
+            _no_autocheckpoint(conn)
         _insert_rows(conn, "live_command", ("game_id", "seq", "now_ms", "command"), commands)
         _insert_rows(conn, "live_player", ("game_id", "player_id", "name", "team_id", "user_id", "resume_hash",
                                            "joined_ms"), fresh)
@@ -218,6 +220,26 @@ def append(db: Any, game_id: int, records: list[LogRecord], players: list[Player
             values["finished_ms"] = finished_ms
         if values:
             conn.execute(update(LiveGame.__table__).where(LiveGame.id == game_id).values(**values))  # type: ignore
+
+
+def _no_autocheckpoint(conn: Any) -> None:
+    """Leave checkpoints to `checkpoint` on SQLite (once per pooled connection).
+
+    A commit that crosses SQLite's automatic checkpoint (every 1,000 WAL pages) copies the pages
+    into the database file and waits for the disk: up to hundreds of milliseconds on a busy
+    machine, every few seconds, added to every acknowledgement of that burst.
+    """
+    info = conn.connection.info
+    if not info.get("quiz_live_no_autocheckpoint"):
+        conn.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+        info["quiz_live_no_autocheckpoint"] = True
+
+
+def checkpoint(db: Any) -> None:
+    """Copy the SQLite write-ahead log into the database file without blocking writers (PASSIVE)."""
+    if db.is_sqlite:
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def status_of(game: Game) -> str:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, bindparam, func, insert, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, func, insert
 from sqlmodel import select
 from starlette.routing import Route
 
@@ -70,7 +69,6 @@ def _candidate_ids(conn: Connection, user_id: int, data: PracticeIn) -> list[int
 
 _PUBLIC_COLUMNS = (Question.id, Question.bank_id, Question.type, Question.stem, Question.options, Question.tags,
                    Question.difficulty)
-_ANSWER_COLUMNS = (Question.answer, Question.explanation, Question.version)
 
 
 def _public_row(row: Any) -> dict[str, Any]:
@@ -141,52 +139,78 @@ def get_practice(ctx: Ctx) -> Any:
             "progress": {"done": row.done, "correct": row.correct, "total": len(row.question_ids)}}
 
 
-# The answer path's statements, built once: constructing SQLAlchemy expressions per request cost more
-# CPU than SQLite itself (bench/practice_wrk.py). Parameters are bound at execution.
-_SESSIONS = PracticeSession.__table__  # type: ignore[attr-defined]
-_RECORDS = PracticeRecord.__table__  # type: ignore[attr-defined]
-_BOOK = WrongBookEntry.__table__  # type: ignore[attr-defined]
-_LOCK_SESSION = select(*_SESSION_COLUMNS).where(PracticeSession.id == bindparam("pid")).with_for_update()
-_ANSWERED = select(PracticeRecord.question_id).where(PracticeRecord.session_id == bindparam("pid"))
-_QUESTIONS = select(*_PUBLIC_COLUMNS, *_ANSWER_COLUMNS).where(
-    Question.id.in_(bindparam("ids", expanding=True)))  # type: ignore[union-attr]
-_INSERT_RECORD = insert(_RECORDS)
-_COUNT_ANSWER = update(_SESSIONS).where(_SESSIONS.c.id == bindparam("pid")).values(
-    done=_SESSIONS.c.done + 1, correct=_SESSIONS.c.correct + bindparam("inc"))
-_STREAK = _BOOK.c.right_streak + 1
-_BOOK_RIGHT = update(_BOOK).where(
-    _BOOK.c.user_id == bindparam("uid"), _BOOK.c.question_id == bindparam("qid"), _BOOK.c.mastered == False  # noqa: E712
-).values(right_streak=_STREAK, mastered=_STREAK >= MASTERED_AFTER, updated_ms=bindparam("now"))
+# The answer path runs on the DB-API connection under the session's transaction: it is the busiest
+# endpoint (every tap of every member), and SQLAlchemy's per-statement work cost three times what
+# SQLite itself does (bench/practice_wrk.py, docs/benchmarks.md). Plain SQL that SQLite and
+# PostgreSQL both read; ``%s`` placeholders become ``?`` for sqlite3.
+_ANSWER_SQL = {
+    "lock": "SELECT user_id, bank_id, question_ids, done, correct FROM practice_session WHERE id = %s",
+    "answered": "SELECT question_id FROM practice_record WHERE session_id = %s",
+    "questions": "SELECT id, bank_id, type, stem, options, tags, difficulty, answer, explanation FROM question "
+                 "WHERE id IN (%s, %s)",
+    "record": "INSERT INTO practice_record (session_id, user_id, bank_id, question_id, answer, correct, tags, "
+              "created_ms) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+    "count": "UPDATE practice_session SET done = done + 1, correct = correct + %s WHERE id = %s",
+    "book_right": "UPDATE wrong_book SET right_streak = right_streak + 1, mastered = (right_streak + 1 >= %s), "
+                  "updated_ms = %s WHERE user_id = %s AND question_id = %s AND mastered = %s",
+    "book_wrong": "INSERT INTO wrong_book (user_id, bank_id, question_id, wrong_count, right_streak, mastered, "
+                  "last_answer, updated_ms) VALUES (%s, %s, %s, 1, 0, %s, %s, %s) "
+                  "ON CONFLICT (user_id, question_id) DO UPDATE SET wrong_count = wrong_book.wrong_count + 1, "
+                  "right_streak = 0, mastered = %s, last_answer = excluded.last_answer, "
+                  "updated_ms = excluded.updated_ms",
+}
+_SQL_BY_DIALECT = {
+    "postgresql": {**_ANSWER_SQL, "lock": _ANSWER_SQL["lock"] + " FOR UPDATE"},
+    "sqlite": {name: sql.replace("%s", "?") for name, sql in _ANSWER_SQL.items()},
+}
 
 
-def _book_wrong(dialect_insert: Any) -> Any:
-    statement = dialect_insert(_BOOK)
-    return statement.on_conflict_do_update(
-        index_elements=[_BOOK.c.user_id, _BOOK.c.question_id],
-        set_={"wrong_count": _BOOK.c.wrong_count + 1, "right_streak": 0, "mastered": False,
-              "last_answer": statement.excluded.last_answer, "updated_ms": statement.excluded.updated_ms})
+class _Statements:
+    """Runs the answer path's SQL on a DB-API cursor; JSON columns are text on SQLite, decoded on PostgreSQL."""
+
+    def __init__(self, conn: Connection) -> None:
+        dialect = conn.dialect.name
+        if dialect not in _SQL_BY_DIALECT:
+            raise RuntimeError(f"practice answers need SQLite or PostgreSQL, not {dialect}")
+        self.sql = _SQL_BY_DIALECT[dialect]
+        self.text_json = dialect == "sqlite"
+        self.cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+    def rows(self, name: str, *params: Any) -> list[Any]:
+        self.cursor.execute(self.sql[name], params)
+        return list(self.cursor.fetchall())
+
+    def run(self, name: str, *params: Any) -> None:
+        self.cursor.execute(self.sql[name], params)
+
+    def load(self, value: Any) -> Any:
+        return json.loads(value) if self.text_json and isinstance(value, str) else value
+
+    @staticmethod
+    def dump(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False)
 
 
-_BOOK_WRONG = {"postgresql": _book_wrong(pg_insert), "sqlite": _book_wrong(sqlite_insert)}
-
-
-def update_wrong_book(conn: Connection, user_id: int, bank_id: int, question_id: int, correct: bool,
+def update_wrong_book(db: _Statements, user_id: int, bank_id: int, question_id: int, correct: bool,
                       answer: Any, now_ms: int) -> None:
     """One atomic statement either way, so answers arriving at once (two sessions, two workers) all count."""
     if correct:
-        conn.execute(_BOOK_RIGHT, {"uid": user_id, "qid": question_id, "now": now_ms})
-        return
-    conn.execute(_BOOK_WRONG[conn.dialect.name], {
-        "user_id": user_id, "bank_id": bank_id, "question_id": question_id, "wrong_count": 1, "right_streak": 0,
-        "mastered": False, "last_answer": answer, "updated_ms": now_ms})
+        db.run("book_right", MASTERED_AFTER, now_ms, user_id, question_id, False)
+    else:
+        db.run("book_wrong", user_id, bank_id, question_id, False, db.dump(answer), now_ms, False)
+
+
+def _public_tuple(db: _Statements, row: Any) -> dict[str, Any]:
+    return {"id": row[0], "bank_id": row[1], "type": row[2], "stem": row[3], "options": db.load(row[4]),
+            "tags": db.load(row[5]), "difficulty": row[6]}
 
 
 @api(role="member")
 def answer(ctx: Ctx) -> Any:
     """Answer a question of the session: correct or not, the answer, the explanation, and the next question.
 
-    The hot path of practice: prepared Core statements only, the session row locked (FOR UPDATE on
-    PostgreSQL; SQLite has one writer), so two taps on one question give one answer and one 409.
+    The session row is locked first (FOR UPDATE on PostgreSQL; SQLite has one writer), so two taps
+    on one question give one answer and one 409.
     """
     assert ctx.user
     data = ctx.parse(AnswerIn)
@@ -194,20 +218,23 @@ def answer(ctx: Ctx) -> Any:
     user_id = ctx.user.id or 0
     now = ctx.now_ms()
     with ctx.db.write() as session:
-        conn = session.connection()
-        row = conn.execute(_LOCK_SESSION, {"pid": practice_id}).first()
-        if row is None or row.user_id != user_id:
+        db = _Statements(session.connection())
+        found = db.rows("lock", practice_id)
+        if not found or found[0][0] != user_id:
             raise _not_found()
-        if data.question_id not in row.question_ids:
+        _, bank_id, question_ids, done, correct_so_far = found[0]
+        question_ids = db.load(question_ids)
+        if data.question_id not in question_ids:
             raise Invalid(t("practice_not_in_session"), code="practice_not_in_session")
-        answered = set(conn.execute(_ANSWERED, {"pid": practice_id}).scalars())
-        next_id = _next_id(row.question_ids, answered | {data.question_id})
-        wanted = [data.question_id] if next_id is None else [data.question_id, next_id]
-        rows = {r.id: r for r in conn.execute(_QUESTIONS, {"ids": wanted})}
+        answered = {r[0] for r in db.rows("answered", practice_id)}
+        next_id = _next_id(question_ids, answered | {data.question_id})
+        rows = {r[0]: r for r in db.rows("questions", data.question_id,
+                                         data.question_id if next_id is None else next_id)}
         question = rows.get(data.question_id)
         if question is None:
             raise NotFound(t("question_not_found"), code="question_not_found")
-        snapshot = {"type": question.type, "options": question.options, "answer": question.answer}
+        key = db.load(question[7])
+        snapshot = {"type": question[2], "options": db.load(question[4]), "answer": key}
         try:
             given = normalise_answer(snapshot, data.answer)
         except AnswerError as exc:
@@ -217,21 +244,21 @@ def answer(ctx: Ctx) -> Any:
             raise Conflict(t("practice_already_answered"), code="practice_already_answered")
         verdict = grade(snapshot, given)
         correct = bool(verdict)
-        conn.execute(_INSERT_RECORD, {
-            "session_id": practice_id, "user_id": user_id, "bank_id": row.bank_id, "question_id": data.question_id,
-            "answer": given, "correct": correct, "tags": question.tags, "created_ms": now})
-        conn.execute(_COUNT_ANSWER, {"pid": practice_id, "inc": int(correct)})
+        db.run("record", practice_id, user_id, bank_id, data.question_id, db.dump(given), correct,
+               db.dump(db.load(question[5])), now)
+        db.run("count", int(correct), practice_id)
         if verdict is not None:
-            update_wrong_book(conn, user_id, row.bank_id, data.question_id, correct, given, now)
-    following = rows.get(next_id) if next_id is not None else None
+            update_wrong_book(db, user_id, bank_id, data.question_id, correct, given, now)
+        following = rows.get(next_id) if next_id is not None else None
+        next_question = _public_tuple(db, following) if following is not None else None
     return {
         "correct": correct if verdict is not None else None,
-        "answer": question.answer,
-        "explanation": question.explanation,
+        "answer": key,
+        "explanation": question[8],
         "your_answer": given,
         "graded": verdict is not None,
-        "next": _public_row(following) if following is not None else None,
-        "progress": {"done": row.done + 1, "correct": row.correct + int(correct), "total": len(row.question_ids)},
+        "next": next_question,
+        "progress": {"done": done + 1, "correct": correct_so_far + int(correct), "total": len(question_ids)},
     }
 
 

@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from question_bank.models import Bank
 from quiz.errors import BadRequest, Conflict, NotFound
-from quiz.exams import marking, results, service
+from quiz.exams import autosave, marking, results, service
 from quiz.exams.grading import from_cents
 from quiz.exams.models import Exam, ExamAttempt
 from quiz.exams.schemas import (
@@ -463,6 +463,7 @@ async def shutdown(app: Any) -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    await run_in_threadpool(autosave.stop, app.state.db)
 
 
 A = "/api/exams"

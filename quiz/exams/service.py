@@ -37,6 +37,7 @@ from question_bank.drawing import (
 from question_bank.grading import AnswerError
 from question_bank.models import Bank, Question
 from quiz.errors import Conflict, Forbidden, Invalid, NotFound
+from quiz.exams import autosave
 from quiz.exams.grading import from_cents, grade_item, normalise, to_cents
 from quiz.exams.models import AttemptAnswer, Exam, ExamAttempt
 from quiz.exams.schemas import TYPE_NAMES, ExamIn, PreviewIn, exam_state
@@ -349,11 +350,11 @@ def start_attempt(db: Any, exam_id: int, user: User, now_ms: int, secret: str,
     for _ in range(3):
         try:
             with db.write() as session:
-                existing = session.exec(select(ExamAttempt).where(ExamAttempt.exam_id == exam_id,
-                                                                  ExamAttempt.user_id == user.id)).all()
-                current = [a for a in existing if a.status == OPEN and a.deadline_ms > now_ms]
+                existing = session.exec(select(ExamAttempt.id, ExamAttempt.status, ExamAttempt.deadline_ms).where(
+                    ExamAttempt.exam_id == exam_id, ExamAttempt.user_id == user.id)).all()
+                current = [a for a in existing if a[1] == OPEN and a[2] > now_ms]
                 if current:  # a parallel request of the same candidate got there first
-                    return current[0].id or 0, None, exam
+                    return current[0][0] or 0, None, exam
                 if len(existing) >= exam.max_attempts:
                     raise Conflict(t("attempts_exhausted", max=exam.max_attempts), code="attempts_exhausted")
                 attempt = ExamAttempt(exam_id=exam_id, user_id=user.id or 0, number=len(existing) + 1,
@@ -408,17 +409,6 @@ def paper_info(db: Any, attempt_id: int) -> PaperInfo | None:
     return info
 
 
-# The autosave is the hottest path of a test window: plain SQL, no statement building per request.
-_CLAIM = ("UPDATE exam_attempt SET last_saved_ms = {p} WHERE id = {p} AND status = 'open' AND deadline_ms > {p}")
-_UPSERT = ("INSERT INTO attempt_answer (attempt_id, exam_id, question_id, position, answer, saved_ms, grade_state, "
-           "score_cents, points_cents, comment) VALUES ({p}, {p}, {p}, {p}, {json}, {p}, '', 0, 0, '') "
-           "ON CONFLICT (attempt_id, question_id) DO UPDATE SET answer = excluded.answer, saved_ms = excluded.saved_ms")
-_SAVE_SQL = {
-    "sqlite": (_CLAIM.format(p="?"), _UPSERT.format(p="?", json="?")),
-    "postgresql": (_CLAIM.format(p="%s"), _UPSERT.format(p="%s", json="%s::json")),
-}
-
-
 def save_answer(db: Any, attempt_id: int, user: User, question_id: int, raw: Any, now_ms: int) -> dict[str, Any]:
     """Store one answer if the attempt is still open and before its deadline (else 409, nothing stored)."""
     info = paper_info(db, attempt_id)
@@ -434,15 +424,9 @@ def save_answer(db: Any, attempt_id: int, user: User, question_id: int, raw: Any
         raise Invalid(t("answer_invalid", reason=str(exc)), code="answer_invalid",
                       details=[{"field": "answer", "message": str(exc)}]) from None
     stored = None if answer is None else json.dumps(answer, ensure_ascii=False)
-    with db.write() as session:
-        connection = session.connection()
-        claim, upsert = _SAVE_SQL[connection.dialect.name]
-        # One statement checks the attempt is open and in time, and locks its row against a concurrent submit.
-        claimed = connection.exec_driver_sql(claim, (now_ms, attempt_id, now_ms)).rowcount
-        if claimed == 1:
-            connection.exec_driver_sql(upsert, (attempt_id, info.exam_id, question_id, position, stored, now_ms))
-            return {"question_id": question_id, "your_answer": answer, "saved_ms": now_ms, "now_ms": now_ms,
-                    "deadline_ms": info.deadline_ms}
+    if autosave.writer(db).save((attempt_id, info.exam_id, question_id, position, stored, now_ms)):
+        return {"question_id": question_id, "your_answer": answer, "saved_ms": now_ms, "now_ms": now_ms,
+                "deadline_ms": info.deadline_ms}
     with db.read() as session:
         status = session.exec(select(ExamAttempt.status).where(ExamAttempt.id == attempt_id)).one()
     if status == SUBMITTED:

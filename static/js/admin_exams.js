@@ -408,12 +408,17 @@ function initDetail() {
 
 // --- grading ------------------------------------------------------------------------------------------
 
-const grading = { state: "pending", offset: 0, limit: 20 };
+const grading = { state: "pending", offset: 0, limit: 20, total: 0 };
 
 async function loadGrading() {
   const box = $("grading-list");
   try {
     const data = await api("GET", `/api/exams/${EXAM_ID}/grading?state=${grading.state}&limit=${grading.limit}&offset=${grading.offset}`);
+    if (!data.items.length && grading.offset > 0) {
+      grading.offset = 0;
+      loadGrading();
+      return;
+    }
     if (!data.items.length) {
       box.innerHTML = `<p class="empty muted">${grading.state === "pending" ? "没有待阅的简答题 🎉" : "还没有已阅的简答题"}</p>`;
       $("grading-pager").innerHTML = "";
@@ -434,6 +439,7 @@ async function loadGrading() {
           <div class="span2"><button class="btn block" type="submit">${item.state === "manual" ? "修改分数" : "给分"}</button></div>
         </form>
       </article>`).join("");
+    grading.total = data.total;
     const pages = Math.ceil(data.total / grading.limit);
     const page = Math.floor(grading.offset / grading.limit) + 1;
     $("grading-pager").innerHTML = `<span class="muted">共 ${data.total} 份</span>` + (pages > 1
@@ -463,7 +469,13 @@ function initGrading() {
         score: Number(data.get("score")), comment: String(data.get("comment") || ""),
       });
       toast(result.attempt.final ? `已给分，该考生成绩已确定：${result.attempt.score} 分` : "已给分", "ok");
-      if (grading.state === "pending") item.remove();
+      if (grading.state === "pending") {
+        item.remove();
+        grading.total = Math.max(0, (grading.total || 1) - 1);
+        const count = $("grading-pager").querySelector(".muted");
+        if (count) count.textContent = `共 ${grading.total} 份`;
+        if (!document.querySelector(".grade-item")) loadGrading();
+      }
     } catch (error) {
       toast(error.message, "error");
     } finally {
