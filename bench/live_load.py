@@ -60,6 +60,29 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def cpu_idle(seconds: float = 2.0) -> float:
+    """The share of CPU time the whole machine spent idle over the next ``seconds``."""
+    def sample() -> tuple[int, int]:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return values[3] + values[4], sum(values)
+
+    idle0, total0 = sample()
+    time.sleep(seconds)
+    idle1, total1 = sample()
+    return (idle1 - idle0) / max(1, total1 - total0)
+
+
+def wait_until_quiet(threshold: float, patience_s: float) -> float:
+    """Other work on the machine distorts every latency: wait (up to ``patience_s``) until it is idle."""
+    deadline = time.monotonic() + patience_s
+    idle = cpu_idle()
+    while idle < threshold and time.monotonic() < deadline:
+        print(f"  machine busy ({idle:.0%} idle), waiting…", flush=True)
+        time.sleep(10)
+        idle = cpu_idle()
+    return idle
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -436,6 +459,7 @@ async def drive(server: Server, players: int, questions: int, procs: int, deflat
 
 
 def run_one(kind: str, args: argparse.Namespace) -> dict[str, Any]:
+    idle = wait_until_quiet(args.idle, args.patience) if args.idle > 0 else float("nan")
     with tempfile.TemporaryDirectory(prefix="live-bench-") as tmp:
         if args.keep:
             tmp = tempfile.mkdtemp(prefix=f"live-bench-{kind}-")
@@ -451,6 +475,7 @@ def run_one(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         finally:
             server.stop()
     result["deflate"], result["ws_impl"] = args.deflate, args.ws_impl if kind == "ours" else "websockets (asyncio)"
+    result["idle_before"] = idle
     return result
 
 
@@ -461,7 +486,8 @@ def report(results: list[dict[str, Any]]) -> str:
         lines.append(f"\n{r['server']} (ws={r['ws_impl']}, deflate={'on' if r['deflate'] else 'off'}): "
                      f"{r['joined']}/{r['players']} joined in {r['join_s']:.1f} s ({r['join_per_s']:.0f}/s), "
                      f"errors {r['errors']}, memory {r['kib_per_connection']:.1f} KiB/connection "
-                     f"(RSS {r['rss_before_kib'] / 1024:.0f} → {r['rss_after_kib'] / 1024:.0f} MiB)")
+                     f"(RSS {r['rss_before_kib'] / 1024:.0f} → {r['rss_after_kib'] / 1024:.0f} MiB); "
+                     f"machine {r['idle_before']:.0%} idle before")
         lines.append("  q  schedule  received  fan-out p50/p99/max ms   ack p50/p99/max ms     acks/s   lost")
         for q in r["questions"]:
             lines.append(f"  {q['index']}  {q['schedule']:8}  {q['received']:8}  "
@@ -490,6 +516,8 @@ def main() -> None:
     parser.add_argument("--deflate", action="store_true", help="per-message deflate on (server and clients)")
     parser.add_argument("--ws-impl", default="websockets-sansio", choices=["websockets-sansio", "websockets"])
     parser.add_argument("--only", choices=["ours", "reference"], help="run one server only")
+    parser.add_argument("--idle", type=float, default=0.9, help="wait until the machine is this idle (0: don't)")
+    parser.add_argument("--patience", type=float, default=900, help="seconds to wait for --idle at most")
     parser.add_argument("--keep", action="store_true", help="keep the database and server logs")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     args = parser.parse_args()

@@ -32,23 +32,31 @@ from live.room import Attach, Client, Op, Reply, Room, Send
 
 log = logging.getLogger("quiz.live")
 
-TRACE = os.environ.get("QUIZ_LIVE_TRACE") == "1"
-if TRACE:
-    _gc_started = [0.0]
-
-    def _trace_gc(phase: str, info: dict[str, Any]) -> None:
-        if phase == "start":
-            _gc_started[0] = time.perf_counter()
-        elif (took := time.perf_counter() - _gc_started[0]) > 0.005:
-            log.warning("gc gen%s %.1fms collected=%s frozen=%s gen2=%s", info.get("generation"), took * 1000,
-                        info.get("collected"), gc.get_freeze_count(),
-                        len(gc.get_objects(2)) if info.get("generation") == 2 else "")
-
-    gc.callbacks.append(_trace_gc)
 MAX_BURST = 4096  # items handled before a burst is stored: bounds the wait of the first ack
-MAX_QUEUE = 100_000
-FREEZE_AFTER_S = 1.0
-CHECKPOINT_EVERY_S = 1.0  # a game refuses more than this many waiting items ("busy")
+MAX_QUEUE = 100_000  # a game refuses more than this many waiting items ("busy")
+FREEZE_AFTER_S = 1.0  # see LiveManager.freeze_soon
+CHECKPOINT_EVERY_S = 1.0  # SQLite: how often the log is checkpointed in the background
+
+# QUIZ_LIVE_TRACE=1 logs every burst (size, store and delivery times) and every slow garbage
+# collection: what bench/live_load.py's --keep leaves in the server log for a closer look.
+TRACE = os.environ.get("QUIZ_LIVE_TRACE") == "1"
+
+
+def _trace_gc() -> None:
+    started = [0.0]
+
+    def callback(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        elif (took := time.perf_counter() - started[0]) > 0.005:
+            log.warning("gc gen%s %.1fms collected=%s frozen=%s", info.get("generation"), took * 1000,
+                        info.get("collected"), gc.get_freeze_count())
+
+    gc.callbacks.append(callback)
+
+
+if TRACE:
+    _trace_gc()
 
 
 @dataclass(slots=True)
@@ -363,6 +371,7 @@ class LiveManager:
         self.runners.clear()
         self.pins.clear()
         await self.hub.disconnect()
+        gc.unfreeze()
         self.writer.shutdown(wait=True)
         self.checkpointer.shutdown(wait=True)
 

@@ -21,12 +21,18 @@ from quiz.db import Database, normalise_url
 from quiz.settings import Settings
 from quiz.timeutil import FakeClock
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED_DATA = Path(os.environ.get("QUIZ_SHARED_DATA") or Path(__file__).resolve().parents[1].parent / "shared" / "data")
 REQUIRE_SERVICES = os.environ.get("QUIZ_REQUIRE_SERVICES") == "1"
 TEST_DATABASE_URL = os.environ.get("QUIZ_DATABASE_URL", "")
 ON_POSTGRES = TEST_DATABASE_URL.startswith(("postgres://", "postgresql"))
 POSTGRES_URL = os.environ.get("QUIZ_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("QUIZ_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API keeps an event loop running in the main thread for the
+    rest of the session, which would break every asyncio test scheduled after it."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
 def skip_or_fail(reason: str) -> None:

@@ -68,6 +68,8 @@ def parse_json(data: bytes) -> ParseResult:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         return file_error(f"JSON 格式错误（第 {exc.lineno} 行第 {exc.colno} 列）：{exc.msg}")
+    except RecursionError:
+        return file_error("JSON 嵌套层数过深，无法读取")
     if isinstance(document, dict) and isinstance(document.get("results"), list):
         return _parse_items(document["results"], opentdb_question)
     if isinstance(document, dict) and isinstance(document.get("questions"), list):
@@ -181,7 +183,9 @@ def _options(value: Any) -> list[dict[str, str]]:
         raise _Invalid("options", "选项应为数组")
     options = []
     for index, entry in enumerate(value):
-        expected = OPTION_KEYS[index] if index < len(OPTION_KEYS) else f"#{index + 1}"
+        if index >= len(OPTION_KEYS):
+            raise _Invalid("options", f"选项最多 {len(OPTION_KEYS)} 个（A–{OPTION_KEYS[-1]}），本题有 {len(value)} 个")
+        expected = OPTION_KEYS[index]
         if isinstance(entry, dict):
             key = unicodedata.normalize("NFKC", _text(entry.get("key", entry.get("label", expected)))).upper()
             text = _text(entry.get("text", entry.get("content")))

@@ -30,6 +30,7 @@ class Entry:
     team_id: int
     score: float
     time_ms: int
+    absent: bool = False  # no result at all: ranks after every team that took part with the same score
 
 
 @dataclass
@@ -98,11 +99,12 @@ def _apply_tiebreaks(group: list[Entry], tiebreaks: Sequence[Sequence[Sequence[i
 def order_groups(entries: Iterable[Entry], tiebreaks: Sequence[Sequence[Sequence[int]]] = ()
                  ) -> list[tuple[list[Entry], bool]]:
     """Entries in ranking order as groups sharing a place, each with "settled by a tie-break"."""
-    ordered = sorted(entries, key=lambda e: (-score_key(e.score), e.time_ms, e.team_id))
+    ordered = sorted(entries, key=lambda e: (-score_key(e.score), e.absent, e.time_ms, e.team_id))
     raw: list[list[Entry]] = []
     for entry in ordered:
         last = raw[-1][0] if raw else None
-        if last is not None and score_key(last.score) == score_key(entry.score) and last.time_ms == entry.time_ms:
+        if (last is not None and score_key(last.score) == score_key(entry.score) and last.time_ms == entry.time_ms
+                and last.absent == entry.absent):
             raw[-1].append(entry)
         else:
             raw.append([entry])

@@ -193,6 +193,8 @@ def round_scores(session: Session, rnd: Round, team_ids: Sequence[int],
             source = "exam"
             for tid in team_ids:
                 results = [players[u.id] for _, u in members.get(tid, []) if u.id in players]
+                if not results:
+                    continue  # nobody of this team took the test: "none", ranked after those who did
                 computed[tid] = (team_score([s for s, _ in results], len(members.get(tid, [])), rnd.team_score),
                                  sum(ms for _, ms in results))
     else:
@@ -227,7 +229,7 @@ def round_ranking(session: Session, round_id: int, tz: str = "Asia/Shanghai") ->
     members = members_by_team(session, team_ids)
     scores, player_scores = round_scores(session, rnd, team_ids, members)
     tiebreaks = tiebreak_places(session, rnd.id or 0)
-    result = rank_teams([Entry(tid, s, ms) for tid, (s, ms, _) in scores.items()], advance=rnd.advance,
+    result = rank_teams([Entry(tid, s, ms, src == "none") for tid, (s, ms, src) in scores.items()], advance=rnd.advance,
                         prizes=rnd.prizes, tiebreaks=tiebreaks)
     advanced_ids = set(rnd.advanced_team_ids) if rnd.advanced_ms is not None else None
     awards = {a["team_id"]: a["prize"] for a in rnd.awards} if rnd.awarded_ms is not None else None
@@ -358,7 +360,7 @@ def record_tiebreak(session: Session, round_id: int, ordered_team_ids: Sequence[
     if strict:
         members = members_by_team(session, sorted(entered))
         scores, _ = round_scores(session, rnd, sorted(entered), members)
-        groups = raw_tie_groups(Entry(tid, s, ms) for tid, (s, ms, _) in scores.items())
+        groups = raw_tie_groups(Entry(tid, s, ms, src == "none") for tid, (s, ms, src) in scores.items())
         if not any(set(group) == set(flat) for group in groups):
             raise Invalid(t("tiebreak_not_tied"), code="tiebreak_not_tied")
     row = RoundTiebreak(round_id=round_id, places=places, source=source, note=note[:200], created_by=user_id,

@@ -81,6 +81,11 @@ def test_no_answer_or_explanation_reaches_players_or_screen_before_reveal(client
         question = alice.until("question")[-1]
         qid = question["question"]["id"]
         assert answer(alice, qid, "C", "a-1")["accepted"] is True
+        with connect(client, pin, "host", game["host_token"]) as h2:  # a second host console, mid-question
+            host_state = opening(Frames(h2, "host2"))
+            assert host_state["answer"] == ["C"] and host_state["question"]["answer"] == ["C"]
+            assert host_state["explanation"].startswith(SECRET_EXPLANATION)
+            assert host_state["counts"]["answered"] == 1
         # a player reconnecting mid-question gets a state snapshot: it must not leak either
         with connect(client, pin, token=welcome_b["resume"]) as b2:
             bob2 = Frames(b2, "bob2")

@@ -16,19 +16,16 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import pytest
 from openpyxl import Workbook
 
 from question_bank.formats import QuestionData, parse
+from tests.conftest import SHARED_DATA, shared_file
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+DATA = SHARED_DATA
 
 
 def data_file(name: str) -> Path:
-    path = DATA / name
-    if not path.is_file():
-        pytest.skip(f"real data file {path} is absent (the shared/data folder sits beside the repository)")
-    return path
+    return shared_file(name)
 
 
 def template_workbook(rows: list[list[Any]], option_count: int) -> bytes:
