@@ -15,7 +15,7 @@ from typing import Any, Literal
 import anyio.from_thread
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -122,7 +122,7 @@ def _snapshots(session: Any, ids: list[int]) -> dict[int, QuestionSnapshot]:
 
 def _candidates(session: Any, bank_id: int) -> list[Candidate]:
     rows = session.exec(select(Question.id, Question.type, Question.difficulty, Question.tags).where(
-        Question.bank_id == bank_id, Question.deleted == False).order_by(Question.id)).all()  # noqa: E712
+        Question.bank_id == bank_id, Question.deleted == False).order_by(col(Question.id))).all()  # noqa: E712
     return [Candidate(id=r[0], type=r[1], difficulty=r[2], tags=frozenset(r[3] or ())) for r in rows]
 
 

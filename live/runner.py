@@ -110,6 +110,7 @@ class Runner:
         self.next_player_id = loaded.next_player_id
         self.logged_answers = loaded.logged_answers
         self.room = Room()
+        self.connections = 0  # sockets open on this game, attached or not yet
         self.queue: deque[Item] = deque()
         self.wake = asyncio.Event()
         self.task: asyncio.Task[None] | None = None

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from live.engine import Game, GameConfig, Phase
 from live.messages import Command, command_from_dict, command_to_dict
@@ -209,7 +209,7 @@ def append(db: Any, game_id: int, records: list[LogRecord], players: list[Player
         for p in players or []:
             if p.update:
                 conn.execute(update(LivePlayer.__table__)  # type: ignore[attr-defined]
-                             .where(LivePlayer.game_id == game_id, LivePlayer.player_id == p.player_id)
+                             .where(col(LivePlayer.game_id) == game_id, col(LivePlayer.player_id) == p.player_id)
                              .values(resume_hash=p.resume_hash))
         values: dict[str, Any] = {}
         if records:
@@ -219,7 +219,7 @@ def append(db: Any, game_id: int, records: list[LogRecord], players: list[Player
         if finished_ms is not None:
             values["finished_ms"] = finished_ms
         if values:
-            conn.execute(update(LiveGame.__table__).where(LiveGame.id == game_id).values(**values))  # type: ignore
+            conn.execute(update(LiveGame.__table__).where(col(LiveGame.id) == game_id).values(**values))  # type: ignore
 
 
 def _no_autocheckpoint(conn: Any) -> None:
@@ -267,7 +267,7 @@ def load_game(db: Any, game_id: int) -> LoadedGame | None:
         row = session.get(LiveGame, game_id)
         if row is None:
             return None
-        commands = [(r[0], r[1]) for r in session.exec(
+        commands = [(int(r[0]), dict(r[1])) for r in session.exec(
             select(LiveCommand.now_ms, LiveCommand.command).where(LiveCommand.game_id == game_id)
             .order_by(LiveCommand.seq)).all()]  # type: ignore[arg-type]
         players = session.exec(select(LivePlayer).where(LivePlayer.game_id == game_id)).all()
@@ -306,12 +306,12 @@ def _round_game(session: Session, round_id: int) -> Game | None:
                        .order_by(LiveGame.id.desc())).first()  # type: ignore[union-attr]
     if row is None or row.id is None:
         return None
-    key = (str(session.get_bind().url), row.id)
+    key = (str(getattr(session.get_bind(), "url", "")), row.id)
     with _REPLAYS_LOCK:
         hit = _REPLAYS.get(key)
     if hit is not None and hit[0] == row.seq:
         return hit[1]
-    commands = [(r[0], r[1]) for r in session.exec(
+    commands = [(int(r[0]), dict(r[1])) for r in session.exec(
         select(LiveCommand.now_ms, LiveCommand.command).where(LiveCommand.game_id == row.id)
         .order_by(LiveCommand.seq)).all()]  # type: ignore[arg-type]
     game, _ = replay(row.config, commands)

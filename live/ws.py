@@ -52,7 +52,7 @@ TEXTS = {
 }
 register("zh", TEXTS)
 
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+Send = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
 
 
 def error(code: str, text_key: str | None = None) -> str:
@@ -266,16 +266,17 @@ class LiveSocket:
             await self._refuse(send, error("game_not_found"), CLOSE_NOT_FOUND)
             return
         token = conn.query_params.get("token") or conn.cookies.get("quiz_session")
-        first = await _opening(app, runner, client, token)
-        if isinstance(first, str):
-            if client.role == "host":
-                await self._refuse(send, first, CLOSE_FORBIDDEN)
-                return
-            client.push(first)
-        elif first is not None:
-            runner.submit(first)
+        runner.connections += 1
         client.task = asyncio.current_task()
         try:
+            first = await _opening(app, runner, client, token)
+            if isinstance(first, str):
+                if client.role == "host":
+                    await self._refuse(send, first, CLOSE_FORBIDDEN)
+                    return
+                client.push(first)
+            elif first is not None:
+                runner.submit(first)
             await self._receive_loop(receive, runner, client)
         except asyncio.CancelledError:
             if not client.dropped:
@@ -286,7 +287,8 @@ class LiveSocket:
         finally:
             client.closed = True
             runner.room.remove(client)
-            if runner.status == "finished" and not len(runner.room):
+            runner.connections -= 1
+            if runner.status == "finished" and not runner.connections and not runner.queue:
                 await manager.unload(runner.game_id)  # the log keeps it; a later visit replays it
 
     async def _receive_loop(self, receive: Callable[[], Awaitable[dict[str, Any]]], runner: Runner,

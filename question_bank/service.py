@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -54,28 +55,59 @@ def existing_keys(session: Session, bank_id: int) -> set[str]:
     return set(rows)
 
 
+_QUESTION_COLUMNS = ("bank_id", "type", "stem", "options", "answer", "explanation", "tags", "difficulty", "points",
+                     "dedup_key", "version", "deleted", "created_ms", "updated_ms")
+
+
 def insert_questions(session: Session, bank_id: int, questions: list[QuestionData], now_ms: int,
                      keys: list[str] | None = None) -> list[int]:
-    """Bulk insert (Core, batched multi-row INSERT … RETURNING in parameter order) plus the tag rows.
+    """Bulk insert of questions and their tag rows; returns the new ids in the order of ``questions``.
 
     ``keys`` are the questions' dedup keys when the caller has them already (an import computes
     them to find duplicates; hashing 10,000 questions again costs a quarter of a second).
+    SQLite takes SQLAlchemy's batched multi-row INSERT … RETURNING; on PostgreSQL psycopg's
+    pipelined ``executemany`` is 3–4 times faster (psycopg re-parses a multi-row statement with
+    14,000 placeholders for every batch), see docs/benchmarks.md.
     """
     if not questions:
         return []
     keys = keys if keys is not None else [dedup_key(q) for q in questions]
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        return _insert_postgresql(conn, bank_id, questions, now_ms, keys)
     rows = [{
         "bank_id": bank_id, "type": q.type, "stem": q.stem, "options": q.options, "answer": q.answer,
         "explanation": q.explanation or "", "tags": q.tags, "difficulty": q.difficulty, "points": q.points,
         "dedup_key": key, "version": 1, "deleted": False, "created_ms": now_ms, "updated_ms": now_ms,
     } for q, key in zip(questions, keys, strict=True)]
-    conn = session.connection()
     table = Question.__table__  # type: ignore[attr-defined]
     ids = list(conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
     tag_rows = [{"question_id": qid, "tag": tag, "bank_id": bank_id}
                 for qid, q in zip(ids, questions, strict=True) for tag in dict.fromkeys(q.tags)]
     if tag_rows:
         conn.execute(insert(QuestionTag.__table__), tag_rows)  # type: ignore[attr-defined]
+    return ids
+
+
+def _insert_postgresql(conn: Any, bank_id: int, questions: list[QuestionData], now_ms: int,
+                       keys: list[str]) -> list[int]:
+    def dump(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    cursor = conn.connection.driver_connection.cursor()
+    rows = [(bank_id, q.type, q.stem, dump(q.options), dump(q.answer), q.explanation or "", dump(q.tags),
+             q.difficulty, q.points, key, 1, False, now_ms, now_ms) for q, key in zip(questions, keys, strict=True)]
+    placeholders = ", ".join(["%s"] * len(_QUESTION_COLUMNS))
+    cursor.executemany(f"INSERT INTO question ({', '.join(_QUESTION_COLUMNS)}) VALUES ({placeholders}) RETURNING id",
+                       rows, returning=True)
+    ids: list[int] = []
+    while True:
+        ids.append(cursor.fetchone()[0])
+        if not cursor.nextset():
+            break
+    tag_rows = [(qid, tag, bank_id) for qid, q in zip(ids, questions, strict=True) for tag in dict.fromkeys(q.tags)]
+    if tag_rows:
+        cursor.executemany("INSERT INTO question_tag (question_id, tag, bank_id) VALUES (%s, %s, %s)", tag_rows)
     return ids
 
 

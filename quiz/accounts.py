@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, Field, StringConstraints
+from sqlalchemy import func
 from sqlmodel import Session, select
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -98,13 +99,28 @@ class _Failures:
 
 
 class LoginThrottle:
-    """Slows down guessing: after N failures for an account (or an address), logins wait, doubling each time."""
+    """Slows down guessing: after N failures for an account (or an address), logins wait, doubling each time.
+
+    Keys come with their own limit: an account and an (address, account) pair lock after ``max_failures``;
+    a whole address only after ten times as many, since a unit's members often share one address.
+    Expired entries are pruned, so the table stays small whatever a client sends.
+    """
+
+    ADDRESS_FACTOR = 10
+    MAX_ENTRIES = 100_000
 
     def __init__(self, max_failures: int, lock_s: int) -> None:
         self.max_failures = max_failures
         self.lock_ms = lock_s * 1000
         self._by_key: dict[str, _Failures] = {}
         self._lock = threading.Lock()
+
+    def keys(self, username: str, address: str) -> list[str]:
+        name = username.strip().lower()
+        return [f"u:{name}", f"ip:{address}:{name}", f"ip:{address}"]
+
+    def _limit(self, key: str) -> int:
+        return self.max_failures * (self.ADDRESS_FACTOR if key.count(":") == 1 and key.startswith("ip:") else 1)
 
     def check(self, keys: list[str], now_ms: int) -> None:
         with self._lock:
@@ -116,10 +132,12 @@ class LoginThrottle:
 
     def failed(self, keys: list[str], now_ms: int) -> None:
         with self._lock:
+            if len(self._by_key) > self.MAX_ENTRIES:
+                self._by_key = {k: v for k, v in self._by_key.items() if v.locked_until_ms > now_ms}
             for key in keys:
                 entry = self._by_key.setdefault(key, _Failures())
                 entry.count += 1
-                if entry.count >= self.max_failures:
+                if entry.count >= self._limit(key):
                     entry.lockouts += 1
                     entry.locked_until_ms = now_ms + self.lock_ms * 2 ** min(entry.lockouts - 1, 6)
                     entry.count = 0
@@ -127,7 +145,17 @@ class LoginThrottle:
     def succeeded(self, keys: list[str]) -> None:
         with self._lock:
             for key in keys:
-                self._by_key.pop(key, None)
+                if key.count(":") >= 2 or key.startswith("u:"):
+                    self._by_key.pop(key, None)
+
+
+def find_user(session: Session, username: str) -> User | None:
+    """The user with this username, compared without regard to case (``Zhang`` and ``zhang`` are one account)."""
+    name = username.strip()
+    exact = session.exec(select(User).where(User.username == name)).first()
+    if exact is not None:
+        return exact
+    return session.exec(select(User).where(func.lower(User.username) == name.lower())).first()
 
 
 Username = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -169,11 +197,11 @@ def login(ctx: Ctx) -> Any:
     data = ctx.parse(LoginIn)
     now = ctx.now_ms()
     client = ctx.request.client.host if ctx.request.client else "?"
-    keys = [f"u:{data.username.strip().lower()}", f"ip:{client}:{data.username.strip().lower()}"]
     throttle: LoginThrottle = ctx.app.state.login_throttle
+    keys = throttle.keys(data.username, client)
     throttle.check(keys, now)
     with ctx.db.read() as session:
-        user = session.exec(select(User).where(User.username == data.username.strip())).first()
+        user = find_user(session, data.username)
     if user is None or not user.active:
         verify_password(_DUMMY_HASH, data.password)  # same cost whether or not the account exists
         ok = False
@@ -212,7 +240,7 @@ def me(ctx: Ctx) -> Any:
 def upsert_user(session: Session, *, username: str, password: str | None, name: str, role: str, unit: str,
                 now_ms: int, overwrite: bool) -> tuple[User, bool]:
     """Create a user, or update one when ``overwrite``; returns (user, created)."""
-    user = session.exec(select(User).where(User.username == username)).first()
+    user = find_user(session, username)
     if user is not None and not overwrite:
         raise Conflict(t("username_taken", username=username), code="username_taken")
     created = user is None
@@ -249,7 +277,6 @@ def list_users(ctx: Ctx) -> Any:
         if unit:
             query = query.where(User.unit == unit)
         rows = session.exec(query.order_by(User.id).offset(offset).limit(limit)).all()
-        from sqlalchemy import func
         total = session.exec(select(func.count()).select_from(query.subquery())).one()
     return {"items": [u.public() for u in rows], "total": total}
 
@@ -311,6 +338,17 @@ def header_map(cells: list[str], spec: dict[str, tuple[str, ...]]) -> dict[str, 
     return found
 
 
+def find_header(rows: list[tuple[int, list[str]]], spec: dict[str, tuple[str, ...]],
+                required: tuple[str, ...]) -> tuple[int, dict[str, int]]:
+    """Index (into ``rows``) of the header and its column map: the first of the first ten rows naming every
+    required column, so a title row above the header (often merged) is skipped; else the first row."""
+    for index, (_, cells) in enumerate(rows[:10]):
+        columns = header_map(cells, spec)
+        if all(name in columns for name in required):
+            return index, columns
+    return 0, header_map(rows[0][1], spec) if rows else {}
+
+
 @dataclass
 class RosterRow:
     row: int
@@ -327,8 +365,8 @@ def parse_roster(filename: str, data: bytes) -> tuple[list[RosterRow], list[dict
     rows = [r for r in read_table(filename, data) if any(r[1])]
     if not rows:
         return [], [{"row": 1, "field": "", "message": "文件中没有数据"}]
-    header_row, header = rows[0]
-    columns = header_map(header, ROSTER_HEADERS)
+    start, columns = find_header(rows, ROSTER_HEADERS, ("name", "username"))
+    header_row = rows[start][0]
     errors: list[dict[str, Any]] = []
     for required, label in (("name", "姓名"), ("username", "账号")):
         if required not in columns:
@@ -342,7 +380,7 @@ def parse_roster(filename: str, data: bytes) -> tuple[list[RosterRow], list[dict
         i = columns.get(key)
         return cells[i] if i is not None and i < len(cells) else ""
 
-    for number, cells in rows[1:]:
+    for number, cells in rows[start + 1:]:
         username, name = get(cells, "username"), get(cells, "name")
         password = get(cells, "password")
         role_text = get(cells, "role")
@@ -390,10 +428,10 @@ def import_users(ctx: Ctx) -> Any:
     filename, data = ctx.upload()
     rows, errors = parse_roster(filename, data)
     with ctx.db.read() as session:
-        existing = {u.username: u for u in session.exec(
-            select(User).where(User.username.in_([r.username for r in rows]))).all()}  # type: ignore[attr-defined]
+        existing = {u.username.lower(): u for u in session.exec(select(User).where(
+            func.lower(User.username).in_([r.username.lower() for r in rows]))).all()}
     for r in rows:
-        user = existing.get(r.username)
+        user = existing.get(r.username.lower())
         if user is not None and user.role != "member" and (
                 role_rank(user.role) > role_rank(actor.role) or (user.role in ("admin", "organizer") and actor.role != "admin")):
             errors.append({"row": r.row, "field": "账号", "message": t("roster_protected_account", username=r.username)})
@@ -404,27 +442,27 @@ def import_users(ctx: Ctx) -> Any:
                 errors.append({"row": r.row, "field": "角色", "message": exc.message})
     if errors:
         errors.sort(key=lambda e: e["row"])
-        return JSONResponse({"error": {"code": "import_invalid", "message": t("import_invalid", count=len(errors)),
+        return JSONResponse({"error": {"code": "import_invalid", "message": t("roster_import_invalid", count=len(errors)),
                                        "details": errors}, "created": 0, "updated": 0, "errors": errors},
                             status_code=422)
     now = ctx.now_ms()
     # Hash outside the transaction (the argon2 work must not hold the write lock), and only what is stored:
     # new accounts (given or default password) and existing ones whose row gives a password.
-    needed = [r for r in rows if r.username not in existing or r.password]
+    needed = [r for r in rows if r.username.lower() not in existing or r.password]
     hashes = dict(zip([r.username for r in needed],
                       _hash_all([r.password or default_password(r.username) for r in needed]), strict=True))
     created = updated = 0
     with ctx.db.write() as session:
-        current = {u.username: u for u in session.exec(
-            select(User).where(User.username.in_([r.username for r in rows]))).all()}  # type: ignore[attr-defined]
+        current = {u.username.lower(): u for u in session.exec(select(User).where(
+            func.lower(User.username).in_([r.username.lower() for r in rows]))).all()}
         for r in rows:
-            user = current.get(r.username)
+            user = current.get(r.username.lower())
             if user is None:
                 password_hash = hashes.get(r.username) or hash_password(default_password(r.username))
                 user = User(username=r.username, created_ms=now, password_hash=password_hash, role=r.role or "member")
                 created += 1
             else:
-                if user.role != existing.get(r.username, user).role:
+                if user.role != existing.get(r.username.lower(), user).role:
                     raise Conflict(t("roster_changed"), code="roster_changed")  # changed while importing: retry
                 updated += 1
                 if r.password:
@@ -433,7 +471,13 @@ def import_users(ctx: Ctx) -> Any:
                     user.role = r.role
             user.name, user.unit = r.name, r.unit
             session.add(user)
-    return {"created": created, "updated": updated, "errors": []}
+    warnings = []
+    if any(r.team for r in rows):
+        warnings.append("“队伍”列未在此处使用：请在竞赛管理中用“导入队伍”把队员编入队伍")
+    result: dict[str, Any] = {"created": created, "updated": updated, "errors": []}
+    if warnings:
+        result["warnings"] = warnings
+    return result
 
 
 routes = [

@@ -56,7 +56,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     _database(settings).dispose()
-    print(f"quiz serving on http://{args.host}:{args.port}/  (database: {settings.database_url})", flush=True)
+    print(f"网站已启动：http://{args.host}:{args.port}/  （数据库：{settings.database_url}）", flush=True)
     _serve(settings, args.host, args.port, args.workers)
     return 0
 

@@ -224,7 +224,7 @@ def import_teams(ctx: Ctx) -> Any:
         usernames = [m.username for p in plans for m in p.members if isinstance(m, NewMember)]
         known = set(session.exec(select(User.username).where(User.username.in_(usernames))).all()) if usernames else set()  # type: ignore
     if errors:
-        return JSONResponse({"error": {"code": "import_invalid", "message": t("import_invalid", count=len(errors)),
+        return JSONResponse({"error": {"code": "import_invalid", "message": t("roster_import_invalid", count=len(errors)),
                                        "details": errors}, "teams": 0, "members": 0, "errors": errors},
                             status_code=422)
     from quiz.accounts import default_password

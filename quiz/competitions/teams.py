@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from quiz.accounts import default_password, hash_password, header_map, read_table
+from quiz.accounts import default_password, find_header, hash_password, read_table
 from quiz.competitions.models import Team, TeamMember
 from quiz.errors import Conflict, Invalid
 from quiz.i18n import t
@@ -73,8 +73,17 @@ def create_teams(session: Session, competition_id: int, plans: Sequence[TeamPlan
         select(User).where(User.username.in_(usernames))).all()} if usernames else {}  # type: ignore[attr-defined]
     created_users = 0
     teams = []
+    known_teams = {team.name: team for team in session.exec(select(Team).where(
+        Team.competition_id == competition_id, col(Team.name).in_([p.name for p in plans]))).all()}
+    if known_teams:  # re-import: their members are replaced by the file's
+        for member in session.exec(select(TeamMember).where(
+                col(TeamMember.team_id).in_([t.id for t in known_teams.values()]))).all():
+            session.delete(member)
+        session.flush()
     for plan in plans:
-        team = Team(competition_id=competition_id, name=plan.name, unit=plan.unit, created_ms=now_ms)
+        team = known_teams.get(plan.name) or Team(competition_id=competition_id, name=plan.name, unit=plan.unit,
+                                                  created_ms=now_ms)
+        team.unit = plan.unit or team.unit
         session.add(team)
         session.flush()
         for seat, member in enumerate(plan.members, start=1):
@@ -126,8 +135,8 @@ def parse_team_roster(session: Session, competition_id: int, filename: str, data
     rows = [r for r in read_table(filename, data) if any(r[1])]
     if not rows:
         return [], [{"row": 1, "field": "", "message": "文件中没有数据"}]
-    header_row, header = rows[0]
-    columns = header_map(header, TEAM_HEADERS)
+    start, columns = find_header(rows, TEAM_HEADERS, ("team", "name", "username"))
+    header_row = rows[start][0]
     errors: list[dict[str, Any]] = []
     for key, label in (("team", "队伍"), ("name", "姓名"), ("username", "账号")):
         if key not in columns:
@@ -142,7 +151,7 @@ def parse_team_roster(session: Session, competition_id: int, filename: str, data
     plans: dict[str, TeamPlan] = {}
     seats: dict[str, list[tuple[int, NewMember]]] = {}
     seen: dict[str, int] = {}
-    for number, cells in rows[1:]:
+    for number, cells in rows[start + 1:]:
         team, unit, name, username, seat = (get(cells, k) for k in ("team", "unit", "name", "username", "seat"))
         problems = []
         for value, label, limit in ((team, "队伍", 100), (name, "姓名", 100), (username, "账号", 100)):
@@ -179,18 +188,15 @@ def parse_team_roster(session: Session, competition_id: int, filename: str, data
 def _check_against_database(session: Session, competition_id: int, plans: list[TeamPlan]) -> list[dict[str, Any]]:
     errors = []
     names = [p.name for p in plans]
-    existing_teams = set(session.exec(select(Team.name).where(Team.competition_id == competition_id,
-                                                              Team.name.in_(names))).all())  # type: ignore
-    for plan in plans:
-        if plan.name in existing_teams:
-            errors.append({"row": plan.row, "field": "队伍", "message": t("team_exists", name=plan.name)})
+    # A team of the file that already exists is updated (its members replaced by the file's), so an
+    # organiser can correct a roster and import it again; a member may move between teams of the file.
     members = [m for p in plans for m in p.members if isinstance(m, NewMember)]
     users = dict(session.exec(select(User.username, User.id).where(
         User.username.in_([m.username for m in members]))).all())  # type: ignore[attr-defined]
     taken = _taken(session, competition_id, [uid for uid in users.values() if uid is not None])
     for m in members:
         uid = users.get(m.username)
-        if uid in taken:
+        if uid in taken and taken[uid] not in names:
             errors.append({"row": m.row, "field": "账号",
                            "message": f"账号“{m.username}”已在本竞赛的队伍“{taken[uid]}”中"})
     return errors

@@ -86,13 +86,13 @@ def test_team_import_bad_rows_write_nothing(app: Any, api: Callable[..., Any], u
             ["一队", "市财政局", "", "13900000002"],           # row 3: no name
             ["", "市财政局", "李四", "13900000003"],            # row 4: no team
             ["二队", "市教育局", "王五", "13900000001"],         # row 5: account repeated
-            ["已有队", "市教育局", "赵六", "13900000006"],        # row 6: team exists
-            ["三队", "市教育局", "钱七", "bob"]]                 # row 7: bob plays for 已有队
+            ["已有队", "市教育局", "赵六", "13900000006"],        # row 6: an existing team is updated (no error)
+            ["三队", "市教育局", "钱七", "bob"]]                 # row 7: bob moves from 已有队 (in this file)
     response = api("POST", f"/api/competitions/{cid}/teams/import", as_="org",
                    files={"file": ("teams.xlsx", xlsx_bytes(rows))})
     assert response.status_code == 422, response.text
     errors = response.json()["errors"]
-    assert [(e["row"], e["field"]) for e in errors] == [(3, "姓名"), (4, "队伍"), (5, "账号"), (6, "队伍"), (7, "账号")]
+    assert [(e["row"], e["field"]) for e in errors] == [(3, "姓名"), (4, "队伍"), (5, "账号")]
     assert response.json()["error"]["details"] == errors
     assert (count(app, User), count(app, Team), count(app, TeamMember)) == before
     missing = api("POST", f"/api/competitions/{cid}/teams/import", as_="org",
@@ -448,3 +448,21 @@ def test_concurrent_advances_create_one_next_round(app: Any, client: Any, users:
     assert len({r.json()["next_round_id"] for r in responses}) == 1
     assert all(r.json()["team_ids"] == [ids[3], ids[2]] for r in responses)
     assert count(app, Round) == 2
+
+
+def test_team_import_again_updates_instead_of_failing(app: Any, api: Callable[..., Any], users: Any) -> None:
+    """Organisers correct a roster and send it again: the teams of the file are updated, not duplicated."""
+    cid = check(api("POST", "/api/competitions", as_="org", json={"title": "竞赛"}), 201)["id"]
+    rows = [ROSTER_HEADER, ["一队", "市财政局", "张三", "13900000001"], ["一队", "市财政局", "李四", "13900000002"],
+            ["二队", "市教育局", "王五", "13900000003"]]
+    url = f"/api/competitions/{cid}/teams/import"
+    check(api("POST", url, as_="org", files={"file": ("teams.xlsx", xlsx_bytes(rows))}), 200)
+    before = (count(app, User), count(app, Team), count(app, TeamMember))
+    check(api("POST", url, as_="org", files={"file": ("teams.xlsx", xlsx_bytes(rows))}), 200)
+    assert (count(app, User), count(app, Team), count(app, TeamMember)) == before
+    moved = [ROSTER_HEADER, ["一队", "市财政局", "张三", "13900000001"], ["二队", "市教育局", "李四", "13900000002"],
+             ["二队", "市教育局", "王五", "13900000003"]]
+    check(api("POST", url, as_="org", files={"file": ("teams.xlsx", xlsx_bytes(moved))}), 200)
+    teams = {t["name"]: [m["username"] for m in t["members"]]
+             for t in check(api("GET", f"/api/competitions/{cid}/teams", as_="org"), 200)["items"]}
+    assert teams == {"一队": ["13900000001"], "二队": ["13900000002", "13900000003"]}

@@ -141,3 +141,12 @@ def test_team_score_sum_and_average_count_absent_members() -> None:
 def test_players_rank_by_score_then_time() -> None:
     assert rank_players([(1, 10, 500), (2, 10, 400), (3, 12, 900), (4, 10, 500)]) == [
         (3, 1, False), (2, 2, False), (1, 3, True), (4, 3, True)]
+
+
+def test_a_team_without_any_result_ranks_after_those_who_took_part_with_the_same_score() -> None:
+    """A no-show (score 0, time 0) must not win the tie against a team that took part and scored 0."""
+    ranking = rank_teams([Entry(1, 0, 0, absent=True), Entry(2, 0, 54), Entry(3, 5, 900), Entry(4, 0, 0, absent=True)])
+    order = [(p.team_id, p.rank) for p in ranking.teams]
+    assert order[:2] == [(3, 1), (2, 2)]
+    assert {team for team, _ in order[2:]} == {1, 4}
+    assert all(rank == 3 for _, rank in order[2:])

@@ -442,3 +442,31 @@ async def test_a_slow_client_queues_a_bounded_backlog_and_is_then_dropped() -> N
     await asyncio.sleep(0)
     assert slow.task.cancelled() or slow.task.cancelling()
     gate.set()
+
+
+def test_a_finished_game_is_unloaded_when_everyone_left_and_replayed_on_demand(client: Any, app: Any,
+                                                                              make_game: Callable[..., Any]) -> None:
+    game = make_game()
+    pin = game["pin"]
+    with connect(client, pin, "host", game["host_token"]) as h, connect(client, pin) as a:
+        host, alice = Frames(h, "host"), Frames(a, "alice")
+        opening(host)
+        join(alice, "小王")
+        host_do(host, "start")
+        qid = alice.until("question")[-1]["question"]["id"]
+        answer(alice, qid, "C", "a-1")
+        host_do(host, "reveal")
+        host_do(host, "finish")
+        finished = alice.until("finished")[-1]
+        assert finished["players"][0]["score"] == 10
+        assert game["id"] in app.state.live.runners
+    for _ in range(100):
+        if game["id"] not in app.state.live.runners:
+            break
+        time.sleep(0.01)
+    assert game["id"] not in app.state.live.runners
+    state = client.get(f"/api/live/{game['id']}/state").json()
+    assert state["phase"] == "finished" and state["leaderboard"]["players"][0]["score"] == 10
+    with app.state.db.read() as session:
+        row = session.get(store.LiveGame, game["id"])
+        assert row is not None and row.status == "finished" and row.finished_ms is not None
