@@ -131,6 +131,9 @@ def list_questions(ctx: Ctx) -> Any:
         _bank_or_404(session, bank_id)
         query = select(Question).where(Question.bank_id == bank_id, Question.deleted == False)  # noqa: E712
         if q.get("type"):
+            if q["type"] not in service.TYPES:
+                message = f"题型 type 应为 {'、'.join(service.TYPES)} 之一"
+                raise Invalid(message, details=[{"field": "type", "message": message}])
             query = query.where(Question.type == q["type"])
         difficulty = ctx.query_int("difficulty", 1, 5)
         if difficulty is not None:

@@ -206,7 +206,7 @@ async def _read_input(request: Request, settings: Any) -> tuple[Any, dict[str, A
         return None, values
     if not raw.strip():
         return None, {}
-    return parse_json_body(raw), {}
+    return raw, {}  # decoded after authentication: an anonymous caller gets 401, not a JSON complaint
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
@@ -255,13 +255,15 @@ def api(role: str | None = "member", status: int = 200) -> Callable[[Callable[[C
 
     def decorate(fn: Callable[[Ctx], Any]) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
-            body, form = await _read_input(request, request.app.state.settings)
-            ctx = Ctx(request=request, body=body, form=form)
+            raw, form = await _read_input(request, request.app.state.settings)
+            ctx = Ctx(request=request, form=form)
 
             def run() -> Any:
                 ctx.user = authenticate(request)
                 if role is not None:
                     ctx.require(role)
+                if raw is not None:
+                    ctx.body = parse_json_body(raw)
                 return fn(ctx)
 
             result = await run_in_threadpool(run)

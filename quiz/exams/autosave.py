@@ -56,11 +56,15 @@ class Writer:
         self.thread = threading.Thread(target=self._run, name="exam-autosave", daemon=True)
         self.thread.start()
 
-    def save(self, save: Save) -> bool:
-        """Store ``save`` if its attempt is open and in time; True when stored (and committed)."""
+    def submit(self, save: Save) -> Future[bool]:
+        """Queue ``save``; the future is True once stored and committed, False if the attempt is closed."""
         done: Future[bool] = Future()
         self.queue.put((save, done))
-        return done.result(timeout=WAIT_S)
+        return done
+
+    def save(self, save: Save) -> bool:
+        """Store ``save`` if its attempt is open and in time; True when stored (and committed)."""
+        return self.submit(save).result(timeout=WAIT_S)
 
     def stop(self) -> None:
         self.queue.put(_STOP)

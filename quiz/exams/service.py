@@ -409,9 +409,9 @@ def paper_info(db: Any, attempt_id: int) -> PaperInfo | None:
     return info
 
 
-def save_answer(db: Any, attempt_id: int, user: User, question_id: int, raw: Any, now_ms: int) -> dict[str, Any]:
-    """Store one answer if the attempt is still open and before its deadline (else 409, nothing stored)."""
-    info = paper_info(db, attempt_id)
+def prepare_save(info: PaperInfo | None, attempt_id: int, user: User, question_id: int,
+                 raw: Any, now_ms: int) -> tuple[autosave.Save, dict[str, Any]]:
+    """Check a save against the paper (404/422) and shape it: (what the writer stores, the reply)."""
     if info is None or info.user_id != user.id:
         raise NotFound(t("attempt_not_found"), code="attempt_not_found")
     entry = info.items.get(question_id)
@@ -424,16 +424,37 @@ def save_answer(db: Any, attempt_id: int, user: User, question_id: int, raw: Any
         raise Invalid(t("answer_invalid", reason=str(exc)), code="answer_invalid",
                       details=[{"field": "answer", "message": str(exc)}]) from None
     stored = None if answer is None else json.dumps(answer, ensure_ascii=False)
-    if autosave.writer(db).save((attempt_id, info.exam_id, question_id, position, stored, now_ms)):
-        return {"question_id": question_id, "your_answer": answer, "saved_ms": now_ms, "now_ms": now_ms,
-                "deadline_ms": info.deadline_ms}
+    reply = {"question_id": question_id, "your_answer": answer, "saved_ms": now_ms, "now_ms": now_ms,
+             "deadline_ms": info.deadline_ms}
+    return (attempt_id, info.exam_id, question_id, position, stored, now_ms), reply
+
+
+def refuse_save(db: Any, attempt_id: int, deadline_ms: int, now_ms: int) -> None:
+    """A save the writer did not store: 409 for a submitted attempt, or submit an overdue one and 409."""
     with db.read() as session:
         status = session.exec(select(ExamAttempt.status).where(ExamAttempt.id == attempt_id)).one()
     if status == SUBMITTED:
         raise Conflict(t("attempt_submitted"), code="attempt_submitted")
     submit(db, attempt_id, None, now_ms)  # too late: it is submitted with what was saved
     raise Conflict(t("deadline_passed"), code="deadline_passed",
-                   details=[{"deadline_ms": info.deadline_ms, "now_ms": now_ms}])
+                   details=[{"deadline_ms": deadline_ms, "now_ms": now_ms}])
+
+
+def save_answer(db: Any, attempt_id: int, user: User, question_id: int, raw: Any, now_ms: int) -> dict[str, Any]:
+    """Store one answer if the attempt is still open and before its deadline (else 409, nothing stored)."""
+    info = paper_info(db, attempt_id)
+    save, reply = prepare_save(info, attempt_id, user, question_id, raw, now_ms)
+    if autosave.writer(db).save(save):
+        return reply
+    refuse_save(db, attempt_id, save[5] if info is None else info.deadline_ms, now_ms)
+    raise AssertionError("unreachable")
+
+
+def cached_paper_info(db: Any, attempt_id: int) -> PaperInfo | None:
+    """The cached PaperInfo, without reading the database (None when not cached)."""
+    caches = _caches(db)
+    with caches["lock"]:
+        return caches["papers"].get(attempt_id)
 
 
 def record_event(db: Any, attempt_id: int, user: User, kind: str) -> int:

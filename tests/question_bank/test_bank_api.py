@@ -779,7 +779,8 @@ def test_filters_and_paging(api, users, app):
 
     assert ids("type=single")[0] == 2
     assert ids("type=fill")[0] == 2
-    assert ids("type=nonsense")[0] == 0
+    nonsense = api("GET", f"/api/banks/{bank_id}/questions?type=nonsense", as_="org")
+    assert nonsense.status_code == 422 and nonsense.json()["error"]["details"][0]["field"] == "type"
     assert ids("tag=党史")[0] == 2
     assert ids("tag=党史&type=fill") == (1, [FIVE[3]["stem"][:6]])
     assert ids("difficulty=5")[0] == 2

@@ -423,3 +423,9 @@ def test_roster_with_a_merged_title_row_above_the_header(client, api, users, app
     assert response.status_code == 200, response.text
     assert response.json()["created"] == 1
     assert login(client, "13900000001", "000001").status_code == 200
+
+
+def test_anonymous_with_a_broken_body_is_told_to_log_in_first(client):
+    """Authentication comes before the body: a caller without a login learns that first (401), not a JSON error."""
+    response = client.post("/api/banks", content=b"{not json", headers={"content-type": "application/json"})
+    assert_error(response, 401, "not_logged_in")
