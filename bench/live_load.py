@@ -29,6 +29,7 @@ import random
 import resource
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -518,22 +519,46 @@ def main() -> None:
     parser.add_argument("--only", choices=["ours", "reference"], help="run one server only")
     parser.add_argument("--idle", type=float, default=0.9, help="wait until the machine is this idle (0: don't)")
     parser.add_argument("--patience", type=float, default=900, help="seconds to wait for --idle at most")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per server, alternating; medians reported")
     parser.add_argument("--keep", action="store_true", help="keep the database and server logs")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     args = parser.parse_args()
     limit = raise_nofile()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"open files {limit}; players {args.players} in {args.procs} processes", flush=True)
-    results = []
-    for kind in ("reference", "ours"):
-        if args.only and kind != args.only:
-            continue
-        results.append(run_one(kind, args))
-        print(report(results[-1:]), flush=True)
-    if len(results) > 1:
-        print("\nsummary:" + report(results))
+    runs: list[dict[str, Any]] = []
+    kinds = [k for k in ("reference", "ours") if not args.only or k == args.only]
+    for round_ in range(args.repeat):
+        # Alternate the order, so that neither server always runs in the same moment of other load.
+        for kind in kinds if round_ % 2 == 0 else kinds[::-1]:
+            runs.append(run_one(kind, args))
+            print(report(runs[-1:]), flush=True)
+    results = [median_result([r for r in runs if r["server"] == kind]) for kind in kinds]
+    if len(runs) > 1:
+        label = f"medians of {args.repeat} runs each" if args.repeat > 1 else "summary"
+        print(f"\n{label}:" + report(results))
     if args.json:
-        args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False))
+        args.json.write_text(json.dumps({"runs": runs, "medians": results}, indent=1, ensure_ascii=False))
+
+
+def median_result(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every number the median of the runs' (the machine's other load makes single runs noisy)."""
+    if len(runs) == 1:
+        return runs[0]
+    def median(values: list[Any]) -> Any:
+        middle = statistics.median(values)
+        return int(round(middle)) if all(isinstance(v, int) for v in values) else middle
+
+    merged = dict(runs[0])
+    for key, value in runs[0].items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            merged[key] = median([r[key] for r in runs])
+    merged["questions"] = []
+    for i, question in enumerate(runs[0]["questions"]):
+        merged["questions"].append({k: median([r["questions"][i][k] for r in runs])
+                                    if isinstance(v, (int, float)) else v for k, v in question.items()})
+    merged["runs"] = len(runs)
+    return merged
 
 
 if __name__ == "__main__":

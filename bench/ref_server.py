@@ -1,6 +1,7 @@
 """A minimal reference server for the live-game benchmark, written with the bare ``websockets`` library.
 
-It speaks just enough of CONTRACT §7 for ``bench/live_load.py``: ``join`` → ``welcome`` + ``state``;
+It speaks just enough of CONTRACT §7 for ``bench/live_load.py``: ``join`` → ``welcome`` + ``state``
+(and ``joined`` to host and screen); a ``segment`` message before the first question;
 the host's ``start``/``next``/``close``/``reveal``/``finish``; ``answer`` → ``ack`` (first answer per
 player and question, same ``id`` → same ack); ``closed`` when everyone answered; ``ping`` → ``pong``.
 Everything stays in memory (no database, no per-player reveal) and fan-out is
@@ -95,6 +96,9 @@ class Game:
             action = message.get("action")
             if action in ("start", "next"):
                 self.index += 1
+                if self.index == 1:  # as our server does: a segment is announced before its first question
+                    broadcast(self.everyone(), dumps({"type": "segment", "segment": {"kind": "all", "title": "全员答题",
+                                                      "index": 1}, "team_ids": [], "order": None, "groups": None}))
                 broadcast(self.everyone(), dumps(self.question()))
             elif action == "close":
                 self.close()

@@ -195,6 +195,17 @@ def urls(ctx: Ctx, row: store.LiveGame) -> dict[str, str]:
             "host_url": f"{base}/host/{row.id}"}
 
 
+def public(ctx: Ctx, row: store.LiveGame) -> dict[str, Any]:
+    """A game as the API shows it: times in ISO 8601 with the zone, and its links."""
+    from quiz.timeutil import to_iso
+
+    data = row.public()
+    tz = ctx.settings.timezone
+    data["created_at"] = to_iso(data.pop("created_ms"), tz)
+    data["finished_at"] = to_iso(data.pop("finished_ms"), tz)
+    return {**data, **urls(ctx, row)}
+
+
 def _create(ctx: Ctx, config: GameConfig, round_id: int | None, bank_id: int | None) -> dict[str, Any]:
     assert ctx.user is not None
     with ctx.db.write() as session:
@@ -207,7 +218,7 @@ def _create(ctx: Ctx, config: GameConfig, round_id: int | None, bank_id: int | N
             from quiz.competitions.service import bind_live_game
 
             bind_live_game(session, round_id, row.id)
-    return {**row.public(), "host_token": host_token, **urls(ctx, row)}
+    return {**public(ctx, row), "host_token": host_token}
 
 
 # --- endpoints -------------------------------------------------------------------------------
@@ -271,7 +282,7 @@ def list_live(ctx: Ctx) -> Any:
     with ctx.db.read() as session:
         total = session.exec(select(func.count()).select_from(query.subquery())).one()
         rows = session.exec(query.order_by(store.LiveGame.id.desc()).offset(offset).limit(limit)).all()  # type: ignore
-    return {"items": [{**r.public(), **urls(ctx, r)} for r in rows], "total": total}
+    return {"items": [public(ctx, r) for r in rows], "total": total}
 
 
 @api(role="host")
@@ -281,42 +292,48 @@ def get_live(ctx: Ctx) -> Any:
     with ctx.db.read() as session:
         players = session.exec(select(func.count()).select_from(store.LivePlayer)
                                .where(store.LivePlayer.game_id == row.id)).one()
-    return {**row.public(), **urls(ctx, row), "players": players}
+    return {**public(ctx, row), "players": players}
 
 
-def _runner(ctx: Ctx, game_id: int) -> Runner:
+def _read(ctx: Ctx, game_id: int, read: Any) -> Any:
+    """``read(runner)`` on the event loop (the runner's game is only touched there); a finished game
+    that nobody is connected to is unloaded again afterwards (its log keeps it)."""
     manager: LiveManager = ctx.app.state.live
-    runner = anyio.from_thread.run(manager.by_id, game_id)
+    runner: Runner | None = anyio.from_thread.run(manager.by_id, game_id)
     if runner is None:
         raise NotFound(t("live_not_found"), code="live_not_found")
-    return runner
+    result = anyio.from_thread.run_sync(read, runner)
+    if runner.status == "finished" and not runner.connections and not runner.queue:
+        anyio.from_thread.run(manager.unload, game_id)
+    return result
 
 
 @api(role=None)
 def live_state(ctx: Ctx) -> Any:
     """The snapshot the socket sends as ``state`` (the screen's; ``?as=host`` for the game's host)."""
-    runner = _runner(ctx, ctx.path_int("id"))
+    game_id = ctx.path_int("id")
     role = "screen"
     if ctx.query.get("as") == "host":
-        row = store.find_game(ctx.db, game_id=runner.game_id)
-        if row is None or not _may_see(ctx.user, row):
+        row = store.find_game(ctx.db, game_id=game_id)
+        if row is None:
+            raise NotFound(t("live_not_found"), code="live_not_found")
+        if not _may_see(ctx.user, row):
             raise Forbidden(t("live_not_owner"), code="not_owner")
         role = "host"
     now = ctx.now_ms()
-    return anyio.from_thread.run_sync(lambda: runner.game.snapshot(role, None, now))
+    return _read(ctx, game_id, lambda runner: runner.game.snapshot(role, None, now))
 
 
 @api(role="host")
 def live_ledger(ctx: Ctx) -> Any:
     """Every score change of the game, in order (append-only: corrections are entries too)."""
     row = _owned(ctx)
-    runner = _runner(ctx, row.id or 0)
 
-    def read() -> tuple[list[dict[str, Any]], dict[int, str]]:
+    def read(runner: Runner) -> tuple[list[dict[str, Any]], dict[int, str]]:
         game = runner.game
         return [e.to_dict() for e in game.ledger], {team.id: team.config.name for team in game.teams.values()}
 
-    entries, names = anyio.from_thread.run_sync(read)
+    entries, names = _read(ctx, row.id or 0, read)
     tz = ctx.settings.timezone
     from quiz.timeutil import to_iso
 

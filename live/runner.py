@@ -35,7 +35,7 @@ log = logging.getLogger("quiz.live")
 MAX_BURST = 4096  # items handled before a burst is stored: bounds the wait of the first ack
 MAX_QUEUE = 100_000  # a game refuses more than this many waiting items ("busy")
 FREEZE_AFTER_S = 1.0  # see LiveManager.freeze_soon
-CHECKPOINT_EVERY_S = 1.0  # SQLite: how often the log is checkpointed in the background
+CHECKPOINT_EVERY_S = 5.0  # SQLite: how often the log is checkpointed in the background
 
 # QUIZ_LIVE_TRACE=1 logs every burst (size, store and delivery times) and every slow garbage
 # collection: what bench/live_load.py's --keep leaves in the server log for a closer look.
@@ -180,9 +180,8 @@ class Runner:
         t_store = time.perf_counter()
         if burst.records or burst.players or new_status:
             try:
-                await asyncio.get_running_loop().run_in_executor(
-                    self.manager.writer, store.append, self.manager.db, self.game_id, burst.records, burst.players,
-                    new_status, finished_ms)
+                await self.manager.store(store.prepare(self.game_id, burst.records, burst.players, new_status,
+                                                       finished_ms))
             except Exception:
                 log.exception("live: game %s: cannot store a burst; rebuilding from the log", self.game_id)
                 await self._rebuild()
@@ -348,9 +347,11 @@ class LiveManager:
         self._freeze: asyncio.TimerHandle | None = None
         self._checkpointer: asyncio.Task[None] | None = None
         self.checkpointer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-checkpoint")
+        self.sqlite_log: store.SqliteLog | None = None
 
     async def start(self) -> None:
         await self.hub.connect()
+        self.sqlite_log = store.SqliteLog.for_database(self.db)
         if getattr(self.db, "is_sqlite", False):
             self._checkpointer = asyncio.get_running_loop().create_task(self._checkpoints())
         ids = await asyncio.get_running_loop().run_in_executor(None, store.unfinished_game_ids, self.db)
@@ -375,6 +376,15 @@ class LiveManager:
         gc.unfreeze()
         self.writer.shutdown(wait=True)
         self.checkpointer.shutdown(wait=True)
+        if self.sqlite_log is not None:
+            self.sqlite_log.close()
+
+    async def store(self, batch: store.Batch) -> None:
+        """Store a burst's batch in one transaction: at once on SQLite when the write lock is free,
+        else (or on another database) in the writer thread."""
+        if self.sqlite_log is not None and self.sqlite_log.write_now(batch):
+            return
+        await asyncio.get_running_loop().run_in_executor(self.writer, store.write, self.db, batch)
 
     async def _checkpoints(self) -> None:
         """SQLite: checkpoint the log in the background (the game writers never wait for the disk)."""

@@ -22,9 +22,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, update
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, SQLModel, select
 
 from live.engine import Game, GameConfig, Phase
 from live.messages import Command, command_from_dict, command_to_dict
@@ -157,29 +157,11 @@ def create_game(session: Session, config: GameConfig, *, created_by: int | None,
     raise PinTaken()
 
 
-def _insert_rows(conn: Any, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-    """Insert many rows with one multi-row ``INSERT`` per chunk.
-
-    One statement is one trip into the driver: an ``executemany`` releases and re-takes the GIL
-    for every row, and while the event loop is busy each re-take can wait a whole switch
-    interval (5 ms), which made a 4,000-answer burst take seconds to store.
-    """
-    if not rows:
-        return
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    one = "(" + ", ".join([mark] * len(columns)) + ")"
-    per = max(1, _MAX_PARAMS // len(columns))
-    for start in range(0, len(rows), per):
-        chunk = rows[start:start + per]
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([one] * len(chunk))
-        conn.exec_driver_sql(sql, tuple(value for row in chunk for value in row))
-
-
 _MAX_PARAMS = 8000 if sqlite3.sqlite_version_info >= (3, 32) else 999
-
-
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _FIELDS: dict[type, tuple[str, ...]] = {}
+COMMAND_COLUMNS = ("game_id", "seq", "now_ms", "command")
+PLAYER_COLUMNS = ("game_id", "player_id", "name", "team_id", "user_id", "resume_hash", "joined_ms")
 
 
 def encode_command(command: Command) -> str:
@@ -193,46 +175,113 @@ def encode_command(command: Command) -> str:
     return _ENCODER.encode(data)
 
 
+@dataclass
+class Batch:
+    """One burst as SQL statements with ``?`` placeholders, ready to run in one transaction."""
+
+    statements: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+
+    def insert(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        # One multi-row INSERT per chunk: one trip into the driver. An executemany releases and
+        # re-takes the GIL for every row, and on a busy machine every re-take can wait for a turn
+        # of the CPU: a 4,000-answer burst took seconds to store that way.
+        one = "(" + ", ".join(["?"] * len(columns)) + ")"
+        per = max(1, _MAX_PARAMS // len(columns))
+        for start in range(0, len(rows), per):
+            chunk = rows[start:start + per]
+            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([one] * len(chunk))
+            self.statements.append((sql, tuple(value for row in chunk for value in row)))
+
+
+def prepare(game_id: int, records: list[LogRecord], players: list[PlayerRecord] | None = None,
+            status: str | None = None, finished_ms: int | None = None) -> Batch:
+    """The statements that store one burst: its commands, new players, the game's progress."""
+    batch = Batch()
+    batch.insert("live_command", COMMAND_COLUMNS,
+                 [(game_id, r.seq, r.now_ms, encode_command(r.command)) for r in records])
+    batch.insert("live_player", PLAYER_COLUMNS,
+                 [(game_id, p.player_id, p.name, p.team_id, p.user_id, p.resume_hash, p.joined_ms)
+                  for p in players or [] if not p.update])
+    for p in players or []:
+        if p.update:
+            batch.statements.append(("UPDATE live_player SET resume_hash = ? WHERE game_id = ? AND player_id = ?",
+                                     (p.resume_hash, game_id, p.player_id)))
+    values: dict[str, Any] = {}
+    if records:
+        values["seq"] = records[-1].seq
+    if status is not None:
+        values["status"] = status
+    if finished_ms is not None:
+        values["finished_ms"] = finished_ms
+    if values:
+        batch.statements.append((f"UPDATE live_game SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
+                                 (*values.values(), game_id)))
+    return batch
+
+
+def run_batch(execute: Any, batch: Batch) -> None:
+    """Run a batch's statements with ``execute(sql, params)`` (inside the caller's transaction)."""
+    for sql, params in batch.statements:
+        execute(sql, params)
+
+
+def write(db: Any, batch: Batch) -> None:
+    """Store a batch in ONE transaction through the app's connection pool (any database)."""
+    with db.write() as session:
+        conn = session.connection()
+        qmark = conn.dialect.paramstyle == "qmark"
+        run_batch(lambda sql, params: conn.exec_driver_sql(sql if qmark else sql.replace("?", "%s"), params), batch)
+
+
 def append(db: Any, game_id: int, records: list[LogRecord], players: list[PlayerRecord] | None = None,
            status: str | None = None, finished_ms: int | None = None) -> None:
     """Store one burst in ONE transaction: its commands, new players, the game's progress."""
-    commands = [(game_id, r.seq, r.now_ms, encode_command(r.command)) for r in records]
-    fresh = [(game_id, p.player_id, p.name, p.team_id, p.user_id, p.resume_hash, p.joined_ms)
-             for p in players or [] if not p.update]
-    with db.write() as session:
-        conn = session.connection()
-        if db.is_sqlite:
-            _no_autocheckpoint(conn)
-        _insert_rows(conn, "live_command", ("game_id", "seq", "now_ms", "command"), commands)
-        _insert_rows(conn, "live_player", ("game_id", "player_id", "name", "team_id", "user_id", "resume_hash",
-                                           "joined_ms"), fresh)
-        for p in players or []:
-            if p.update:
-                conn.execute(update(LivePlayer.__table__)  # type: ignore[attr-defined]
-                             .where(col(LivePlayer.game_id) == game_id, col(LivePlayer.player_id) == p.player_id)
-                             .values(resume_hash=p.resume_hash))
-        values: dict[str, Any] = {}
-        if records:
-            values["seq"] = records[-1].seq
-        if status is not None:
-            values["status"] = status
-        if finished_ms is not None:
-            values["finished_ms"] = finished_ms
-        if values:
-            conn.execute(update(LiveGame.__table__).where(col(LiveGame.id) == game_id).values(**values))  # type: ignore
+    write(db, prepare(game_id, records, players, status, finished_ms))
 
 
-def _no_autocheckpoint(conn: Any) -> None:
-    """Leave checkpoints to `checkpoint` on SQLite (once per pooled connection).
+class SqliteLog:
+    """The live log's own SQLite connection, written from the event loop's thread.
 
-    A commit that crosses SQLite's automatic checkpoint (every 1,000 WAL pages) copies the pages
-    into the database file and waits for the disk: up to hundreds of milliseconds on a busy
-    machine, every few seconds, added to every acknowledgement of that burst.
+    A burst's transaction is a handful of statements that take milliseconds; run in a worker
+    thread, every one of them hands the GIL back and forth with the busy event loop, and on a
+    shared machine each hand-over waits for the scheduler: tens to hundreds of milliseconds a
+    burst. Here it runs without a hand-over. The connection waits at most ``busy_ms`` for the
+    write lock: when another writer holds it (an import, say), `write_now` returns False and
+    the runner stores through the pool in a thread instead, so the event loop never waits long.
+    Checkpoints are left to `checkpoint` (a commit that crosses SQLite's automatic checkpoint
+    would copy the log into the database file and wait for the disk).
     """
-    info = conn.connection.info
-    if not info.get("quiz_live_no_autocheckpoint"):
-        conn.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
-        info["quiz_live_no_autocheckpoint"] = True
+
+    def __init__(self, path: str, busy_ms: int = 50) -> None:
+        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=busy_ms / 1000)
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "wal_autocheckpoint=0"):
+            self.conn.execute(f"PRAGMA {pragma}")
+
+    @classmethod
+    def for_database(cls, db: Any) -> SqliteLog | None:
+        if not getattr(db, "is_sqlite", False):
+            return None
+        path = db.engine.url.database
+        return cls(path) if path and path != ":memory:" else None
+
+    def write_now(self, batch: Batch) -> bool:
+        """Store a batch in ONE transaction; False (nothing written) when the database stayed locked."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                return False
+            raise
+        try:
+            run_batch(self.conn.execute, batch)
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        return True
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 def checkpoint(db: Any) -> None:

@@ -92,6 +92,15 @@ def _match(rules: Sequence[Rule], rule_pools: list[list[int]], rng: random.Rando
             rng.shuffle(p)
     owner: dict[int, int] = {}  # question id -> rule index
     load = [0] * len(rules)
+    # Start from a greedy assignment, the rule with the fewest candidates first: usually it is complete,
+    # and otherwise only the shortfall needs augmenting paths (each a search over the pools).
+    for i in sorted(range(len(rules)), key=lambda i: (len(order[i]), i)):
+        for qid in order[i]:
+            if load[i] >= rules[i].count:
+                break
+            if qid not in owner:
+                owner[qid] = i
+                load[i] += 1
 
     def augment(start: int) -> bool:
         # Give rule ``start`` one more question: a breadth-first search for the shortest chain of
@@ -133,7 +142,7 @@ def draw(rules: Sequence[Rule], questions: Iterable[Candidate], rng: random.Rand
          rule_pools: list[list[int]] | None = None) -> list[tuple[int, int]]:
     """Pick ``count`` distinct questions for every rule; returns ``(rule_index, question_id)`` in rule order.
 
-    Each rule takes a uniform random sample of its pool, the most constrained rule first; only when
+    Each rule takes a uniform random sample of its pool, the rule with the smallest pool first; only when
     overlapping rules leave one short does it fall back to a random maximum matching. Raises DrawError.
     ``rule_pools`` (from ``pools``) may be passed when the same rules draw many papers from one bank.
     """
@@ -141,7 +150,7 @@ def draw(rules: Sequence[Rule], questions: Iterable[Candidate], rng: random.Rand
         rule_pools = pools(rules, questions)
     taken: set[int] = set()
     picked: dict[int, list[int]] = {}
-    for i in sorted(range(len(rules)), key=lambda i: (len(rule_pools[i]) - rules[i].count, i)):
+    for i in sorted(range(len(rules)), key=lambda i: (len(rule_pools[i]), i)):
         free = [qid for qid in rule_pools[i] if qid not in taken]
         if len(free) < rules[i].count:
             break

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
@@ -71,19 +72,53 @@ def load_areas() -> list[ModuleType]:
     return modules
 
 
+_CONVERTER = re.compile(r"{(\w+)(?::(\w+))?}")
+
+
 def openapi(routes: list[BaseRoute]) -> dict[str, Any]:
-    """A minimal OpenAPI 3 description generated from the routes and their docstrings."""
+    """An OpenAPI 3 description generated from the routes: paths, path parameters, bodies, summaries."""
     paths: dict[str, Any] = {}
+    error = {"description": "错误：{error: {code, message, details}}",
+             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     for route in routes:
         if not isinstance(route, Route) or not route.path.startswith("/api"):
             continue
+        params = [{"name": name, "in": "path", "required": True,
+                   "schema": {"type": "integer" if conv == "int" else "string"}}
+                  for name, conv in _CONVERTER.findall(route.path)]
+        path = _CONVERTER.sub(lambda m: "{" + m.group(1) + "}", route.path)
         for method in sorted((route.methods or set()) - {"HEAD"}):
-            doc = (route.endpoint.__doc__ or route.name or "").strip().splitlines()
-            paths.setdefault(route.path, {})[method.lower()] = {
-                "summary": doc[0] if doc else route.name,
-                "responses": {"200": {"description": "OK"}, "4XX": {"description": "{error: {code, message, details}}"}},
+            doc = (route.endpoint.__doc__ or "").strip().splitlines()
+            operation: dict[str, Any] = {
+                "operationId": f"{method.lower()}_{route.name}",
+                "summary": doc[0] if doc else route.name.replace("_", " "),
+                "responses": {"200": {"description": "OK", "content": {"application/json": {}}},
+                              "400": error, "401": error, "403": error, "404": error, "409": error, "422": error},
             }
-    return {"openapi": "3.0.3", "info": {"title": "Quiz platform API", "version": "1"}, "paths": paths}
+            if params:
+                operation["parameters"] = params
+            if method in ("POST", "PUT", "PATCH"):
+                operation["requestBody"] = {"required": False, "content": {
+                    "application/json": {"schema": {"type": "object"}},
+                    "multipart/form-data": {"schema": {"type": "object", "properties": {
+                        "file": {"type": "string", "format": "binary"}}}}}}
+            paths.setdefault(path, {})[method.lower()] = operation
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "知识竞赛与答题平台 API", "version": "1",
+                 "description": "JSON in and out under /api; errors as {error: {code, message, details}}; "
+                                "auth by session cookie or Authorization: Bearer <token>."},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                "cookie": {"type": "apiKey", "in": "cookie", "name": "quiz_session"}},
+            "schemas": {"Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                "type": "object", "required": ["code", "message"], "properties": {
+                    "code": {"type": "string"}, "message": {"type": "string"},
+                    "details": {"type": "array", "items": {}}}}}}},
+        },
+        "security": [{"bearer": []}, {"cookie": []}],
+        "paths": paths,
+    }
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:

@@ -130,7 +130,7 @@ def test_concurrent_practice_answers_from_threads(pg_client):
                 ["B"] if question["type"] == "single" else [False])
             barrier = threading.Barrier(2)
 
-            def send(value: Any = value, qid: int = question["id"]) -> Any:
+            def send(value: Any = value, qid: int = question["id"], barrier: threading.Barrier = barrier) -> Any:
                 barrier.wait()
                 return client.post(f"/api/practice/{practice['id']}/answers", json={"question_id": qid, "answer": value},
                                    headers=headers)
@@ -176,7 +176,8 @@ def test_concurrent_wrong_answers_to_one_question_in_two_sessions(pg_client):
         wrong = ["B"] if sessions[0]["question"]["type"] == "single" else [False]
         barrier = threading.Barrier(2)
 
-        def send(practice: dict[str, Any], qid: int = qid, wrong: Any = wrong) -> Any:
+        def send(practice: dict[str, Any], qid: int = qid, wrong: Any = wrong,
+                 barrier: threading.Barrier = barrier) -> Any:
             barrier.wait()
             return client.post(f"/api/practice/{practice['id']}/answers", json={"question_id": qid, "answer": wrong},
                                headers=member)

@@ -15,12 +15,11 @@ from urllib.parse import quote
 from sqlalchemy import func
 from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from question_bank.models import Bank
-from quiz.errors import BadRequest, Conflict, NotFound, NotLoggedIn
+from quiz.errors import BadRequest, Conflict, NotFound
 from quiz.exams import autosave, marking, results, service
 from quiz.exams.grading import from_cents
 from quiz.exams.models import Exam, ExamAttempt
@@ -38,7 +37,7 @@ from quiz.exams.views import attempt_json, result_json
 from quiz.i18n import t
 from quiz.models import User, role_rank
 from quiz.timeutil import to_local_text
-from quiz.web import Ctx, api, authenticate, page, parse_json_body, read_limited_body
+from quiz.web import Ctx, api, page
 
 log = logging.getLogger("quiz.exams")
 SWEEP_INTERVAL_S = 1.0
@@ -252,28 +251,13 @@ def get_attempt(ctx: Ctx) -> Any:
     return _attempt_response(ctx, _own_attempt(ctx))
 
 
-async def save_answer(request: Request) -> Response:
-    """Autosave one answer (409 after the deadline or after submit; nothing is stored then).
-
-    The one endpoint not written with ``@api``: it is most of a test window's traffic, so it runs on
-    the event loop and waits for the autosave writer without holding a worker thread. Only what may
-    read the database (the login, a paper not yet cached) goes to a worker thread.
-    """
-    app = request.app
-    raw = await read_limited_body(request, app.state.settings.max_upload_bytes)
-    user = await run_in_threadpool(authenticate, request)
-    if user is None:
-        raise NotLoggedIn()
-    ctx = Ctx(request=request, body=parse_json_body(raw) if raw.strip() else None, user=user)
+@api(role="member")
+def save_answer(ctx: Ctx) -> Any:
+    """Autosave one answer (409 after the deadline or after submit; nothing is stored then)."""
+    assert ctx.user
     data = ctx.parse(AnswerIn)
-    attempt_id, question_id, now = ctx.path_int("attempt_id"), ctx.path_int("question_id"), ctx.now_ms()
-    info = service.cached_paper_info(app.state.db, attempt_id) or await run_in_threadpool(
-        service.paper_info, app.state.db, attempt_id)
-    save, reply = service.prepare_save(info, attempt_id, user, question_id, data.answer, now)
-    if await asyncio.wrap_future(autosave.writer(app.state.db).submit(save)):
-        return JSONResponse(reply)
-    await run_in_threadpool(service.refuse_save, app.state.db, attempt_id, reply["deadline_ms"], now)
-    raise AssertionError("unreachable")
+    return service.save_answer(ctx.db, ctx.path_int("attempt_id"), ctx.user, ctx.path_int("question_id"),
+                               data.answer, ctx.now_ms())
 
 
 @api(role="member")

@@ -33,6 +33,7 @@ def test_create_snapshots_questions_and_answers_with_links(api: Callable[..., An
     assert api("GET", "/api/live", as_="alice").status_code == 403
     one = api("GET", f"/api/live/{game['id']}", as_="host").json()
     assert one["pin"] == game["pin"] and one["players"] == 0 and "host_token" not in one
+    assert one["created_at"].endswith("+08:00") and one["finished_at"] is None and one["status"] == "lobby"
     assert api("GET", f"/api/live/{game['id']}", as_="admin").status_code == 200
 
 

@@ -137,3 +137,32 @@ def test_a_round_game_seats_the_rounds_teams(app: Any, client: Any, api: Callabl
         (teams[1]["id"], "二队", [users.ids["carol"], users.ids["dave"]])]
     events = loaded.game.handle(Join(1, "guest"), 1)
     assert events[0].type == "error"  # guests are not admitted to a round's game
+
+
+def test_the_sqlite_log_steps_aside_while_another_writer_holds_the_lock(tmp_path: Any) -> None:
+    import sqlite3
+
+    from quiz.db import Database
+
+    db = Database(f"sqlite:///{tmp_path / 'log.db'}")  # SQLite even when the suite runs on PostgreSQL
+    db.migrate()
+    with db.write() as session:
+        row, _ = store.create_game(session, config(), created_by=None, round_id=None, bank_id=None, now_ms=1)
+        game_id = row.id or 0
+    log = store.SqliteLog.for_database(db)
+    assert log is not None
+    other = sqlite3.connect(str(tmp_path / "log.db"), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # an import holding the write lock
+    batch = store.prepare(game_id, [store.LogRecord(1, 5, Join(1, "甲"))],
+                          [store.PlayerRecord(1, "甲", None, None, store.digest("r"), 5)], status="running")
+    try:
+        assert log.write_now(batch) is False  # it does not wait: the runner goes through a thread instead
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert log.write_now(batch) is True
+    log.close()
+    loaded = store.load_game(db, game_id)
+    db.dispose()
+    assert loaded is not None and loaded.row.seq == 1 and loaded.row.status == "running"
+    assert loaded.resume == {store.digest("r"): 1} and loaded.game.player(1) == {"id": 1, "name": "甲", "team_id": None}

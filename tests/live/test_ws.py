@@ -355,14 +355,14 @@ def test_every_answer_is_stored_before_it_is_acknowledged(client: Any, make_game
     game = make_game()
     pin = game["pin"]
     stored: list[int] = []
-    real_append = store.append
+    real_run = store.run_batch
 
-    def slow_append(db: Any, game_id: int, records: list[store.LogRecord], *args: Any) -> None:
+    def slow_run(execute: Any, batch: store.Batch) -> None:
         time.sleep(0.2)  # a slow disk: the ack must still wait for the commit
-        real_append(db, game_id, records, *args)
-        stored.extend(r.seq for r in records)
+        real_run(execute, batch)
+        stored.extend(params[1] for sql, params in batch.statements if sql.startswith("INSERT INTO live_command"))
 
-    monkeypatch.setattr(store, "append", slow_append)
+    monkeypatch.setattr(store, "run_batch", slow_run)
     with connect(client, pin, "host", game["host_token"]) as h, connect(client, pin) as a:
         host, alice = Frames(h, "host"), Frames(a, "alice")
         opening(host)
