@@ -333,7 +333,9 @@ class Ours(Server):
         env = {**os.environ, "QUIZ_DATABASE_URL": url, "QUIZ_WS_PER_MESSAGE_DEFLATE": "1" if deflate else "0",
                "QUIZ_WS_IMPL": ws_impl, "QUIZ_SECRET_KEY": "bench"}
         self.log = (workdir / "server.log").open("wb")
-        self.process = subprocess.Popen([sys.executable, *(os.environ["BENCH_SERVER"].split() if os.environ.get("BENCH_SERVER") else ["-m", "quiz.cli"]), "serve", "--port", str(port)], env=env,
+        # LIVE_BENCH_SERVER="path/to/wrapper.py" runs the server through a wrapper (a profiler, say).
+        command = os.environ.get("LIVE_BENCH_SERVER", "").split() or ["-m", "quiz.cli"]
+        self.process = subprocess.Popen([sys.executable, *command, "serve", "--port", str(port)], env=env,
                                         cwd=workdir, stdout=self.log, stderr=subprocess.STDOUT)
         wait_port(port, self.process)
         created = httpx.post(f"http://127.0.0.1:{port}/api/live", headers={"Authorization": f"Bearer {token}"},

@@ -2,9 +2,11 @@
 
 The socket layer submits what clients send (`Item`s) to the game's queue. The runner drains
 the queue in bursts: it handles each command at the server clock (``app.state.clock``), keeps
-the commands that changed the state, stores them in ONE transaction in a worker thread, and
-only then publishes the burst (acks, events, welcomes) through the hub. So nothing is ever
-acknowledged that is not stored, and a crash loses only what nobody was told about.
+the commands that changed the state, stores them in ONE transaction, and only then publishes
+the burst (acks, events, welcomes) through the hub. So nothing is ever acknowledged that is not
+stored, and a crash loses only what nobody was told about. (The transaction runs in a worker
+thread; on SQLite, when the write lock is free, on the loop's own connection instead — see
+`live.store.SqliteLog` for why.)
 
 Deadlines need no client: the runner wakes at the next ``deadline_ms`` and handles a `Tick`
 (logged when it changed something). After a restart a game is rebuilt by replaying its log,
