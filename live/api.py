@@ -21,10 +21,11 @@ from starlette.routing import Route
 
 from live import store
 from live.engine import ConfigError, GameConfig, QuestionSnapshot, SegmentConfig, TeamConfig
+from live.messages import reason_text
 from live.runner import LiveManager, Runner
 from question_bank.drawing import Candidate, DrawError, Rule, draw
 from question_bank.models import Bank, Question
-from quiz.errors import Conflict, Forbidden, Invalid, NotFound
+from quiz.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn
 from quiz.i18n import register, t
 from quiz.models import User, role_rank
 from quiz.web import Ctx, Id, api
@@ -172,10 +173,19 @@ def round_team_configs(session: Any, round_id: int) -> list[TeamConfig]:
             for team in teams]
 
 
+def round_prizes(session: Any, round_id: int) -> list[dict[str, Any]]:
+    """The round's prizes ``[{name, count}]`` (best first), shown with the final leaderboard."""
+    from quiz.competitions.service import get_round
+
+    return [{"name": str(p.get("name") or ""), "count": int(p.get("count") or 0)}
+            for p in get_round(session, round_id).prizes or []]
+
+
 def build_config(title: str, base_score: int, teams: list[TeamConfig], segments: list[SegmentIn],
-                 questions: list[list[QuestionSnapshot]]) -> GameConfig:
+                 questions: list[list[QuestionSnapshot]], prizes: list[dict[str, Any]] | None = None) -> GameConfig:
     try:
-        config = GameConfig(title=title, base_score=base_score, open=not teams, teams=teams, segments=[
+        config = GameConfig(title=title, base_score=base_score, open=not teams, teams=teams, prizes=prizes or [],
+                            segments=[
             SegmentConfig.from_dict({**s.model_dump(exclude={"question_ids", "rule"}), "questions": qs})
             for s, qs in zip(segments, questions, strict=True)])
         config.validate()
@@ -229,8 +239,9 @@ def create_live(ctx: Ctx) -> Any:
     data = ctx.parse(LiveIn)
     with ctx.db.read() as session:
         teams = round_team_configs(session, data.round_id) if data.round_id is not None else []
+        prizes = round_prizes(session, data.round_id) if data.round_id is not None else []
         questions = resolve_questions(session, data.bank_id, data.segments, random.Random())
-    config = build_config(data.title.strip(), data.base_score, teams, data.segments, questions)
+    config = build_config(data.title.strip(), data.base_score, teams, data.segments, questions, prizes)
     return _create(ctx, config, data.round_id, data.bank_id)
 
 
@@ -259,10 +270,22 @@ def _may_see(user: User | None, row: store.LiveGame) -> bool:
     return user is not None and (user.id == row.created_by or role_rank(user.role) >= role_rank("organizer"))
 
 
-def _owned(ctx: Ctx) -> store.LiveGame:
-    row = store.find_game(ctx.db, game_id=ctx.path_int("id"))
+def _bearer(ctx: Ctx) -> str | None:
+    header = ctx.request.headers.get("authorization", "")
+    return (header[7:].strip() or None) if header.lower().startswith("bearer ") else None
+
+
+def _owned(ctx: Ctx, game_id: int | None = None) -> store.LiveGame:
+    """The game, for its host: the game's host token as ``Authorization: Bearer``, or a logged-in
+    user who created it or an organizer."""
+    row = store.find_game(ctx.db, game_id=ctx.path_int("id") if game_id is None else game_id)
     if row is None:
         raise NotFound(t("live_not_found"), code="live_not_found")
+    token = _bearer(ctx)
+    if token is not None and store.digest(token) == row.host_token_hash:
+        return row
+    if ctx.user is None:
+        raise NotLoggedIn()
     if not _may_see(ctx.user, row):
         raise Forbidden(t("live_not_owner"), code="not_owner")
     return row
@@ -314,19 +337,16 @@ def live_state(ctx: Ctx) -> Any:
     game_id = ctx.path_int("id")
     role = "screen"
     if ctx.query.get("as") == "host":
-        row = store.find_game(ctx.db, game_id=game_id)
-        if row is None:
-            raise NotFound(t("live_not_found"), code="live_not_found")
-        if not _may_see(ctx.user, row):
-            raise Forbidden(t("live_not_owner"), code="not_owner")
+        _owned(ctx, game_id)
         role = "host"
     now = ctx.now_ms()
     return _read(ctx, game_id, lambda runner: runner.game.snapshot(role, None, now))
 
 
-@api(role="host")
+@api(role=None)
 def live_ledger(ctx: Ctx) -> Any:
-    """Every score change of the game, in order (append-only: corrections are entries too)."""
+    """Every score change of the game, in order (append-only: corrections are entries too); for the game's
+    host (host token as ``Authorization: Bearer``, or its creator or an organizer logged in)."""
     row = _owned(ctx)
 
     def read(runner: Runner) -> tuple[list[dict[str, Any]], dict[int, str]]:
@@ -337,7 +357,8 @@ def live_ledger(ctx: Ctx) -> Any:
     tz = ctx.settings.timezone
     from quiz.timeutil import to_iso
 
-    items = [{**e, "team_name": names.get(e["team_id"], ""), "at": to_iso(e["at_ms"], tz)} for e in entries]
+    items = [{**e, "reason_text": reason_text(e["reason"]), "team_name": names.get(e["team_id"], ""),
+              "at": to_iso(e["at_ms"], tz)} for e in entries]
     return {"items": items, "total": len(items)}
 
 

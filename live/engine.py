@@ -63,6 +63,7 @@ from live.scoring import (
     rank,
     seconds_to_ms,
     tidy,
+    with_prizes,
 )
 from live.segments import (
     BUZZ_KINDS,
@@ -422,6 +423,7 @@ class Game(SegmentRules, Settlement):
             scores = self._settle_turn(run, results, now)
         else:
             scores = self._settle_buzz(run, results)
+        self._add_standing(results)
         if run.key.type == "short":
             right = sum(1 for a in run.answers.values() if a.correct)
             run.distribution = {"correct": right, "wrong": len(run.answers) - right}
@@ -497,7 +499,8 @@ class Game(SegmentRules, Settlement):
         if self.phase is not Phase.LOBBY:
             self._between_questions()
         self.phase = Phase.FINISHED
-        return [GameFinished(audience="all", **self.leaderboard())]
+        return [GameFinished(audience="all", prizes=[dict(p) for p in self.config.prizes] or None,
+                             **self.final_board())]
 
     # --- scores and views ---
 
@@ -519,6 +522,20 @@ class Game(SegmentRules, Settlement):
         return [ScoreChanged(audience="all", team_id=team_id, player_id=player_id, delta=delta,
                              total=self.teams[team_id].score, reason=reason, entry_id=entry.id)]
 
+    def _add_standing(self, results: dict[PlayerId, dict[str, Any]]) -> None:
+        """Every player's reveal `you` gets `score` (own running total) and `rank` (on the player board;
+        a team player's is the team's rank, with the team's total as `team_score`)."""
+        team_rank = {team_id: place for place, _, team_id in self._standings()} if self.teams else {}
+        solo = [p for p in self.players.values() if p.team_id is None]
+        player_rank = {p.id: place for place, _, p in rank(solo, key=lambda p: (-p.score, p.time_ms))}
+        for player in self.players.values():
+            you = {**results.get(player.id, AnswerRevealed.NO_RESULT), "score": player.score}
+            if player.team_id is not None:
+                you.update(team_score=self.teams[player.team_id].score, rank=team_rank.get(player.team_id))
+            else:
+                you["rank"] = player_rank.get(player.id)
+            results[player.id] = you
+
     def _standings(self) -> list[tuple[int, bool, int]]:
         rows = [(t.id, t.score, t.time_ms, self._tie_positions.get(t.id, 0)) for t in self.teams.values()]
         return standings(rows)
@@ -539,6 +556,19 @@ class Game(SegmentRules, Settlement):
         if top == 10:
             self._board_cache = (self._score_version, board)
         return board
+
+    def counts(self) -> dict[str, int]:
+        """The host console's live counts: players joined, answers and buzzes to the current question."""
+        run = self.current
+        return {"joined": len(self.players), "answered": run.answered if run else 0,
+                "buzzes": run.buzzes if run else 0}
+
+    def final_board(self) -> dict[str, Any]:
+        """The leaderboard with each team's `prize` when the game has prizes (a round's)."""
+        board = self.leaderboard()
+        if not self.config.prizes:
+            return board
+        return {**board, "teams": with_prizes(board["teams"], self.config.prizes)}
 
     def player(self, player_id: PlayerId) -> dict[str, Any] | None:
         """The `welcome.player` object `{id, name, team_id}`, or None if not joined."""
@@ -581,11 +611,14 @@ class Game(SegmentRules, Settlement):
                              "values_left": [{"team_id": t, "values": seg.values_left(t)} for t in seg.team_ids]}
         if seg is not None and seg.kind == "tiebreak":
             state["tiebreak"] = [g.to_dict() for g in seg.groups]
-        if self.phase in (Phase.LEADERBOARD, Phase.FINISHED):
+        if self.phase is Phase.FINISHED:
+            state["leaderboard"] = {**self.final_board(), "prizes": [dict(p) for p in self.config.prizes] or None}
+        elif self.phase is Phase.LEADERBOARD:
             state["leaderboard"] = self.leaderboard()
         if host:
-            state["counts"] = {"joined": len(self.players), "answered": run.answered if run else 0,
-                               "buzzes": run.buzzes if run else 0}
+            state["counts"] = self.counts()
+        elif for_role == "screen":
+            state["counts"] = {"joined": len(self.players)}
         if for_role == "player":
             state["you"] = self._you(run, player_id)
         return state

@@ -79,8 +79,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cannot_reverse": "撤销记录不能再撤销",
         "cannot_pause": "现在没有计时，不能暂停",
         "not_paused": "比赛没有暂停",
+        # ledger / `score` reasons (reason_text); any other reason is the host's own words for an `adjust`
+        "reason_correct": "答对",
+        "reason_wrong": "答错",
+        "reason_timeout": "超时",
+        "reason_foul": "抢答犯规",
+        "reason_answers": "全员答题得分",
+        "reason_average": "队员平均分",
+        "reason_reverse": "撤销",
+        "reason_adjust": "主持人调整：{reason}",
     },
 }
+
+REASON_CODES = ("correct", "wrong", "timeout", "foul", "answers", "average", "reverse")
 
 class Phase(StrEnum):
     """The game's phase, as sent in `state.phase`."""
@@ -109,6 +120,13 @@ ACK_REASONS = ("late", "duplicate", "not_your_turn", "closed", "invalid")
 def message_text(code: str, lang: str = "zh") -> str:
     """The human text for an error or ack code, falling back to Chinese."""
     return MESSAGES.get(lang, {}).get(code) or MESSAGES["zh"].get(code, code)
+
+
+def reason_text(reason: str, lang: str = "zh") -> str:
+    """A ledger reason in words: 答对, 答错, 超时, 抢答犯规, 撤销…; a host's adjustment as 主持人调整：<reason>."""
+    if reason in REASON_CODES:
+        return message_text(f"reason_{reason}", lang)
+    return message_text("reason_adjust", lang).replace("{reason}", reason)
 
 
 class Rejected(Exception):
@@ -217,6 +235,14 @@ class PlayerJoined(Event):
     type: ClassVar[str] = "joined"
     player: dict[str, Any]
     count: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CountsUpdated(Event):
+    """`counts` to the host: `{joined, answered, buzzes}` (sent by the runner after a burst, throttled)."""
+
+    type: ClassVar[str] = "counts"
+    counts: dict[str, int]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -358,6 +384,15 @@ class ScoreChanged(Event):
     reason: str
     entry_id: int | None = None
 
+    def to_message(self) -> dict[str, Any]:
+        """The `score` message, with `reason_text`: the reason in words (答对, 超时, 主持人调整：…)."""
+        message = Event.to_message(self)
+        message["reason_text"] = reason_text(self.reason)
+        return message
+
+    def message_for(self, player_id: PlayerId) -> dict[str, Any]:
+        return self.to_message()
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RiskPicked(Event):
@@ -403,6 +438,7 @@ class GameFinished(Event):
     type: ClassVar[str] = "finished"
     teams: list[dict[str, Any]]
     players: list[dict[str, Any]]
+    prizes: list[dict[str, Any]] | None = None  # the round's prizes; then each team row has its `prize`
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

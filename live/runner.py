@@ -29,7 +29,18 @@ from typing import Any
 from live import store
 from live.engine import Game
 from live.hub import Backend, backend_for, channel
-from live.messages import LIVE, Buzz, Command, Error, Event, HostAction, Join, SubmitAnswer, Tick
+from live.messages import (
+    LIVE,
+    Buzz,
+    Command,
+    CountsUpdated,
+    Error,
+    Event,
+    HostAction,
+    Join,
+    SubmitAnswer,
+    Tick,
+)
 from live.room import Attach, Client, Op, Reply, Room, Send
 
 log = logging.getLogger("quiz.live")
@@ -38,6 +49,7 @@ MAX_BURST = 4096  # items handled before a burst is stored: bounds the wait of t
 MAX_QUEUE = 100_000  # a game refuses more than this many waiting items ("busy")
 FREEZE_AFTER_S = 1.0  # see LiveManager.freeze_soon
 CHECKPOINT_EVERY_S = 5.0  # SQLite: how often the log is checkpointed in the background
+COUNTS_EVERY_S = 0.5  # the host's live counts are pushed at most this often per game
 
 # QUIZ_LIVE_TRACE=1 logs every burst (size, store and delivery times) and every slow garbage
 # collection: what bench/live_load.py's --keep leaves in the server log for a closer look.
@@ -117,6 +129,9 @@ class Runner:
         self.wake = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self._counts_sent: dict[str, int] = self.game.counts()  # snapshots carry them; push changes only
+        self._counts_at = float("-inf")
+        self._counts_timer: asyncio.TimerHandle | None = None
         self._unsubscribe = manager.hub.subscribe(channel(self.game_id), self.room.deliver)
 
     # --- outside interface ---
@@ -128,6 +143,8 @@ class Runner:
     async def stop(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
+        if self._counts_timer is not None:
+            self._counts_timer.cancel()
         if self.task is not None:
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -169,6 +186,9 @@ class Runner:
                 except Exception:
                     log.exception("live: game %s: cannot handle %s", self.game_id, item.kind)
                     burst.ops.append(Reply(item.client, error_message("server_error", "服务器出错，请重试")))
+            counts = self._counts_op()
+            if counts is not None:
+                burst.ops.append(counts)
             if burst.ops or burst.records:
                 await self._store_and_publish(burst)
             self._schedule_tick()
@@ -213,6 +233,31 @@ class Runner:
     def _events(self, burst: Burst, events: list[Event], sender: Client | None) -> None:
         for event in events:
             burst.ops.append(Send(event, sender))
+
+    # --- the host's live counts ---
+
+    def _counts_op(self) -> Send | None:
+        """`counts` for the host when answers or buzzes came in, at most every COUNTS_EVERY_S (else a timer
+        sends them a little later)."""
+        counts = self.game.counts()
+        if counts == self._counts_sent:
+            return None
+        if not counts["answered"] and not counts["buzzes"]:
+            # Joins already reach the host as `joined {count}`, and a new question starts from zero.
+            self._counts_sent = counts
+            return None
+        loop = asyncio.get_running_loop()
+        wait = self._counts_at + COUNTS_EVERY_S - loop.time()
+        if wait > 0:
+            if self._counts_timer is None:
+                self._counts_timer = loop.call_later(wait, self._counts_due)
+            return None
+        self._counts_sent, self._counts_at = counts, loop.time()
+        return Send(CountsUpdated(audience="host", counts=counts))
+
+    def _counts_due(self) -> None:
+        self._counts_timer = None
+        self.wake.set()
 
     # --- deadlines ---
 

@@ -160,6 +160,7 @@ class GameConfig:
     open: bool = True
     teams: list[TeamConfig] = field(default_factory=list)
     segments: list[SegmentConfig] = field(default_factory=list)
+    prizes: list[dict[str, Any]] = field(default_factory=list)  # the round's [{name, count}], best first
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -170,6 +171,7 @@ class GameConfig:
             title=data.get("title", ""), base_score=data.get("base_score", 0), open=data.get("open", True),
             teams=[TeamConfig(**t) for t in data.get("teams", [])],
             segments=[SegmentConfig.from_dict(s) for s in data.get("segments", [])],
+            prizes=[dict(p) for p in data.get("prizes") or []],
         )
 
     def validate(self) -> None:

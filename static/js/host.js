@@ -87,6 +87,24 @@ function hostToken() {
   return session()?.getItem(TOKEN_KEY) || null;
 }
 
+// GET with the host token as `Authorization: Bearer` when there is one (else the login cookie).
+let HOST_TOKEN = null;
+async function hostGet(url) {
+  if (!HOST_TOKEN) return api("GET", url);
+  let response;
+  try {
+    response = await fetch(url, { credentials: "same-origin",
+      headers: { Accept: "application/json", Authorization: `Bearer ${HOST_TOKEN}` } });
+  } catch {
+    throw Object.assign(new Error("网络连接失败，请检查网络后重试"), { status: 0 });
+  }
+  const data = await response.json().catch(() => null);
+  if (!response.ok) {
+    throw Object.assign(new Error(data?.error?.message || `HTTP ${response.status}`), { status: response.status });
+  }
+  return data;
+}
+
 // --- what the console knows -----------------------------------------------------------------------
 const S = {
   phase: "lobby",
@@ -380,8 +398,9 @@ function receive(msg) {
     case "joined":
       S.counts.joined = msg.count ?? S.counts.joined + 1;
       break;
-    case "counts":
-      Object.assign(S.counts, msg.counts || msg);
+    case "counts": // pushed by the server after a burst of answers/buzzes/joins (at most ~2 a second)
+      Object.assign(S.counts, msg.counts || {});
+      lastCountsPush = Date.now();
       break;
     case "segment":
       S.segment = msg.segment;
@@ -566,10 +585,10 @@ function loadLedgerSoon() {
 
 async function loadLedger() {
   const box = $("ledger");
-  if (!LOGGED_IN) { box.innerHTML = `<p class="muted">${T.ledgerLogin}</p>`; return; }
+  if (!LOGGED_IN && !HOST_TOKEN) { box.innerHTML = `<p class="muted">${T.ledgerLogin}</p>`; return; }
   let data;
   try {
-    data = await api("GET", `/api/live/${LIVE_ID}/ledger`);
+    data = await hostGet(`/api/live/${LIVE_ID}/ledger`);
   } catch (error) {
     box.innerHTML = `<p class="muted">${escapeHtml(error.status === 401 || error.status === 403 ? T.ledgerLogin : error.message)}</p>`;
     return;
@@ -581,7 +600,7 @@ async function loadLedger() {
     ${items.slice().reverse().map((e) => `<tr class="${e.reverses ? "is-reverse" : ""}${reversed.has(e.id) ? " is-reversed" : ""}">
       <td>${e.id}</td><td>${escapeHtml((e.at || "").slice(11, 19))}</td><td>${escapeHtml(e.team_name || teamName(e.team_id))}</td>
       <td class="num ${e.delta > 0 ? "plus" : "minus"}">${e.delta > 0 ? "+" : ""}${escapeHtml(e.delta)}</td>
-      <td>${escapeHtml(T.reasons[e.reason] || e.reason)}${e.reverses ? `（#${e.reverses}）` : ""}</td>
+      <td>${escapeHtml(e.reason_text || T.reasons[e.reason] || e.reason)}${e.reverses ? `（#${e.reverses}）` : ""}</td>
       <td>${e.question_id ?? ""}</td><td>${escapeHtml(T.by[e.by] || e.by)}</td>
       <td>${e.reverses ? "" : reversed.has(e.id) ? `<span class="muted">${T.reversed}</span>`
         : `<button type="button" class="btn small ghost" data-reverse="${e.id}">${T.reverse}</button>`}</td>
@@ -596,12 +615,14 @@ $("ledger").addEventListener("click", (event) => {
   if (window.confirm(T.confirmReverse(id))) act("reverse", { entry_id: id });
 });
 
-// Live "answered" counts: the socket does not send one message per answer to the host (10,000 phones),
-// so while a question is open the console asks for the snapshot's counts now and then.
+// Live counts: the server pushes `counts` to the host after a burst (throttled, not one per answer).
+// Only as a fallback — no push for a while during an open question — the console polls the snapshot.
+let lastCountsPush = 0;
 async function pollCounts() {
-  if (LOGGED_IN && client?.isOpen() && LIVE_PHASES.includes(S.phase)) {
+  const quiet = Date.now() - lastCountsPush > 5000;
+  if ((LOGGED_IN || HOST_TOKEN) && quiet && client?.isOpen() && LIVE_PHASES.includes(S.phase)) {
     try {
-      const state = await api("GET", `/api/live/${LIVE_ID}/state?as=host`);
+      const state = await hostGet(`/api/live/${LIVE_ID}/state?as=host`);
       if (state.counts && LIVE_PHASES.includes(S.phase)) {
         Object.assign(S.counts, state.counts);
         $("count-answered").textContent = S.counts.answered;
@@ -645,10 +666,12 @@ $("token-form").addEventListener("submit", (event) => {
   const token = $("token-input").value.trim();
   if (!token) return;
   session()?.setItem(TOKEN_KEY, token);
+  HOST_TOKEN = token;
   connect(token);
 });
 
 const token = hostToken();
+HOST_TOKEN = token;
 if (!token && !LOGGED_IN) showAuth(T.needToken);
 else connect(token);
 draw();

@@ -423,6 +423,10 @@ function receive(msg) {
       if (!S.q || msg.question !== S.q.question.id) return;
       S.phase = "revealed";
       S.result = { answer: msg.answer, explanation: msg.explanation, you: msg.you || null, distribution: msg.distribution };
+      if (msg.you && typeof msg.you.team_score === "number" && S.me?.team_id != null) {
+        const team = S.teams.get(S.me.team_id) || { name: `${S.me.team_id} 号队` };
+        S.teams.set(S.me.team_id, { ...team, score: msg.you.team_score });
+      }
       if (msg.you && typeof msg.you.score === "number") S.myScore = msg.you.score;
       else if (msg.you && msg.you.points && (kind() === "all" || S.q.audience_only || S.me?.team_id == null)) {
         S.myScore += msg.you.points;

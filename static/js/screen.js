@@ -373,7 +373,8 @@ function drawBoard() {
 function drawPodium() {
   const { rows } = boardRows(S.board || {});
   const prizes = S.board?.prizes || null;
-  const prizeOf = (r, i) => r.prize || (prizes ? prizeFor(prizes, r.rank) : T.places[i] || "");
+  // The server's `prize` (a round's prizes; none for a tie across a prize boundary), else 冠军/亚军/季军.
+  const prizeOf = (r, i) => ("prize" in r ? r.prize || "" : prizes ? prizeFor(prizes, r.rank) : T.places[i] || "");
   const top = rows.slice(0, 3);
   const order = [1, 0, 2].filter((i) => top[i]);
   const rest = rows.slice(3, 10);
@@ -388,7 +389,7 @@ function drawPodium() {
       </div>`;
     }).join("")}</div>
     ${rest.length ? `<ol class="podium-rest">${rest.map((r) => `<li><span>${escapeHtml(r.rank)}</span><b>${escapeHtml(r.name)}</b>
-      <em>${escapeHtml(r.prize || (prizes ? prizeFor(prizes, r.rank) : ""))}</em><i>${escapeHtml(r.score)}</i></li>`).join("")}</ol>` : ""}`;
+      <em>${escapeHtml("prize" in r ? r.prize || "" : prizes ? prizeFor(prizes, r.rank) : "")}</em><i>${escapeHtml(r.score)}</i></li>`).join("")}</ol>` : ""}`;
   show("podium");
 }
 

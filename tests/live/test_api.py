@@ -109,7 +109,28 @@ def test_the_ledger_lists_every_score_change(api: Callable[..., Any], client: An
         ws.send_json({"type": "host", "action": "adjust", "team_id": team["id"], "delta": -5, "reason": "违规提示"})
         score = ws.receive_json()
         assert score["type"] == "score" and score["total"] == -5
+        assert score["reason"] == "违规提示" and score["reason_text"] == "主持人调整：违规提示"
+        ws.send_json({"type": "host", "action": "reverse", "entry_id": 1})
+        assert ws.receive_json()["reason_text"] == "撤销"
     items = api("GET", f"/api/live/{game['id']}/ledger", as_="host").json()["items"]
     assert [(e["team_id"], e["delta"], e["reason"], e["by"], e["team_name"]) for e in items] == [
-        (team["id"], -5, "违规提示", "host", "财政队")]
+        (team["id"], -5, "违规提示", "host", "财政队"), (team["id"], 5, "reverse", "host", "财政队")]
+    assert [e["reason_text"] for e in items] == ["主持人调整：违规提示", "撤销"]
     assert items[0]["at"].endswith("+08:00")
+
+
+def test_the_host_token_reads_the_host_state_and_the_ledger(api: Callable[..., Any], client: Any,
+                                                            make_game: Callable[..., Any], users: Any) -> None:
+    game = make_game()
+    bearer = {"Authorization": f"Bearer {game['host_token']}"}
+    ledger = client.get(f"/api/live/{game['id']}/ledger", headers=bearer)
+    assert ledger.status_code == 200 and ledger.json()["total"] == 0
+    state = client.get(f"/api/live/{game['id']}/state?as=host", headers=bearer)
+    assert state.status_code == 200 and state.json()["counts"] == {"joined": 0, "answered": 0, "buzzes": 0}
+    assert api("GET", f"/api/live/{game['id']}/ledger", as_="alice").status_code == 403  # a member's token
+    assert api("GET", f"/api/live/{game['id']}/ledger", as_="host").status_code == 200  # the logged-in host
+    assert api("GET", f"/api/live/{game['id']}/ledger", as_="org").status_code == 200
+    assert client.get(f"/api/live/{game['id']}/ledger").status_code == 401
+    wrong = {"Authorization": "Bearer not-the-host-token"}
+    assert client.get(f"/api/live/{game['id']}/ledger", headers=wrong).status_code == 401
+    assert client.get(f"/api/live/{game['id']}/state?as=host", headers=wrong).status_code == 401

@@ -153,7 +153,7 @@ def test_timeout_points_hit_team_players_who_did_not_answer() -> None:
     events = play.host(20002, "reveal")
     assert [(e.player_id, e.delta, e.reason) for e in play.game.ledger] == [
         (100, 10, "correct"), (101, -5, "wrong"), (102, -2, "timeout")]
-    assert you(events, 102) == {"answered": False, "correct": False, "points": -2}
+    assert you(events, 102).items() >= {"answered": False, "correct": False, "points": -2}.items()
 
 
 def test_everyone_answered_closes_early_and_reveal_counts_each_option() -> None:
@@ -467,7 +467,7 @@ def test_player_and_screen_snapshots_hide_the_answer_until_reveal() -> None:
     play.answer(3, 100, "A")
     play.host(4, "reveal")
     assert play.game.snapshot("player", 200)["question"]["answer"] == ["A"]
-    assert play.game.snapshot("player", 100)["you"]["result"] == {"answered": True, "correct": True, "points": 10}
+    assert play.game.snapshot("player", 100)["you"]["result"].items() >= {"answered": True, "correct": True, "points": 10}.items()
 
 
 def test_replaying_the_command_log_gives_the_same_game() -> None:

@@ -22,6 +22,7 @@ from live.messages import (
     HostAction,
     Join,
     QuestionShown,
+    ScoreChanged,
     SegmentStarted,
     SubmitAnswer,
     Tick,
@@ -114,9 +115,14 @@ def test_first_buzz_by_arrival_wins_and_answers_on_the_device() -> None:
     assert play.answer(2000, 201, "A").accepted  # any member of the winning team answers
     assert play.phase() is Phase.CLOSED
     assert [(e.team_id, e.player_id, e.delta, e.reason) for e in play.game.ledger] == [(2, 201, 20, "correct")]
+    assert next(e for e in play.events if isinstance(e, ScoreChanged)).to_message()["reason_text"] == "答对"
     reveal = next(e for e in play.host(3000, "reveal") if isinstance(e, AnswerRevealed) and e.audience == "players")
-    assert reveal.message_for(200)["you"] == {"answered": True, "correct": True, "points": 20}
+    assert reveal.message_for(200)["you"].items() >= {"answered": True, "correct": True, "points": 20}.items()
     assert reveal.message_for(100)["you"]["points"] == 0
+    # each team player's own total, the team's total and the team's rank
+    assert {k: reveal.message_for(201)["you"][k] for k in ("score", "team_score", "rank")} == {
+        "score": 20, "team_score": 20, "rank": 1}
+    assert reveal.message_for(100)["you"]["rank"] == 2 and reveal.message_for(100)["you"]["team_score"] == 0
 
 
 def test_a_buzz_before_open_buzz_is_a_foul_that_deducts() -> None:
@@ -193,7 +199,7 @@ def test_no_buzz_hands_the_question_to_the_audience() -> None:
     assert play.answer(7000, "g1", "A").accepted and play.answer(8000, "g2", "B").accepted
     play.do(Tick(), 16002)
     reveal = next(e for e in play.host(17000, "reveal") if isinstance(e, AnswerRevealed) and e.audience == "players")
-    assert reveal.message_for("g1")["you"] == {"answered": True, "correct": True, "points": 20}
+    assert reveal.message_for("g1")["you"].items() >= {"answered": True, "correct": True, "points": 20}.items()
     assert play.game.ledger == [] and play.scores() == {1: 0, 2: 0}
     assert play.game.leaderboard()["players"][0]["player_id"] == "g1"
 
@@ -318,3 +324,29 @@ def test_a_tie_that_decides_nothing_is_not_played() -> None:
     play = Play(tiebreak(places_that_matter=[2]), roster(4, 1), t1=50, t2=50, t3=30, t4=10)
     assert error_code(play.host(0, "start")) == "no_more_questions"
     assert play.phase() is Phase.LOBBY
+
+
+def test_finished_carries_each_teams_prize_and_a_tie_across_a_boundary_gets_none() -> None:
+    teams = [TeamConfig(t, f"第{t}队", "", [t * 100]) for t in range(1, 6)]
+    config = GameConfig("决赛", 0, False, teams, [SegmentConfig.from_dict(
+        {"kind": "required", "questions": [single(1)]})], prizes=[{"name": "一等奖", "count": 1},
+                                                                 {"name": "二等奖", "count": 2}])
+    game = Game(GameConfig.from_dict(json.loads(json.dumps(config.to_dict()))))  # prizes survive the log
+    for team_id, delta in ((1, 50), (2, 40), (3, 30), (4, 30)):
+        game.handle(HostAction("adjust", {"team_id": team_id, "delta": delta, "reason": "得分"}), 0)
+    finished = game.handle(HostAction("finish", {}), 1)[0].to_message()
+    assert finished["type"] == "finished" and finished["prizes"] == config.prizes
+    assert [(t["team_id"], t["rank"], t["prize"]) for t in finished["teams"]] == [
+        (1, 1, "一等奖"), (2, 2, "二等奖"), (3, 3, None), (4, 3, None), (5, 5, None)]  # 3 and 4 tie across the boundary
+    assert game.snapshot("screen")["leaderboard"]["teams"][0]["prize"] == "一等奖"
+    open_game = Game(GameConfig("开放赛", 0, True, [], [SegmentConfig.from_dict({"kind": "all", "questions": [single(1)]})]))
+    plain = open_game.handle(HostAction("finish", {}), 1)[0].to_message()
+    assert plain["prizes"] is None and "prize" not in str(plain["teams"])
+
+
+def test_reason_texts_are_chinese() -> None:
+    from live.messages import reason_text
+
+    assert [reason_text(r) for r in ("correct", "wrong", "timeout", "foul", "reverse")] == [
+        "答对", "答错", "超时", "抢答犯规", "撤销"]
+    assert reason_text("补记第3题") == "主持人调整：补记第3题"

@@ -171,7 +171,8 @@ def test_each_socket_gets_only_its_own_messages(client: Any, api: Callable[..., 
     assert [m["type"] for m in got["bob"]] == ["team_answered", "closed"]  # bob's teammate answered
     assert [m["type"] for m in got["carol"]] == ["closed"]  # no other team's answer, no one else's ack
     assert [m["type"] for m in got["dave"]] == ["closed"]
-    assert [m["type"] for m in host_got] == ["team_answered", "closed"]
+    assert [m["type"] for m in host_got if m["type"] != "counts"] == ["team_answered", "closed"]
+    assert [m["counts"] for m in host_got if m["type"] == "counts"] in ([], [{"joined": 4, "answered": 1, "buzzes": 0}])
     assert [m["type"] for m in screen_got] == ["closed"]
 
 
@@ -203,8 +204,8 @@ def test_late_answer_duplicate_and_first_answer_final(client: Any, clock: Any, m
         host_do(host, "reveal")
         reveal = carol.until("reveal")[-1]
         assert reveal["distribution"] == {"A": 0, "B": 1, "C": 1, "D": 0}
-        assert reveal["you"] == {"answered": False, "correct": False, "points": 0}
-        assert alice.until("reveal")[-1]["you"] == {"answered": True, "correct": True, "points": 10}
+        assert reveal["you"].items() >= {"answered": False, "correct": False, "points": 0}.items()
+        assert alice.until("reveal")[-1]["you"].items() >= {"answered": True, "correct": True, "points": 10}.items()
         assert bob.until("reveal")[-1]["you"]["correct"] is False
 
 
@@ -406,6 +407,8 @@ def test_a_reveal_tells_each_player_their_own_result(client: Any, make_game: Cal
                 ws.__exit__(None, None, None)
     assert [y["correct"] for y in yous] == [True, False, True, False, False]
     assert [y["answered"] for y in yous] == [True, True, True, True, False]
+    assert [y["score"] for y in yous] == [10, 0, 10, 0, 0]  # each player's running total
+    assert [y["rank"] for y in yous] == [1, 3, 1, 3, 3]  # on the player board (ties share a place)
     assert "you" not in public and public["distribution"] == {"A": 0, "B": 0, "C": 2, "D": 2}
 
 
@@ -470,3 +473,26 @@ def test_a_finished_game_is_unloaded_when_everyone_left_and_replayed_on_demand(c
     with app.state.db.read() as session:
         row = session.get(store.LiveGame, game["id"])
         assert row is not None and row.status == "finished" and row.finished_ms is not None
+
+
+def test_the_host_gets_pushed_counts_and_the_screen_state_has_joined(client: Any, make_game: Callable[..., Any]) -> None:
+    game = make_game()
+    pin = game["pin"]
+    with connect(client, pin, "host", game["host_token"]) as h, connect(client, pin) as p1, connect(client, pin) as p2:
+        host, one, two = Frames(h, "host"), Frames(p1, "p1"), Frames(p2, "p2")
+        assert opening(host)["counts"] == {"joined": 0, "answered": 0, "buzzes": 0}
+        join(one, "甲"), join(two, "乙")
+        host_do(host, "start")
+        qid = one.until("question")[-1]["question"]["id"]
+        assert answer(one, qid, "C", "a1")["accepted"]
+        assert answer(two, qid, "A", "a2")["accepted"]
+        deadline = time.monotonic() + 5
+        counts: list[dict[str, Any]] = []
+        while not any(c["answered"] == 2 for c in counts) and time.monotonic() < deadline:
+            counts += [m["counts"] for m in host.sync() if m["type"] == "counts"]
+        assert {"joined": 2, "answered": 2, "buzzes": 0} in counts
+        assert len(counts) <= 4  # throttled: not one message per answer and join
+        assert not any(m["type"] == "counts" for f in (one, two) for m in f.sync())  # the host's alone
+        with connect(client, pin, "screen") as s:
+            assert opening(Frames(s, "screen"))["counts"] == {"joined": 2}
+    assert client.get(f"/api/live/{game['id']}/state").json()["counts"] == {"joined": 2}
