@@ -73,8 +73,10 @@ class Database:
             if memory:
                 kwargs["poolclass"] = StaticPool
             else:
-                kwargs["pool_size"] = 8
-                kwargs["max_overflow"] = 32
+                # As many kept connections as worker threads (40): a smaller pool closes and reopens
+                # (with its PRAGMAs) a connection for each checkout beyond it whenever the threads are busy.
+                kwargs["pool_size"] = 40
+                kwargs["max_overflow"] = 24
         else:
             kwargs["pool_size"] = 10
             kwargs["max_overflow"] = 20

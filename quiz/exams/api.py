@@ -468,6 +468,12 @@ async def shutdown(app: Any) -> None:
 
 A = "/api/exams"
 routes = [
+    # The hot paths of a test window first: Starlette tries routes in order.
+    Route("/api/attempts/{attempt_id:int}/answers/{question_id:int}", save_answer, methods=["PUT"]),
+    Route("/api/attempts/{attempt_id:int}", get_attempt, methods=["GET"]),
+    Route(A + "/{exam_id:int}/attempts", start_attempt, methods=["POST"]),
+    Route("/api/attempts/{attempt_id:int}/submit", submit_attempt, methods=["POST"]),
+    Route("/api/attempts/{attempt_id:int}/events", attempt_event, methods=["POST"]),
     Route(A, create_exam, methods=["POST"]),
     Route(A, list_exams, methods=["GET"]),
     Route(f"{A}/preview", preview_rules, methods=["POST"]),
@@ -476,17 +482,12 @@ routes = [
     Route(A + "/{exam_id:int}", update_exam, methods=["PUT"]),
     Route(A + "/{exam_id:int}", delete_exam, methods=["DELETE"]),
     Route(A + "/{exam_id:int}/rules-preview", exam_rules_preview, methods=["GET"]),
-    Route(A + "/{exam_id:int}/attempts", start_attempt, methods=["POST"]),
     Route(A + "/{exam_id:int}/results", exam_results, methods=["GET"]),
     Route(A + "/{exam_id:int}/progress", exam_progress, methods=["GET"]),
     Route(A + "/{exam_id:int}/stats", exam_stats, methods=["GET"]),
     Route(A + "/{exam_id:int}/grading", grading_queue, methods=["GET"]),
     Route(A + "/{exam_id:int}/grading/accept-prescores", accept_prescores, methods=["POST"]),
     Route(A + "/{exam_id:int}/grading/{answer_id:int}", grade, methods=["PUT"]),
-    Route("/api/attempts/{attempt_id:int}", get_attempt, methods=["GET"]),
-    Route("/api/attempts/{attempt_id:int}/answers/{question_id:int}", save_answer, methods=["PUT"]),
-    Route("/api/attempts/{attempt_id:int}/submit", submit_attempt, methods=["POST"]),
-    Route("/api/attempts/{attempt_id:int}/events", attempt_event, methods=["POST"]),
     Route("/exams", exams_page, methods=["GET"]),
     Route("/exams/{exam_id:int}", exam_take_page, methods=["GET"]),
     Route("/admin/exams", admin_exams_page, methods=["GET"]),

@@ -4,8 +4,8 @@ In a test window thousands of phones save an answer every few seconds. Each save
 transaction; on SQLite writers take turns anyway, and a transaction per save spends most of its
 time beginning and committing, with the worker threads queuing for the write lock. Here request
 threads hand their save to a queue and wait; the writer takes everything queued (up to ``BATCH``)
-and runs it in one transaction, each save still checking its own attempt (open, before the
-deadline) in the same statement that locks the attempt's row. A save is acknowledged only after
+and runs it in one transaction, each save still checked against its own attempt (open, and the
+save before its deadline) inside that transaction. A save is acknowledged only after
 its transaction committed. If a batch fails, its saves are retried one transaction each, so one
 bad save cannot fail the others.
 """
@@ -23,28 +23,48 @@ log = logging.getLogger("quiz.exams")
 BATCH = 256
 WAIT_S = 30.0
 
-# ``claim`` marks the attempt saved-to and locks its row, but only while open and before the deadline.
-_CLAIM = "UPDATE exam_attempt SET last_saved_ms = {p} WHERE id = {p} AND status = 'open' AND deadline_ms > {p}"
-_UPSERT = ("INSERT INTO attempt_answer (attempt_id, exam_id, question_id, position, answer, saved_ms, grade_state, "
-           "score_cents, points_cents, comment) VALUES ({p}, {p}, {p}, {p}, {json}, {p}, '', 0, 0, '') "
-           "ON CONFLICT (attempt_id, question_id) DO UPDATE SET answer = excluded.answer, saved_ms = excluded.saved_ms")
-SQL = {
-    "sqlite": (_CLAIM.format(p="?"), _UPSERT.format(p="?", json="?")),
-    "postgresql": (_CLAIM.format(p="%s"), _UPSERT.format(p="%s", json="%s::json")),
-}
-
 # (attempt_id, exam_id, question_id, position, answer as JSON text or None, now_ms)
 Save = tuple[int, int, int, int, str | None, int]
 _STOP = object()
+_UPSERT_ROW = "({p}, {p}, {p}, {p}, {json}, {p}, '', 0, 0, '')"
 
 
-def _apply(connection: Any, save: Save) -> bool:
-    claim, upsert = SQL[connection.dialect.name]
-    attempt_id, exam_id, question_id, position, answer, now_ms = save
-    if connection.exec_driver_sql(claim, (now_ms, attempt_id, now_ms)).rowcount != 1:
-        return False
-    connection.exec_driver_sql(upsert, (attempt_id, exam_id, question_id, position, answer, now_ms))
-    return True
+def store(connection: Any, saves: list[Save]) -> list[bool]:
+    """Store a batch in the caller's transaction with three statements whatever its size; returns, per
+    save, whether it was stored (its attempt open and the save before the deadline).
+
+    Few statements matter: every statement hands the GIL over twice, and on a busy server each
+    hand-over may wait a switch interval. The attempts' rows are read first (and locked on
+    PostgreSQL, so a concurrent submit waits for this batch or this batch sees it submitted).
+    """
+    postgres = connection.dialect.name == "postgresql"
+    p = "%s" if postgres else "?"
+    ids = sorted({save[0] for save in saves})
+    marks = ", ".join([p] * len(ids))
+    rows = connection.exec_driver_sql(
+        f"SELECT id, status, deadline_ms FROM exam_attempt WHERE id IN ({marks})"
+        + (" FOR UPDATE" if postgres else ""), tuple(ids)).all()
+    state = {row[0]: (row[1], row[2]) for row in rows}
+    stored: list[bool] = []
+    latest: dict[tuple[int, int], Save] = {}  # the last save of a question in this batch wins, as in sequence
+    for save in saves:
+        status, deadline = state.get(save[0], ("", 0))
+        ok = status == "open" and save[5] < deadline
+        stored.append(ok)
+        if ok:
+            latest[(save[0], save[2])] = save
+    if latest:
+        row = _UPSERT_ROW.format(p=p, json="%s::json" if postgres else "?")
+        connection.exec_driver_sql(
+            "INSERT INTO attempt_answer (attempt_id, exam_id, question_id, position, answer, saved_ms, grade_state, "
+            f"score_cents, points_cents, comment) VALUES {', '.join([row] * len(latest))} "
+            "ON CONFLICT (attempt_id, question_id) DO UPDATE SET answer = excluded.answer, saved_ms = excluded.saved_ms",
+            tuple(value for save in latest.values() for value in save))
+        touched = sorted({key[0] for key in latest})
+        connection.exec_driver_sql(
+            f"UPDATE exam_attempt SET last_saved_ms = {p} WHERE id IN ({', '.join([p] * len(touched))})",
+            (max(save[5] for save in latest.values()), *touched))
+    return stored
 
 
 class Writer:
@@ -93,14 +113,13 @@ class Writer:
     def _commit(self, batch: list[tuple[Save, Future[bool]]]) -> None:
         try:
             with self.db.write() as session:
-                connection = session.connection()
-                results = [_apply(connection, save) for save, _ in batch]
+                results = store(session.connection(), [save for save, _ in batch])
         except Exception:
             log.exception("autosave batch of %d failed; retrying one by one", len(batch))
             for save, done in batch:
                 try:
                     with self.db.write() as session:
-                        stored = _apply(session.connection(), save)
+                        stored = store(session.connection(), [save])[0]
                     done.set_result(stored)
                 except Exception as exc:
                     done.set_exception(exc)

@@ -363,7 +363,8 @@ def start_attempt(db: Any, exam_id: int, user: User, now_ms: int, secret: str,
                                       total=len(paper))
                 session.add(attempt)
                 session.flush()
-                return attempt.id or 0, attempt, exam
+            remember_paper(db, attempt.id or 0, attempt.user_id, attempt.exam_id, attempt.deadline_ms, paper)
+            return attempt.id or 0, attempt, exam
         except IntegrityError:  # the same attempt number inserted concurrently (PostgreSQL): look again
             continue
     raise Conflict(t("conflict"))
@@ -406,10 +407,17 @@ def paper_info(db: Any, attempt_id: int) -> PaperInfo | None:
                                   ExamAttempt.paper).where(ExamAttempt.id == attempt_id)).first()
     if row is None:
         return None
+    return remember_paper(db, attempt_id, row[0], row[1], row[2], row[3])
+
+
+def remember_paper(db: Any, attempt_id: int, user_id: int, exam_id: int, deadline_ms: int,
+                   paper: list[dict[str, Any]]) -> PaperInfo:
+    """Cache what saves need to know of this attempt (done when it starts, so the first save reads nothing)."""
     items = {int(item["qid"]): (position, str(item["type"]), "".join(str(o["key"]) for o in item.get("options") or []),
                                 len(item.get("answer") or []) if item["type"] == "fill" else 0)
-             for position, item in enumerate(row[3])}
-    info = PaperInfo(row[0], row[1], row[2], items)
+             for position, item in enumerate(paper)}
+    info = PaperInfo(user_id, exam_id, deadline_ms, items)
+    caches = _caches(db)
     with caches["lock"]:
         caches["papers"][attempt_id] = info
         while len(caches["papers"]) > PAPER_CACHE_SIZE:

@@ -178,3 +178,26 @@ def test_saves_racing_a_submit_are_either_counted_or_refused(api: Any, make_exam
     assert set(_stored_answers(app, data["id"])) == accepted
     assert result["answered"] == len(accepted) and result["score"] == len(accepted)
     assert api("POST", f"{url}/submit", as_="alice").json()["score"] == result["score"]
+
+
+def test_a_batch_of_saves_checks_each_against_its_own_attempt(api: Any, make_exam: Any, app: Any,
+                                                              clock: FakeClock) -> None:
+    from quiz.exams import autosave
+
+    exam = make_exam(duration_s=600)
+    alice, bob = _start(api, exam["id"], "alice"), _start(api, exam["id"], "bob")
+    api("POST", f"/api/attempts/{bob['id']}/submit", as_="bob")
+    first, second = paper(app, alice["id"])[:2]
+    now, deadline = clock.now_ms(), alice["deadline_ms"]
+    bob_item = paper(app, bob["id"])[0]
+    saves = [
+        (alice["id"], exam["id"], first["qid"], 0, '["A"]', now),
+        (alice["id"], exam["id"], first["qid"], 0, '["B"]', now + 1),  # the later save of the same question wins
+        (alice["id"], exam["id"], second["qid"], 1, '["C"]', deadline),  # at the deadline: refused
+        (bob["id"], exam["id"], bob_item["qid"], 0, '["A"]', now),  # submitted: refused
+        (999_999, exam["id"], first["qid"], 0, '["A"]', now),  # no such attempt: refused
+    ]
+    with app.state.db.write() as session:
+        assert autosave.store(session.connection(), saves) == [True, True, False, False, False]
+    assert _stored_answers(app, alice["id"]) == {first["qid"]: ["B"]}
+    assert _stored_answers(app, bob["id"]) == {}
