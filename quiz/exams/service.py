@@ -48,7 +48,7 @@ from quiz.timeutil import parse_iso, to_iso
 log = logging.getLogger("quiz.exams")
 
 OPEN, SUBMITTED = "open", "submitted"
-BANK_CACHE_S = 10.0  # how long a bank's question index is reused for drawing papers
+BANK_CHECK_S = 1.0  # how often a cached bank is compared with the database (edits show up within this)
 
 register("zh", {
     "exam_not_found": "测试不存在",
@@ -93,10 +93,11 @@ register("en", {
 
 @dataclass
 class _BankEntry:
-    fetched: float
+    checked: float  # time.monotonic() of the last fingerprint check
+    fingerprint: tuple[int, int, int]
     questions: list[Candidate]
     pools: dict[str, list[list[int]]]  # rules (as JSON) -> the ids each rule may draw from
-    snapshots: dict[int, dict[str, Any]]  # question id -> snapshot (checked against its version before use)
+    snapshots: dict[int, dict[str, Any]]  # question id -> snapshot at the fingerprint's state
 
 
 def _caches(db: Any) -> dict[str, Any]:
@@ -108,15 +109,29 @@ def _caches(db: Any) -> dict[str, Any]:
     return caches
 
 
+def bank_fingerprint(session: Session, bank_id: int) -> tuple[int, int, int]:
+    """Changes whenever a question of the bank is added, edited (version) or deleted."""
+    row = session.exec(select(func.count(), func.coalesce(func.sum(Question.version), 0),
+                              func.coalesce(func.max(Question.id), 0)).where(
+        Question.bank_id == bank_id, Question.deleted == False)).one()  # noqa: E712
+    return int(row[0]), int(row[1]), int(row[2])
+
+
 def _bank_entry(db: Any, bank_id: int, fresh: bool = False) -> _BankEntry:
+    """The bank as drawing sees it. Thousands of candidates start within minutes, so it is kept per
+    process and checked against the bank's fingerprint at most every ``BANK_CHECK_S`` seconds."""
     caches = _caches(db)
     now = time.monotonic()
     with caches["lock"]:
         entry = caches["banks"].get(bank_id)
-    if entry is not None and not fresh and now - entry.fetched < BANK_CACHE_S:
+    if entry is not None and not fresh and now - entry.checked < BANK_CHECK_S:
         return entry
     with db.read() as session:
-        entry = _BankEntry(now, load_candidates(session, bank_id), {}, {})
+        fingerprint = bank_fingerprint(session, bank_id)
+        if entry is not None and not fresh and entry.fingerprint == fingerprint:
+            entry.checked = now
+            return entry
+        entry = _BankEntry(now, fingerprint, load_candidates(session, bank_id), {}, {})
     with caches["lock"]:
         caches["banks"][bank_id] = entry
     return entry
@@ -281,18 +296,11 @@ def load_snapshots(session: Session, ids: list[int]) -> dict[int, dict[str, Any]
 
 
 def _snapshots(db: Any, entry: _BankEntry, ids: list[int]) -> dict[int, dict[str, Any]] | None:
-    """Snapshots of ``ids`` at their current version (None if one was deleted meanwhile).
-
-    Only versions are read for every paper; a snapshot is read again when its question was edited.
-    """
-    with db.read() as session:
-        versions = dict(session.execute(select(Question.id, Question.version).where(
-            Question.id.in_(ids), Question.deleted == False)).all())  # type: ignore[union-attr]  # noqa: E712
-        if len(versions) < len(set(ids)):
-            return None
-        stale = [qid for qid in ids if entry.snapshots.get(qid, {}).get("version") != versions[qid]]
-        if stale:
-            entry.snapshots.update(load_snapshots(session, stale))
+    """Snapshots of ``ids`` as of the entry's fingerprint (None if one was deleted since)."""
+    missing = [qid for qid in ids if qid not in entry.snapshots]
+    if missing:
+        with db.read() as session:
+            entry.snapshots.update(load_snapshots(session, missing))
     found = {qid: entry.snapshots[qid] for qid in ids if qid in entry.snapshots}
     return found if len(found) == len(set(ids)) else None
 
@@ -327,6 +335,9 @@ def deadline_for(exam: Exam, started_ms: int) -> int:
     return min(started_ms + exam.duration_s * 1000, exam.closes_ms)
 
 
+_INSERT_ATTEMPT = insert(ExamAttempt.__table__).returning(ExamAttempt.__table__.c.id)  # type: ignore[attr-defined]
+
+
 def start_attempt(db: Any, exam_id: int, user: User, now_ms: int, secret: str,
                   tz: str) -> tuple[int, ExamAttempt | None, Exam]:
     """The open attempt of this user ``(id, None, exam)``, or a new one with a freshly drawn paper
@@ -357,12 +368,15 @@ def start_attempt(db: Any, exam_id: int, user: User, now_ms: int, secret: str,
                     return current[0][0] or 0, None, exam
                 if len(existing) >= exam.max_attempts:
                     raise Conflict(t("attempts_exhausted", max=exam.max_attempts), code="attempts_exhausted")
-                attempt = ExamAttempt(exam_id=exam_id, user_id=user.id or 0, number=len(existing) + 1,
-                                      unit=user.unit, started_ms=now_ms, deadline_ms=deadline_for(exam, now_ms),
-                                      last_saved_ms=now_ms, paper=paper, max_cents=sum(i["points"] for i in paper),
-                                      total=len(paper))
-                session.add(attempt)
-                session.flush()
+                values: dict[str, Any] = {
+                    "exam_id": exam_id, "user_id": user.id or 0, "number": len(existing) + 1, "unit": user.unit,
+                    "status": OPEN, "started_ms": now_ms, "deadline_ms": deadline_for(exam, now_ms),
+                    "last_saved_ms": now_ms, "submitted_ms": None, "submitted_by": "", "paper": paper,
+                    "score_cents": 0, "max_cents": sum(i["points"] for i in paper), "correct": 0, "answered": 0,
+                    "total": len(paper), "pending": 0, "passed": None, "blur_count": 0}
+                # A prepared Core insert: the ORM's unit of work cost more than the rest of the start together.
+                new_id = session.execute(_INSERT_ATTEMPT, values).scalar_one()
+                attempt = ExamAttempt(id=new_id, **values)
             remember_paper(db, attempt.id or 0, attempt.user_id, attempt.exam_id, attempt.deadline_ms, paper)
             return attempt.id or 0, attempt, exam
         except IntegrityError:  # the same attempt number inserted concurrently (PostgreSQL): look again

@@ -179,8 +179,12 @@ def test_delete_only_without_attempts(api: Any, make_exam: Any) -> None:
     assert api("GET", f"/api/exams/{unused['id']}", as_="org").status_code == 404
 
 
-def test_papers_keep_their_version_and_new_papers_get_the_edited_question(api: Any, app: Any, clock: Any) -> None:
+def test_papers_keep_their_version_and_new_papers_get_the_edited_question(api: Any, app: Any, clock: Any,
+                                                                          monkeypatch: Any) -> None:
+    from quiz.exams import service
     from tests.exams.conftest import seed_bank
+
+    monkeypatch.setattr(service, "BANK_CHECK_S", 0.0)  # edits are seen at the next start, not within a second
 
     bank = seed_bank(app, [{"type": "judge", "stem": "原来的题干", "answer": [True], "tags": [], "difficulty": 3},
                            {"type": "judge", "stem": "另一题", "answer": [False], "tags": [], "difficulty": 3}])
