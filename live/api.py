@@ -278,10 +278,14 @@ def _bearer(ctx: Ctx) -> str | None:
 def _owned(ctx: Ctx, game_id: int | None = None) -> store.LiveGame:
     """The game, for its host: the game's host token as ``Authorization: Bearer``, or a logged-in
     user who created it or an organizer."""
+    token = _bearer(ctx)
+    if token is None and ctx.user is None:
+        raise NotLoggedIn()  # neither a login nor a host token: say so before saying whether the game exists
     row = store.find_game(ctx.db, game_id=ctx.path_int("id") if game_id is None else game_id)
     if row is None:
+        if ctx.user is not None and role_rank(ctx.user.role) < role_rank("host"):
+            raise Forbidden()
         raise NotFound(t("live_not_found"), code="live_not_found")
-    token = _bearer(ctx)
     if token is not None and store.digest(token) == row.host_token_hash:
         return row
     if ctx.user is None:
