@@ -1,7 +1,8 @@
 """Discipline tests: creating tests from rules, drawing papers, autosave, submitting and the deadline sweep.
 
 The server's clock decides everything: ``deadline_ms = min(started + duration, closes)`` is stored
-with the attempt; a save checks it inside the same write transaction that stores the answer, and
+with the attempt; a save is checked against it inside the write transaction that stores it
+(``autosave``: one writer thread, many saves a transaction), and
 ``sweep`` submits attempts whose deadline passed (also at start-up, for those that expired while
 the server was down). Submitting is idempotent: the attempt row is locked and a second submit
 returns the stored result.
