@@ -210,6 +210,7 @@ class LeanPlayer(asyncio.Protocol):
         if kind == "question":
             index = int(message["index"])
             stats["fanout"].setdefault(index, []).append(arrived - message["now_ms"])
+            self.ctx["index_of"][message["question"]["id"]] = index
             window = SCHEDULES[self.ctx["schedules"][(index - 1) % len(self.ctx["schedules"])]]
             qid = message["question"]["id"]
             if window <= 0:
@@ -224,6 +225,8 @@ class LeanPlayer(asyncio.Protocol):
                 stats["last_ack"][index] = max(stats["last_ack"].get(index, 0), arrived)
             elif message.get("reason") == "late":
                 stats["late"] += 1
+        elif kind == "reveal":  # the host's side knows when it asked for it: arrival times go back as they are
+            stats["reveal_at"].setdefault(self.ctx["index_of"].get(message["question"], 0), []).append(arrived)
         elif kind == "welcome":
             stats["joined"] += 1
             if not self.joined.done():
@@ -249,9 +252,9 @@ async def _clients(first: int, count: int, url: str, deflate: bool, schedules: l
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     path = parts.path + (f"?{parts.query}" if parts.query else "")
-    stats: dict[str, Any] = {"fanout": {}, "ack": {}, "accepted": {}, "first_send": {}, "last_ack": {},
-                             "errors": 0, "joined": 0, "late": 0}
-    ctx = {"stats": stats, "schedules": schedules, "rng": random.Random(seed)}
+    stats: dict[str, Any] = {"fanout": {}, "reveal_at": {}, "ack": {}, "accepted": {}, "first_send": {},
+                             "last_ack": {}, "errors": 0, "joined": 0, "late": 0}
+    ctx = {"stats": stats, "schedules": schedules, "rng": random.Random(seed), "index_of": {}}
     gate = asyncio.Semaphore(concurrency)
     loop = asyncio.get_running_loop()
 
@@ -331,7 +334,7 @@ class Ours(Server):
         db.dispose()
         port = free_port()
         env = {**os.environ, "QUIZ_DATABASE_URL": url, "QUIZ_WS_PER_MESSAGE_DEFLATE": "1" if deflate else "0",
-               "QUIZ_WS_IMPL": ws_impl, "QUIZ_SECRET_KEY": "bench"}
+               "QUIZ_WS_IMPL": "" if ws_impl == "quiz" else ws_impl, "QUIZ_SECRET_KEY": "bench"}
         self.log = (workdir / "server.log").open("wb")
         # LIVE_BENCH_SERVER="path/to/wrapper.py" runs the server through a wrapper (a profiler, say).
         command = os.environ.get("LIVE_BENCH_SERVER", "").split() or ["-m", "quiz.cli"]
@@ -415,6 +418,7 @@ async def drive(server: Server, players: int, questions: int, procs: int, deflat
     rss_after = rss_kib(server.process.pid)
 
     counted: dict[int, int] = {}
+    reveal_sent: dict[int, float] = {}
     for index in range(1, questions + 1):
         await host.send(json.dumps({"type": "host", "action": "start" if index == 1 else "next"}))
         await until("question", 60)
@@ -424,6 +428,7 @@ async def drive(server: Server, players: int, questions: int, procs: int, deflat
         except TimeoutError:
             await host.send(json.dumps({"type": "host", "action": "close"}))
             await until("closed", 30)
+        reveal_sent[index] = wall_ms()
         await host.send(json.dumps({"type": "host", "action": "reveal"}))
         reveal = await until("reveal", 60)
         counted[index] = sum(reveal["distribution"].values())
@@ -439,6 +444,8 @@ async def drive(server: Server, players: int, questions: int, procs: int, deflat
 
     fanout = {i: [v for g in gathered for v in g["fanout"].get(i, [])] for i in range(1, questions + 1)}
     acks = {i: [v for g in gathered for v in g["ack"].get(i, [])] for i in range(1, questions + 1)}
+    reveals = {i: [v - reveal_sent.get(i, v) for g in gathered for v in g["reveal_at"].get(i, [])]
+               for i in range(1, questions + 1)}
     per_question = []
     for i in range(1, questions + 1):
         accepted = sum(g["accepted"].get(i, 0) for g in gathered)
@@ -449,6 +456,7 @@ async def drive(server: Server, players: int, questions: int, procs: int, deflat
             "index": i, "schedule": schedules[(i - 1) % len(schedules)], "received": len(fanout[i]),
             "fanout_p50": percentile(fanout[i], 50), "fanout_p99": percentile(fanout[i], 99),
             "fanout_max": max(fanout[i], default=float("nan")),
+            "reveal_p50": percentile(reveals[i], 50), "reveal_p99": percentile(reveals[i], 99),
             "ack_p50": percentile(acks[i], 50), "ack_p99": percentile(acks[i], 99),
             "ack_max": max(acks[i], default=float("nan")),
             "accepted": accepted, "counted": counted.get(i, 0), "lost": accepted - counted.get(i, 0),
@@ -491,15 +499,18 @@ def report(results: list[dict[str, Any]]) -> str:
                      f"errors {r['errors']}, memory {r['kib_per_connection']:.1f} KiB/connection "
                      f"(RSS {r['rss_before_kib'] / 1024:.0f} → {r['rss_after_kib'] / 1024:.0f} MiB); "
                      f"machine {r['idle_before']:.0%} idle before")
-        lines.append("  q  schedule  received  fan-out p50/p99/max ms   ack p50/p99/max ms     acks/s   lost")
+        lines.append("  q  schedule  received  fan-out p50/p99/max ms   ack p50/p99/max ms     acks/s   lost"
+                     "   reveal p50/p99 ms")
         for q in r["questions"]:
             lines.append(f"  {q['index']}  {q['schedule']:8}  {q['received']:8}  "
                          f"{q['fanout_p50']:6.0f} {q['fanout_p99']:6.0f} {q['fanout_max']:6.0f}    "
-                         f"{q['ack_p50']:6.0f} {q['ack_p99']:6.0f} {q['ack_max']:6.0f}   {q['acks_per_s']:8.0f}   {q['lost']}")
+                         f"{q['ack_p50']:6.0f} {q['ack_p99']:6.0f} {q['ack_max']:6.0f}   {q['acks_per_s']:8.0f}   {q['lost']:4}"
+                         f"   {q['reveal_p50']:6.0f} {q['reveal_p99']:6.0f}")
         if ref is not None and r is not ref:
             ratios = []
             for q, rq in zip(r["questions"], ref["questions"], strict=False):
                 ratios.append(f"q{q['index']} fan-out p99 ×{q['fanout_p99'] / max(rq['fanout_p99'], 1):.2f}, "
+                              f"reveal p99 ×{q['reveal_p99'] / max(rq['reveal_p99'], 1):.2f}, "
                               f"ack p99 ×{q['ack_p99'] / max(rq['ack_p99'], 1):.2f}, "
                               f"acks/s ×{q['acks_per_s'] / max(rq['acks_per_s'], 1):.2f}")
             lines.append("  vs reference: " + "; ".join(ratios))
@@ -517,7 +528,9 @@ def main() -> None:
     parser.add_argument("--schedules", nargs="+", default=["instant", "2s", "10s"], choices=list(SCHEDULES))
     parser.add_argument("--time-limit", type=float, default=40, help="seconds per question")
     parser.add_argument("--deflate", action="store_true", help="per-message deflate on (server and clients)")
-    parser.add_argument("--ws-impl", default="websockets-sansio", choices=["websockets-sansio", "websockets"])
+    parser.add_argument("--ws-impl", default="quiz", choices=["quiz", "websockets-sansio", "websockets"],
+                        help="our server's WebSocket protocol: quiz (live.wsproto, the default of quiz serve) "
+                             "or one of uvicorn's (QUIZ_WS_IMPL)")
     parser.add_argument("--only", choices=["ours", "reference"], help="run one server only")
     parser.add_argument("--idle", type=float, default=0.9, help="wait until the machine is this idle (0: don't)")
     parser.add_argument("--patience", type=float, default=900, help="seconds to wait for --idle at most")

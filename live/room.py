@@ -7,17 +7,23 @@ The runner publishes a burst as a list of operations, in the order it handled th
     Reply(client, message)     one message to one connection (pong, refusal)
 
 Attaching in order means a connection gets every event after its snapshot and none before.
-Each message is serialised once per audience group (`json.dumps` once for ``all``); a player's
-`reveal` differs only in `you`, so it is serialised once per distinct result, not per player.
+Each message is serialised once per audience group (`json.dumps` once for ``all``) into an
+`Outgoing`, whose WebSocket frame is also built once and shared by all its recipients. A player's
+`reveal` differs only in `you`: the shared part is encoded once and each player's `you` spliced in.
+A burst is gathered per connection first and then handed over in one `push` each, so a connection
+that gets several frames in one burst (``segment`` + ``question``, ``welcome`` + ``state``) gets
+them in one write.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from live.messages import AnswerRevealed, Error, Event
+from live.wsproto import text_frame
 
 
 class Client(Protocol):
@@ -28,8 +34,8 @@ class Client(Protocol):
     team_id: int | None
     closed: bool
 
-    def push(self, text: str) -> None:
-        """Queue one text frame without waiting; a client that cannot keep up drops itself."""
+    def push(self, messages: list[Outgoing]) -> None:
+        """Send these messages, in order, without waiting; a client that cannot keep up drops itself."""
         ...
 
 
@@ -39,6 +45,23 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 def encode(message: dict[str, Any]) -> str:
     """The compact JSON text of a message (Chinese as is, not as \\u escapes)."""
     return _ENCODER.encode(message)
+
+
+class Outgoing:
+    """One encoded message for any number of connections: its text, and its WebSocket frame built on
+    first use and then shared (a server's frames are unmasked, so the bytes are the same for all)."""
+
+    __slots__ = ("text", "_frame")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._frame: bytes | None = None
+
+    @property
+    def frame(self) -> bytes:
+        if self._frame is None:
+            self._frame = text_frame(self.text.encode())
+        return self._frame
 
 
 @dataclass(slots=True)
@@ -105,54 +128,69 @@ class Room:
     # --- delivery ---
 
     def deliver(self, ops: list[Op]) -> None:
-        """Send a stored burst: each operation in order, each event to its audience only."""
+        """Send a stored burst: each operation in order, each event to its audience only; then one
+        `push` per connection with everything the burst has for it."""
+        out: dict[Client, list[Outgoing]] = {}
         for op in ops:
             if isinstance(op, Send):
-                self._send_event(op.event, op.sender)
+                self._send_event(op.event, op.sender, out)
             elif isinstance(op, Attach):
-                for message in op.messages:
-                    op.client.push(encode(message))
+                _add(out, op.client, *(Outgoing(encode(message)) for message in op.messages))
                 self.add(op.client)
             else:
-                op.client.push(encode(op.message))
+                _add(out, op.client, Outgoing(encode(op.message)))
+        for client, messages in out.items():
+            client.push(messages)
 
-    def _send_event(self, event: Event, sender: Client | None) -> None:
+    def _send_event(self, event: Event, sender: Client | None, out: dict[Client, list[Outgoing]]) -> None:
         if isinstance(event, Error) and sender is not None:
-            sender.push(encode(event.to_message()))
+            _add(out, sender, Outgoing(encode(event.to_message())))
             return
         audience = event.audience
         if audience == "players" and isinstance(event, AnswerRevealed):
-            self._send_reveal(event)
+            self._send_reveal(event, out)
             return
-        text = encode(event.to_message())
-        for client in self._audience(audience):
-            client.push(text)
+        message = Outgoing(encode(event.to_message()))
+        for group in self._audience(audience):
+            for client in group:
+                if (pending := out.get(client)) is None:
+                    out[client] = [message]
+                else:
+                    pending.append(message)
 
-    def _audience(self, audience: str) -> tuple[Client, ...]:
-        # A copy: pushing may drop a slow client, which leaves the room.
+    def _audience(self, audience: str) -> tuple[Iterable[Client], ...]:
+        # No copies needed: nothing is pushed (and so nobody dropped) until the burst is gathered.
         if audience == "all":
-            return (*self.players, *self.screens, *self.hosts)
+            return self.players, self.screens, self.hosts
         if audience == "players":
-            return tuple(self.players)
+            return (self.players,)
         if audience == "screen":
-            return tuple(self.screens)
+            return (self.screens,)
         if audience == "host":
-            return tuple(self.hosts)
+            return (self.hosts,)
         kind, _, ident = audience.partition(":")
         if kind == "team" and ident.lstrip("-").isdigit():
-            return tuple(self.by_team.get(int(ident), ()))
+            return (self.by_team.get(int(ident), ()),)
         if kind == "player" and ident.lstrip("-").isdigit():
-            return tuple(self.by_player.get(int(ident), ()))
+            return (self.by_player.get(int(ident), ()),)
         return ()
 
-    def _send_reveal(self, event: AnswerRevealed) -> None:
-        public = event.to_message()
+    def _send_reveal(self, event: AnswerRevealed, out: dict[Client, list[Outgoing]]) -> None:
+        """Each player's reveal: the public message with their own `you` last. The public part is
+        encoded once and each `you` spliced in as text; players with the same result share a frame."""
+        head = encode(event.to_message())[:-1] + ',"you":'
         results = event.results or {}
-        texts: dict[tuple[Any, ...], str] = {}
-        for client in tuple(self.players):
-            you = results.get(client.player_id or 0, AnswerRevealed.NO_RESULT)
-            key = tuple(sorted(you.items()))
-            text = texts.get(key)
-            if text is None:
-                text = texts[key] = encode({**public, "you": you})
-            client.push(text)
+        shared: dict[str, Outgoing] = {}
+        for client in self.players:
+            you = encode(results.get(client.player_id or 0, AnswerRevealed.NO_RESULT))
+            message = shared.get(you)
+            if message is None:
+                message = shared[you] = Outgoing(head + you + "}")
+            if (pending := out.get(client)) is None:
+                out[client] = [message]
+            else:
+                pending.append(message)
+
+
+def _add(out: dict[Client, list[Outgoing]], client: Client, *messages: Outgoing) -> None:
+    out.setdefault(client, []).extend(messages)

@@ -38,12 +38,17 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
     raise_open_files_limit()
+    switch = os.environ.get("QUIZ_SWITCH_INTERVAL_S")
+    if switch:
+        sys.setswitchinterval(float(switch))
 
     # WebSockets: websockets' sans-I/O protocol (less memory and CPU a connection than the legacy
-    # "websockets" one; see docs/benchmarks.md "Live game"); QUIZ_WS_IMPL overrides it for measuring.
+    # "websockets" one), extended with a fast lane for frames shared by many connections
+    # (live.wsproto; see docs/benchmarks.md "Live game"); QUIZ_WS_IMPL overrides it for measuring.
     options: dict[str, Any] = {
         "host": host, "port": port, "log_level": "warning", "ws_per_message_deflate": settings.ws_per_message_deflate,
-        "backlog": 4096, "timeout_keep_alive": 30, "ws": os.environ.get("QUIZ_WS_IMPL") or "websockets-sansio",
+        "backlog": 4096, "timeout_keep_alive": 30,
+        "ws": os.environ.get("QUIZ_WS_IMPL") or "live.wsproto:QuizWebSocketProtocol",
     }
     if workers > 1:
         uvicorn.run("quiz.app:create_app", factory=True, workers=workers, **options)

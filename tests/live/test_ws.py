@@ -427,20 +427,20 @@ async def test_a_slow_client_queues_a_bounded_backlog_and_is_then_dropped() -> N
 
     fast = live_ws.WsClient(send, "player")
     gate.set()
-    fast.push("1")
+    fast.push_text("1")
     assert sent == ["1"]  # completed at once, no task
     gate.clear()
     slow = live_ws.WsClient(send, "player")
     slow.task = asyncio.ensure_future(asyncio.sleep(10))
     for i in range(live_ws.SEND_BACKLOG + 1):
-        slow.push(f"m{i}")
+        slow.push_text(f"m{i}")
     assert not slow.closed  # one in flight, the rest waiting
     gate.set()
     await asyncio.sleep(0.01)
     assert sent[1:] == [f"m{i}" for i in range(live_ws.SEND_BACKLOG + 1)]
     gate.clear()
     for i in range(live_ws.SEND_BACKLOG + 2):
-        slow.push(f"n{i}")
+        slow.push_text(f"n{i}")
     assert slow.closed and slow.dropped
     await asyncio.sleep(0)
     assert slow.task.cancelled() or slow.task.cancelling()

@@ -1,0 +1,246 @@
+"""The fast lane for shared frames (live.wsproto), how the socket layer and the room use it, and the
+ASGI fallback: frames built once decode to the same messages, a burst's frames reach each connection
+in order in one write, and a slow client stays bounded and is dropped."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+import uvicorn
+from websockets.asyncio.client import connect
+from websockets.frames import Frame, Opcode
+from websockets.streams import StreamReader
+
+from live import ws as live_ws
+from live.messages import AnswerAcked, AnswerRevealed, Error, PlayerJoined, QuestionShown, SegmentStarted
+from live.room import Attach, Outgoing, Reply, Room, Send, encode
+from live.wsproto import RAW_WRITE, QuizWebSocketProtocol, text_frame
+
+
+def parse_frames(data: bytes) -> list[Frame]:
+    """Every complete frame in ``data``, as websockets' own parser reads them from a server."""
+    reader = StreamReader()
+    reader.feed_data(data)
+    frames = []
+    while reader.buffer:
+        parser = Frame.parse(reader.read_exact, mask=False)
+        try:
+            next(parser)
+        except StopIteration as done:
+            frames.append(done.value)
+    return frames
+
+
+@pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536, 70000])
+def test_a_text_frame_is_what_websockets_parses(size: int) -> None:
+    payload = ("题" * (size // 3) + "x" * (size % 3)).encode()
+    (frame,) = parse_frames(text_frame(payload))
+    assert frame.opcode is Opcode.TEXT and frame.fin and not (frame.rsv1 or frame.rsv2 or frame.rsv3)
+    assert frame.data == payload
+
+
+# --- the protocol in a real uvicorn server ---------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@asynccontextmanager
+async def serving(app: Callable[..., Any], **options: Any) -> AsyncIterator[int]:
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, ws=QuizWebSocketProtocol,
+                                           lifespan="off", log_level="warning", **options))
+    task = asyncio.ensure_future(server.serve())
+    while not server.started:
+        assert not task.done(), "the server did not start"
+        await asyncio.sleep(0.01)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def test_the_raw_writer_writes_only_when_the_asgi_path_would() -> None:
+    seen: dict[str, Any] = {}
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        raw = scope["extensions"].get(RAW_WRITE)
+        assert raw is not None
+        await receive()
+        seen["before accept"] = raw(text_frame(b"too early"))
+        await send({"type": "websocket.accept"})
+        seen["open"] = raw(text_frame("第一".encode()) + text_frame(b"two"))  # two frames, one write
+        protocol = raw.__self__
+        protocol.pause_writing()  # the transport's buffer is full: the ASGI path would wait
+        seen["paused"] = raw(text_frame(b"lost"))
+        protocol.resume_writing()
+        await send({"type": "websocket.send", "text": "through asgi"})  # the two paths interleave
+        seen["large"] = raw(text_frame(b"x" * 70_000))
+        seen["client said"] = (await receive()).get("text")
+        await send({"type": "websocket.close", "code": 1000})
+        seen["after close"] = raw(text_frame(b"too late"))
+
+    async with serving(app) as port:
+        async with connect(f"ws://127.0.0.1:{port}/", compression=None) as ws:
+            got = [await ws.recv() for _ in range(4)]
+            await ws.send("bye")
+            await ws.wait_closed()
+    assert got == ["第一", "two", "through asgi", "x" * 70_000]
+    assert seen == {"before accept": False, "open": True, "paused": False, "large": True, "client said": "bye",
+                    "after close": False}
+
+
+async def test_no_raw_writer_when_per_message_deflate_is_negotiated() -> None:
+    offered: list[bool] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        offered.append(RAW_WRITE in scope["extensions"])
+        await receive()
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.send", "text": "压缩"})
+        await send({"type": "websocket.close", "code": 1000})
+
+    async with serving(app, ws_per_message_deflate=True) as port:
+        for compression in ("deflate", None):
+            async with connect(f"ws://127.0.0.1:{port}/", compression=compression) as ws:
+                assert await ws.recv() == "压缩"
+    assert offered == [False, True]
+
+
+# --- the socket layer's client: fast lane, fallback, bounded backlog --------------------------
+
+class FakeSocket:
+    """An ASGI ``send`` and a raw writer over one byte stream; ``full`` makes both wait/refuse."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.raw_calls = self.asgi_calls = 0
+        self.ready = asyncio.Event()
+        self.ready.set()
+
+    def raw(self, data: bytes) -> bool:
+        if not self.ready.is_set():
+            return False
+        self.raw_calls += 1
+        self.data += data
+        return True
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.ready.wait()
+        self.asgi_calls += 1
+        self.data += text_frame(message["text"].encode())
+
+    def texts(self) -> list[str]:
+        return [frame.data.decode() for frame in parse_frames(bytes(self.data))]
+
+
+async def test_the_client_writes_a_burst_in_one_raw_write_and_falls_back_to_asgi_without_it() -> None:
+    messages = [Outgoing(encode({"type": "segment", "n": 1})), Outgoing(encode({"type": "question", "题": 2}))]
+    fast = FakeSocket()
+    live_ws.WsClient(fast.send, "player", fast.raw).push(messages)
+    assert fast.raw_calls == 1 and fast.asgi_calls == 0
+    plain = FakeSocket()
+    live_ws.WsClient(plain.send, "player").push(messages)  # no extension: Starlette's TestClient, other servers
+    assert plain.asgi_calls == 2
+    assert fast.texts() == plain.texts() == [m.text for m in messages]
+
+
+async def test_a_slow_client_on_the_fast_lane_is_bounded_and_then_dropped() -> None:
+    sock = FakeSocket()
+    client = live_ws.WsClient(sock.send, "player", sock.raw)
+    client.task = asyncio.ensure_future(asyncio.sleep(10))
+    client.push_text("a")
+    sock.ready.clear()  # the transport paused writing
+    client.push_text("b")  # the raw writer refuses; the ASGI send waits in a task
+    client.push([Outgoing(f"q{i}") for i in range(live_ws.SEND_BACKLOG)])
+    assert not client.closed
+    sock.ready.set()
+    await asyncio.sleep(0.01)
+    assert sock.texts() == ["a", "b", *(f"q{i}" for i in range(live_ws.SEND_BACKLOG))]
+    client.push_text("fast again")
+    assert sock.texts()[-1] == "fast again" and sock.raw_calls == 2
+    sock.ready.clear()
+    client.push_text("stuck")
+    client.push([Outgoing("x")] * live_ws.SEND_BACKLOG)
+    assert not client.closed
+    client.push_text("one too many")
+    assert client.closed and client.dropped
+    await asyncio.sleep(0)
+    assert client.task.cancelled() or client.task.cancelling()
+    sock.ready.set()
+
+
+# --- the room: one push per connection and burst, shared frames, the spliced reveal ----------
+
+class FakeClient:
+    def __init__(self, role: str, player_id: int | None = None, team_id: int | None = None) -> None:
+        self.role, self.player_id, self.team_id, self.closed = role, player_id, team_id, False
+        self.pushes: list[list[Outgoing]] = []
+
+    def push(self, messages: list[Outgoing]) -> None:
+        self.pushes.append(messages)
+
+    def decoded(self) -> list[list[dict[str, Any]]]:
+        return [[json.loads(m.text) for m in push] for push in self.pushes]
+
+
+def shown(audience: str) -> QuestionShown:
+    return QuestionShown(audience=audience, question={"id": 7, "stem": "题"}, index=1, count=3,
+                         segment={"kind": "all"}, points=10, deadline_ms=1000, now_ms=0)
+
+
+def test_a_burst_reaches_each_connection_in_one_push_in_order_and_only_its_audience() -> None:
+    room = Room()
+    host, screen = FakeClient("host"), FakeClient("screen")
+    one, two = FakeClient("player", 1, 5), FakeClient("player", 2)
+    for client in (host, screen, one):
+        room.add(client)
+    welcome, state = {"type": "welcome", "player": {"id": 2}}, {"type": "state", "phase": "lobby"}
+    room.deliver([
+        Attach(two, [welcome, state]),  # joins in this burst: gets everything after its snapshot
+        Send(PlayerJoined(audience="host", player={"id": 2}, count=2)),
+        Send(SegmentStarted(audience="all", segment={"kind": "all"}, team_ids=[5])),
+        Send(shown("players")),
+        Send(shown("host")),
+        Send(AnswerAcked(audience="player:1", id="a", question=7, accepted=True, reason=None, at_ms=1)),
+        Send(Error(audience="", code="late", message="迟了"), two),
+        Reply(screen, {"type": "pong", "now_ms": 3}),
+    ])
+    assert [len(c.pushes) for c in (host, screen, one, two)] == [1, 1, 1, 1]
+    types = {name: [m["type"] for m in c.decoded()[0]]
+             for name, c in {"host": host, "screen": screen, "one": one, "two": two}.items()}
+    assert types == {"host": ["joined", "segment", "question"], "screen": ["segment", "pong"],
+                     "one": ["segment", "question", "ack"], "two": ["welcome", "state", "segment", "question", "error"]}
+    # One object (and so one frame) per message, shared by its recipients.
+    assert one.pushes[0][0] is two.pushes[0][2] is host.pushes[0][1]
+    assert one.pushes[0][1] is two.pushes[0][3] and one.pushes[0][1] is not host.pushes[0][2]
+
+
+def test_the_spliced_reveal_is_the_message_encoded_whole_and_shared_by_equal_results() -> None:
+    room = Room()
+    players = [FakeClient("player", i) for i in (1, 2, 3, 4)]
+    screen = FakeClient("screen")
+    for client in (*players, screen):
+        room.add(client)
+    results = {1: {"answered": True, "correct": True, "points": 10, "score": 20, "rank": 1},
+               2: {"answered": True, "correct": False, "points": 0, "score": 0, "rank": 2, "名": "甲"},
+               3: {"answered": True, "correct": True, "points": 10, "score": 20, "rank": 1}}
+    reveal = AnswerRevealed(audience="players", question=7, answer=["C"], explanation="解析",
+                            distribution={"A": 1, "C": 2}, results=results)
+    room.deliver([Send(reveal), Send(AnswerRevealed(audience="screen", question=7, answer=["C"], explanation="解析",
+                                                    distribution={"A": 1, "C": 2}))])
+    for client in players:
+        (message,) = client.pushes[0]
+        assert message.text == encode(reveal.message_for(client.player_id or 0))
+    assert players[0].pushes[0][0] is players[2].pushes[0][0]  # the same result: one frame
+    assert json.loads(players[3].pushes[0][0].text)["you"] == AnswerRevealed.NO_RESULT
+    assert "you" not in json.loads(screen.pushes[0][0].text)
