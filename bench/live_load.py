@@ -61,6 +61,12 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def cpu_s(pid: int) -> float:
+    """CPU time (user + system, all threads) a process has used so far, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_idle(seconds: float = 2.0) -> float:
     """The share of CPU time the whole machine spent idle over the next ``seconds``."""
     def sample() -> tuple[int, int]:
@@ -419,7 +425,9 @@ async def drive(server: Server, players: int, questions: int, procs: int, deflat
 
     counted: dict[int, int] = {}
     reveal_sent: dict[int, float] = {}
+    cpu: dict[int, float] = {}
     for index in range(1, questions + 1):
+        cpu_before = cpu_s(server.process.pid)
         await host.send(json.dumps({"type": "host", "action": "start" if index == 1 else "next"}))
         await until("question", 60)
         window = SCHEDULES[schedules[(index - 1) % len(schedules)]]
@@ -432,7 +440,9 @@ async def drive(server: Server, players: int, questions: int, procs: int, deflat
         await host.send(json.dumps({"type": "host", "action": "reveal"}))
         reveal = await until("reveal", 60)
         counted[index] = sum(reveal["distribution"].values())
-        await asyncio.sleep(1.0)  # let the reveal reach everyone before the next question
+        await asyncio.sleep(0.5)  # the reveal's fan-out is over by now
+        cpu[index] = cpu_s(server.process.pid) - cpu_before
+        await asyncio.sleep(0.5)  # let the reveal reach everyone before the next question
     await host.send(json.dumps({"type": "host", "action": "finish"}))
     await until("finished", 60)
     gathered = [results.get(timeout=120) for _ in workers]
@@ -460,7 +470,7 @@ async def drive(server: Server, players: int, questions: int, procs: int, deflat
             "ack_p50": percentile(acks[i], 50), "ack_p99": percentile(acks[i], 99),
             "ack_max": max(acks[i], default=float("nan")),
             "accepted": accepted, "counted": counted.get(i, 0), "lost": accepted - counted.get(i, 0),
-            "acks_per_s": accepted / span_s,
+            "acks_per_s": accepted / span_s, "server_cpu_s": cpu.get(i, float("nan")),
         })
     return {"server": server.name, "players": players, "joined": sum(g["joined"] for g in gathered),
             "errors": sum(g["errors"] for g in gathered), "late": sum(g["late"] for g in gathered),
@@ -500,12 +510,12 @@ def report(results: list[dict[str, Any]]) -> str:
                      f"(RSS {r['rss_before_kib'] / 1024:.0f} → {r['rss_after_kib'] / 1024:.0f} MiB); "
                      f"machine {r['idle_before']:.0%} idle before")
         lines.append("  q  schedule  received  fan-out p50/p99/max ms   ack p50/p99/max ms     acks/s   lost"
-                     "   reveal p50/p99 ms")
+                     "   reveal p50/p99 ms   server CPU s")
         for q in r["questions"]:
             lines.append(f"  {q['index']}  {q['schedule']:8}  {q['received']:8}  "
                          f"{q['fanout_p50']:6.0f} {q['fanout_p99']:6.0f} {q['fanout_max']:6.0f}    "
                          f"{q['ack_p50']:6.0f} {q['ack_p99']:6.0f} {q['ack_max']:6.0f}   {q['acks_per_s']:8.0f}   {q['lost']:4}"
-                         f"   {q['reveal_p50']:6.0f} {q['reveal_p99']:6.0f}")
+                         f"   {q['reveal_p50']:6.0f} {q['reveal_p99']:6.0f}       {q['server_cpu_s']:6.2f}")
         if ref is not None and r is not ref:
             ratios = []
             for q, rq in zip(r["questions"], ref["questions"], strict=False):

@@ -28,7 +28,7 @@ from starlette.routing import WebSocketRoute
 from live import store
 from live.room import Outgoing, encode
 from live.runner import Item, LiveManager, Runner
-from live.wsproto import RAW_WRITE, RawWrite
+from live.wsproto import ON_TEXT, RAW_WRITE, RawWrite, SetReceiver
 from quiz.i18n import register
 
 log = logging.getLogger("quiz.live")
@@ -217,6 +217,15 @@ def parse_item(raw: str | None, client: WsClient) -> Item | str:
     return Item("answer", client, {"id": client_id, "question": question, "answer": message["answer"]})
 
 
+def _take(raw: str | None, runner: Runner, client: WsClient) -> None:
+    """One message from the client: to the game's runner, or an ``error`` straight back."""
+    item = parse_item(raw, client)
+    if isinstance(item, str):
+        client.push_text(item)
+    elif not runner.submit(item):
+        client.push_text(error("busy"))
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**53
 
@@ -270,7 +279,8 @@ class LiveSocket:
         app = scope["app"]
         manager: LiveManager = app.state.live
         role = conn.query_params.get("role", "player")
-        client = WsClient(send, role, (scope.get("extensions") or {}).get(RAW_WRITE))
+        extensions = scope.get("extensions") or {}
+        client = WsClient(send, role, extensions.get(RAW_WRITE))
         if role not in ROLES:
             await self._refuse(send, error("bad_role"), CLOSE_BAD_REQUEST)
             return
@@ -290,7 +300,7 @@ class LiveSocket:
                 client.push_text(first)
             elif first is not None:
                 runner.submit(first)
-            await self._receive_loop(receive, runner, client)
+            await self._receive_loop(receive, runner, client, extensions.get(ON_TEXT))
         except asyncio.CancelledError:
             if not client.dropped:
                 raise
@@ -305,22 +315,26 @@ class LiveSocket:
                 await manager.unload(runner.game_id)  # the log keeps it; a later visit replays it
 
     async def _receive_loop(self, receive: Callable[[], Awaitable[dict[str, Any]]], runner: Runner,
-                            client: WsClient) -> None:
-        while True:
-            message = await receive()
-            if message["type"] != "websocket.receive":
-                return
-            raw = message.get("text")
-            if raw is None and message.get("bytes") is not None:
-                try:
-                    raw = message["bytes"].decode("utf-8")
-                except UnicodeDecodeError:
-                    raw = None
-            item = parse_item(raw, client)
-            if isinstance(item, str):
-                client.push_text(item)
-            elif not runner.submit(item):
-                client.push_text(error("busy"))
+                            client: WsClient, set_receiver: SetReceiver | None) -> None:
+        """Take the client's messages until it leaves: handed over by the protocol as they arrive when it
+        offers that (live.wsproto), else (and for whatever it leaves in the queue) through ``receive()``."""
+        if set_receiver is not None:
+            set_receiver(lambda raw: None if client.dropped else _take(raw, runner, client))
+        try:
+            while True:
+                message = await receive()
+                if message["type"] != "websocket.receive":
+                    return
+                raw = message.get("text")
+                if raw is None and message.get("bytes") is not None:
+                    try:
+                        raw = message["bytes"].decode("utf-8")
+                    except UnicodeDecodeError:
+                        raw = None
+                _take(raw, runner, client)
+        finally:
+            if set_receiver is not None:
+                set_receiver(None)
 
     async def _refuse(self, send: Send, text: str, code: int) -> None:
         try:

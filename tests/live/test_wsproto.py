@@ -20,7 +20,7 @@ from websockets.streams import StreamReader
 from live import ws as live_ws
 from live.messages import AnswerAcked, AnswerRevealed, Error, PlayerJoined, QuestionShown, SegmentStarted
 from live.room import Attach, Outgoing, Reply, Room, Send, encode
-from live.wsproto import RAW_WRITE, QuizWebSocketProtocol, text_frame
+from live.wsproto import ON_TEXT, RAW_WRITE, QuizWebSocketProtocol, text_frame
 
 
 def parse_frames(data: bytes) -> list[Frame]:
@@ -56,8 +56,8 @@ def free_port() -> int:
 @asynccontextmanager
 async def serving(app: Callable[..., Any], **options: Any) -> AsyncIterator[int]:
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, ws=QuizWebSocketProtocol,
-                                           lifespan="off", log_level="warning", **options))
+    options = {"lifespan": "off", "log_level": "warning", **options}
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, ws=QuizWebSocketProtocol, **options))
     task = asyncio.ensure_future(server.serve())
     while not server.started:
         assert not task.done(), "the server did not start"
@@ -114,6 +114,40 @@ async def test_no_raw_writer_when_per_message_deflate_is_negotiated() -> None:
             async with connect(f"ws://127.0.0.1:{port}/", compression=compression) as ws:
                 assert await ws.recv() == "压缩"
     assert offered == [False, True]
+
+
+async def test_the_receiver_gets_text_messages_in_order_after_what_was_already_queued() -> None:
+    got: list[tuple[str, Any]] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        set_receiver = scope["extensions"][ON_TEXT]
+        queue = set_receiver.__self__.queue
+        await receive()
+        await send({"type": "websocket.accept"})
+        while queue.empty():  # "1" arrives before there is a receiver: it waits in the queue
+            await asyncio.sleep(0.01)
+        set_receiver(lambda text: got.append(("receiver", text)))
+        while not queue.empty():  # what was queued first is taken first; then the receiver takes over
+            got.append(("queue", (await receive())["text"]))
+        await send({"type": "websocket.send", "text": "ready"})
+        got.append(("queue", (await receive())["bytes"]))  # binary messages still come this way
+        set_receiver(None)
+        await send({"type": "websocket.send", "text": "off"})
+        got.append(("queue", (await receive())["text"]))
+        await send({"type": "websocket.close", "code": 1000})
+
+    async with serving(app) as port:
+        async with connect(f"ws://127.0.0.1:{port}/") as ws:
+            await ws.send("1")
+            await ws.send("2")
+            assert await ws.recv() == "ready"
+            await ws.send("3")
+            await ws.send(b"4")
+            assert await ws.recv() == "off"
+            await ws.send("5")
+            await ws.wait_closed()
+    assert [text for _, text in got] == ["1", "2", "3", b"4", "5"]
+    assert got[0] == ("queue", "1") and ("receiver", "3") in got and got[-2:] == [("queue", b"4"), ("queue", "5")]
 
 
 # --- the socket layer's client: fast lane, fallback, bounded backlog --------------------------
@@ -244,3 +278,87 @@ def test_the_spliced_reveal_is_the_message_encoded_whole_and_shared_by_equal_res
     assert players[0].pushes[0][0] is players[2].pushes[0][0]  # the same result: one frame
     assert json.loads(players[3].pushes[0][0].text)["you"] == AnswerRevealed.NO_RESULT
     assert "you" not in json.loads(screen.pushes[0][0].text)
+
+
+# --- the whole socket layer on the fast lanes ------------------------------------------------
+
+async def test_a_game_over_quiz_serve_s_protocol_uses_both_lanes_and_sends_exactly_the_asgi_messages(
+        settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The live endpoint under QuizWebSocketProtocol (what ``quiz serve`` runs): every frame to a client is
+    written by the raw writer, every message from a client taken by the receiver, and what the clients
+    get is the protocol's usual sequence."""
+    import httpx
+
+    from quiz.accounts import issue_token, upsert_user
+    from quiz.app import create_app
+    from tests.live.conftest import SECRET_EXPLANATION, seed_live_bank
+
+    lanes = {"writes": 0, "frames": 0, "receiver": 0}
+    raw_write, set_receiver = QuizWebSocketProtocol.raw_write, QuizWebSocketProtocol.set_receiver
+
+    def counting_raw(self: QuizWebSocketProtocol, data: bytes) -> bool:
+        written = raw_write(self, data)
+        if written:
+            lanes["writes"] += 1
+            lanes["frames"] += len(parse_frames(data))
+        return written
+
+    def counting_set_receiver(self: QuizWebSocketProtocol, receiver: Any) -> None:
+        def counted(text: str) -> None:
+            lanes["receiver"] += 1
+            receiver(text)
+
+        set_receiver(self, counted if receiver is not None else None)
+
+    monkeypatch.setattr(QuizWebSocketProtocol, "raw_write", counting_raw)
+    monkeypatch.setattr(QuizWebSocketProtocol, "set_receiver", counting_set_receiver)
+    app = create_app(settings)
+    app.state.db.migrate()
+    bank_id, ids = seed_live_bank(app)
+    with app.state.db.write() as session:
+        user, _ = upsert_user(session, username="host", password="secret123", name="主持人", role="host", unit="",
+                              now_ms=0, overwrite=True)
+        token = issue_token(session, user, app.state.clock.now_ms(), 1)
+
+    async def until(ws: Any, kind: str, seen: list[str]) -> dict[str, Any]:
+        while True:
+            text = await asyncio.wait_for(ws.recv(), 10)
+            seen.append(text)
+            message = json.loads(text)
+            if message["type"] == kind:
+                return dict(message)
+
+    async with serving(app, lifespan="on", ws_per_message_deflate=settings.ws_per_message_deflate) as port:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}",
+                                     headers={"Authorization": f"Bearer {token}"}) as http:
+            created = await http.post("/api/live", json={"title": "快车道", "bank_id": bank_id, "segments": [
+                {"kind": "all", "question_ids": ids[:1], "time_limit_s": 60, "points": 10}]})
+            assert created.status_code == 201, created.text
+        game = created.json()
+        base = f"ws://127.0.0.1:{port}/ws/live/{game['pin']}"
+        seen: dict[str, list[str]] = {"host": [], "a": [], "b": []}
+        async with connect(f"{base}?role=host&token={game['host_token']}") as host, \
+                connect(f"{base}?role=player") as a, connect(f"{base}?role=player") as b:
+            await until(host, "state", seen["host"])
+            for name, ws in (("a", a), ("b", b)):
+                await ws.send(json.dumps({"type": "join", "name": f"选手{name}"}))
+                await until(ws, "state", seen[name])
+            await host.send(json.dumps({"type": "host", "action": "start"}))
+            qid = (await until(a, "question", seen["a"]))["question"]["id"]
+            await a.send(json.dumps({"type": "answer", "id": "x1", "question": qid, "answer": "C"}))
+            assert (await until(a, "ack", seen["a"]))["accepted"]
+            await a.send("{not json")
+            assert (await until(a, "error", seen["a"]))["code"] == "invalid_json"
+            await b.send(json.dumps({"type": "answer", "id": "y1", "question": qid, "answer": "A"}))
+            assert (await until(b, "ack", seen["b"]))["accepted"]
+            await until(host, "closed", seen["host"])  # everyone answered
+            await host.send(json.dumps({"type": "host", "action": "reveal"}))
+            reveals = [await until(ws, "reveal", seen[name]) for name, ws in (("a", a), ("b", b))]
+    kinds = {name: [json.loads(t)["type"] for t in texts] for name, texts in seen.items()}
+    assert kinds["a"] == ["welcome", "state", "segment", "question", "ack", "error", "closed", "reveal"]
+    assert kinds["b"][:4] == ["welcome", "state", "segment", "question"] and kinds["b"][-1] == "reveal"
+    assert [r["you"]["correct"] for r in reveals] == [True, False]
+    assert not any(SECRET_EXPLANATION in t for t in seen["a"][:-1] + seen["b"][:-1])  # nothing before reveal
+    assert lanes["frames"] >= sum(len(texts) for texts in seen.values())  # every frame on the fast lane
+    assert lanes["writes"] <= lanes["frames"] - 6  # welcome + state, segment + question: one write each
+    assert lanes["receiver"] == 7  # 2 joins, 1 start, 3 answers (one malformed), 1 reveal
