@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy import func, or_
 from sqlmodel import select
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from question_bank import service
@@ -17,7 +17,7 @@ from question_bank.models import Bank, Question, QuestionTag
 from quiz.errors import BadRequest, Invalid, NotFound
 from quiz.i18n import t
 from quiz.models import role_rank
-from quiz.web import Ctx, api
+from quiz.web import Ctx, JSONResponse, api
 
 EXPORT_TYPES = {
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),

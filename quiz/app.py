@@ -15,6 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import anyio.to_thread
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -25,6 +26,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from quiz import gcpolicy
 from quiz.db import Database
 from quiz.errors import (
     AppError,
@@ -33,6 +35,7 @@ from quiz.errors import (
     http_error_handler,
     server_error_handler,
 )
+from quiz.exams.fastpath import AutosaveFastPath
 from quiz.settings import Settings
 from quiz.timeutil import Clock
 
@@ -138,6 +141,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.db.migrate()
+        # Blocking work runs in threads. On SQLite it is CPU under the GIL (writers take turns anyway):
+        # more threads only contend with the event loop for the GIL, and each hand-over may wait a
+        # switch interval. PostgreSQL waits on the network, where more threads help.
+        threads = settings.threads or (8 if app.state.db.is_sqlite else 40)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         started = []
         try:
             for module in areas:
@@ -145,7 +153,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 if hook is not None:
                     await hook(app)
                     started.append(module)
-            yield
+            gc_task = gcpolicy.start(settings.gc_freeze_s)
+            try:
+                yield
+            finally:
+                await gcpolicy.stop(gc_task)
         finally:
             for module in reversed(started):
                 hook = getattr(module, "shutdown", None)
@@ -157,7 +169,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(GZipMiddleware, minimum_size=2048)],
+        # The autosave fast path first: a test window's thousands of saves a second skip the rest.
+        middleware=[Middleware(AutosaveFastPath), Middleware(GZipMiddleware, minimum_size=2048)],
         exception_handlers={AppError: app_error_handler, HTTPException: http_error_handler,
                             DataError: database_error_handler, IntegrityError: database_error_handler,
                             Exception: server_error_handler},

@@ -23,6 +23,8 @@ HELP = {
     "login_lock_s": "seconds a throttled account must wait after too many failures",
     "ws_per_message_deflate": "grant WebSocket per-message compression (costs memory per connection)",
     "lang": "default language of pages and messages (zh or en)",
+    "gc_freeze_s": "how often long-lived objects are moved out of the garbage collector's way (s); 0: off",
+    "threads": "worker threads for blocking work (database, files); 0: 8 on SQLite, 40 on PostgreSQL",
 }
 
 
@@ -56,6 +58,8 @@ class Settings:
     login_lock_s: int = 60
     ws_per_message_deflate: bool = False
     lang: str = "zh"
+    threads: int = 0
+    gc_freeze_s: float = 1.0
 
     @property
     def max_upload_bytes(self) -> int:

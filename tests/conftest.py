@@ -149,7 +149,8 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, secret_key="test", max_upload_mb=2)
+    # gc_freeze_s=0: the server's garbage-collector policy (a full collection at start-up) is tested on its own.
+    return Settings(database_url=database_url, secret_key="test", max_upload_mb=2, gc_freeze_s=0)
 
 
 @pytest.fixture

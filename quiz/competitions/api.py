@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from quiz.competitions import export, service
@@ -23,7 +23,7 @@ from quiz.competitions.teams import NewMember, TeamPlan, check_team, create_team
 from quiz.errors import BadRequest, Conflict, Invalid, NotFound
 from quiz.i18n import t
 from quiz.models import User
-from quiz.web import Ctx, api, page
+from quiz.web import Ctx, JSONResponse, api, page
 
 ORGANIZER = "organizer"
 

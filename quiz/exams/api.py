@@ -15,7 +15,7 @@ from urllib.parse import quote
 from sqlalchemy import func
 from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from question_bank.models import Bank
@@ -37,7 +37,7 @@ from quiz.exams.views import attempt_json, result_json
 from quiz.i18n import t
 from quiz.models import User, role_rank
 from quiz.timeutil import to_local_text
-from quiz.web import Ctx, api, page
+from quiz.web import Ctx, JSONResponse, api, page
 
 log = logging.getLogger("quiz.exams")
 SWEEP_INTERVAL_S = 1.0
@@ -252,12 +252,25 @@ def get_attempt(ctx: Ctx) -> Any:
 
 
 @api(role="member")
-def save_answer(ctx: Ctx) -> Any:
-    """Autosave one answer (409 after the deadline or after submit; nothing is stored then)."""
+async def save_answer(ctx: Ctx) -> Any:
+    """Autosave one answer (409 after the deadline or after submit; nothing is stored then).
+
+    The hottest path of a test window, so it runs on the event loop: the paper comes from the cache
+    filled at start (a thread reads it otherwise), the save is checked and shaped here, and the
+    autosave writer stores it with others in one transaction before this replies.
+    """
     assert ctx.user
     data = ctx.parse(AnswerIn)
-    return service.save_answer(ctx.db, ctx.path_int("attempt_id"), ctx.user, ctx.path_int("question_id"),
-                               data.answer, ctx.now_ms())
+    attempt_id, question_id, now = ctx.path_int("attempt_id"), ctx.path_int("question_id"), ctx.now_ms()
+    info = service.cached_paper(ctx.db, attempt_id)
+    if info is None:
+        info = await run_in_threadpool(service.paper_info, ctx.db, attempt_id)
+    save, reply = service.prepare_save(info, attempt_id, ctx.user, question_id, data.answer, now)
+    if await autosave.save_async(ctx.db, save):
+        return reply
+    assert info is not None  # prepare_save refused a missing paper
+    await run_in_threadpool(service.refuse_save, ctx.db, attempt_id, info.deadline_ms, now)
+    raise AssertionError("unreachable: refuse_save raises")
 
 
 @api(role="member")
@@ -463,6 +476,7 @@ async def shutdown(app: Any) -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    autosave.close_loop_writer(app.state.db)
     await run_in_threadpool(autosave.stop, app.state.db)
 
 

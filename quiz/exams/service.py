@@ -410,13 +410,20 @@ class PaperInfo:
 PAPER_CACHE_SIZE = 50_000
 
 
-def paper_info(db: Any, attempt_id: int) -> PaperInfo | None:
+def cached_paper(db: Any, attempt_id: int) -> PaperInfo | None:
+    """What saves need to know of an attempt, if this process has it cached (no query: safe on the loop)."""
     caches = _caches(db)
     with caches["lock"]:
         hit = caches["papers"].get(attempt_id)
         if hit is not None:
             caches["papers"].move_to_end(attempt_id)
-            return hit
+        return hit
+
+
+def paper_info(db: Any, attempt_id: int) -> PaperInfo | None:
+    hit = cached_paper(db, attempt_id)
+    if hit is not None:
+        return hit
     with db.read() as session:
         row = session.exec(select(ExamAttempt.user_id, ExamAttempt.exam_id, ExamAttempt.deadline_ms,
                                   ExamAttempt.paper).where(ExamAttempt.id == attempt_id)).first()
