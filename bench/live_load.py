@@ -5,16 +5,19 @@
 
 For each server (ours: ``quiz serve`` on a fresh SQLite file; the reference: ``bench/ref_server.py``,
 bare ``websockets`` with ``websockets.broadcast``) it connects N players from ``--procs`` client
-processes (asyncio + the ``websockets`` client), waits until the host has seen every join, then
+processes (lean raw-socket clients, see `LeanPlayer`), waits until the host has seen every join, then
 plays M questions. Answers follow a schedule per question, cycling through ``--schedules``:
 ``instant`` (each player answers as soon as the question arrives: the throughput test), ``2s``
 and ``10s`` (each player answers at a uniformly random moment in that window).
 
 Measured, on the same machine's clock: join ramp (players/s), fan-out latency (the question's
-``now_ms``, when the server handled the host's command, to its arrival at each player),
+``now_ms``, when the server handled the host's command, to its arrival at each player), the
+reveal's (the host sending ``reveal`` to its arrival at each player: ours is per player, with `you`),
 answer → ack latency, lost answers (accepted acks minus what the reveal counted), acks per second
 (accepted acks / first answer sent → last ack received), and the server's memory per connection
-(RSS after all joined minus RSS before, / N). Our figures are also given as ratios to the reference.
+(RSS after all joined minus RSS before, / N), and the server's CPU time per question (user + system,
+from the question's command to half a second after the reveal: the least noisy figure on a shared
+machine). Our figures are also given as ratios to the reference.
 """
 
 from __future__ import annotations

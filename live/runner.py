@@ -50,6 +50,9 @@ MAX_QUEUE = 100_000  # a game refuses more than this many waiting items ("busy")
 FREEZE_AFTER_S = 1.0  # see LiveManager.freeze_soon
 CHECKPOINT_EVERY_S = 5.0  # SQLite: how often the log is checkpointed in the background
 COUNTS_EVERY_S = 0.5  # the host's live counts are pushed at most this often per game
+GATHER_S = 0.002  # in a steady trickle of items, wait this long for more before a burst (see Runner.run)
+GATHER_BELOW = 64  # ... unless this many are waiting already
+TRICKLE_GAP_S = 0.02  # items that come this soon after the last burst are a trickle
 
 # QUIZ_LIVE_TRACE=1 logs every burst (size, store and delivery times) and every slow garbage
 # collection: what bench/live_load.py's --keep leaves in the server log for a closer look.
@@ -168,8 +171,15 @@ class Runner:
     # --- the writer ---
 
     async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        last_burst = float("-inf")
         while True:
             await self.wake.wait()
+            if len(self.queue) < GATHER_BELOW and loop.time() - last_burst < TRICKLE_GAP_S:
+                # Answers spread over a countdown come one by one: without waiting, each would be a
+                # burst of its own, with its own commit (~40 µs) and wake-up. A moment's wait stores
+                # several in one transaction, for at most GATHER_S more on their acks.
+                await asyncio.sleep(GATHER_S)
             self.wake.clear()
             try:
                 await self._bursts()
@@ -177,6 +187,7 @@ class Runner:
                 raise
             except Exception:  # never let one bad burst end the game's writer
                 log.exception("live: game %s: burst failed", self.game_id)
+            last_burst = loop.time()
 
     async def _bursts(self) -> None:
         while True:

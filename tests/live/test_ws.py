@@ -496,3 +496,40 @@ def test_the_host_gets_pushed_counts_and_the_screen_state_has_joined(client: Any
         with connect(client, pin, "screen") as s:
             assert opening(Frames(s, "screen"))["counts"] == {"joined": 2}
     assert client.get(f"/api/live/{game['id']}/state").json()["counts"] == {"joined": 2}
+
+
+def test_a_trickle_of_items_is_gathered_into_fewer_bursts(client: Any, app: Any, make_game: Callable[..., Any]) -> None:
+    """Items that come one by one, soon after a burst, wait a moment (GATHER_S) to share a burst: one commit
+    and one wake-up for several answers spread over a countdown."""
+    import asyncio
+
+    from live.runner import GATHER_S, Item
+
+    game = make_game()
+    with connect(client, game["pin"], "screen") as s:
+        opening(Frames(s, "screen"))  # the game's runner is loaded
+        runner = app.state.live.runners[game["id"]]
+
+        class Pinger:
+            role, player_id, team_id, closed = "screen", None, None, False
+
+            def __init__(self) -> None:
+                self.pongs = 0
+
+            def push(self, messages: list[Any]) -> None:
+                self.pongs += len(messages)
+
+        async def trickle() -> tuple[int, int]:
+            pinger, bursts = Pinger(), []
+            unsubscribe = app.state.live.hub.subscribe(f"live:{game['id']}", bursts.append)
+            runner.submit(Item("ping", pinger))  # a burst of its own: nothing came just before
+            await asyncio.sleep(GATHER_S * 2)
+            for _ in range(4):
+                runner.submit(Item("ping", pinger))
+                await asyncio.sleep(GATHER_S / 8)
+            await asyncio.sleep(GATHER_S * 5)
+            unsubscribe()
+            return len(bursts), pinger.pongs
+
+        bursts, pongs = client.portal.call(trickle)
+    assert pongs == 5 and bursts <= 3
