@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from live.messages import Event, PlayerId, ScoreChanged
@@ -160,13 +161,15 @@ def validate_question_answer(qtype: str, options: Sequence[dict[str, Any]], answ
 
 def rank(rows: Iterable[Row], key: Callable[[Row], Any]) -> list[tuple[int, bool, Row]]:
     """Competition ranking (1, 1, 3): `(rank, tied, row)` sorted by `key`; equal keys share a rank."""
-    ordered = sorted(rows, key=key)
-    keys = [key(r) for r in ordered]
+    keyed = sorted([(key(r), r) for r in rows], key=itemgetter(0))  # each key computed once (10,000 players)
+    count = len(keyed)
     result: list[tuple[int, bool, Row]] = []
-    for i, row in enumerate(ordered):
-        place = i + 1 if i == 0 or keys[i] != keys[i - 1] else result[-1][0]
-        tied = (i > 0 and keys[i] == keys[i - 1]) or (i + 1 < len(keys) and keys[i] == keys[i + 1])
-        result.append((place, tied, row))
+    place = 0
+    for i, (k, row) in enumerate(keyed):
+        same_as_before = i > 0 and keyed[i - 1][0] == k
+        if not same_as_before:
+            place = i + 1
+        result.append((place, same_as_before or (i + 1 < count and keyed[i + 1][0] == k), row))
     return result
 
 
