@@ -112,11 +112,12 @@ class WsClient:
         self.task: asyncio.Task[Any] | None = None
 
     def push_text(self, text: str) -> None:
+        """Send one message of this connection's own (an error, a refusal)."""
         self.push([Outgoing(text)])
 
     def push(self, messages: list[Outgoing]) -> None:
         """Send these messages now if the socket takes them without waiting, else queue them (bounded)."""
-        if self.closed:
+        if self.closed or not messages:
             return
         if self._busy:
             if len(self._backlog) + len(messages) > SEND_BACKLOG:
