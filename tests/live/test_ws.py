@@ -533,3 +533,20 @@ def test_a_trickle_of_items_is_gathered_into_fewer_bursts(client: Any, app: Any,
 
         bursts, pongs = client.portal.call(trickle)
     assert pongs == 5 and bursts <= 3
+
+
+def test_no_full_garbage_collection_while_people_are_in_a_game(client: Any, make_game: Callable[..., Any]) -> None:
+    from live.runner import game_in_progress
+    from quiz import gcpolicy
+
+    game = make_game()
+    assert not game_in_progress()
+    with connect(client, game["pin"], "host", game["host_token"]) as h:
+        host = Frames(h, "host")
+        opening(host)
+        assert game_in_progress() and gcpolicy._busy_now()  # a lobby full of phones counts too
+        host_do(host, "finish")
+    deadline = time.monotonic() + 5
+    while game_in_progress() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not game_in_progress()
