@@ -330,15 +330,21 @@ def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) ->
     raise SystemExit("quiz serve did not become ready")
 
 
-def check_database(path: Path, candidates: int, per_paper: int) -> dict[str, int]:
-    con = sqlite3.connect(path)
+def check_database(url: str, candidates: int, per_paper: int) -> dict[str, int]:
+    from sqlalchemy import create_engine, text
+
+    sys.path.insert(0, str(ROOT))
+    from quiz.db import normalise_url
+
+    engine = create_engine(normalise_url(url))
+    con = engine.connect()
     try:
-        one = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
+        one = lambda sql: int(con.execute(text(sql)).scalar_one())  # noqa: E731
         return {
             "answers": one("SELECT count(*) FROM attempt_answer WHERE answer IS NOT NULL"),
             "rows": one("SELECT count(*) FROM attempt_answer"),
             "duplicates": one("SELECT count(*) FROM (SELECT attempt_id, question_id FROM attempt_answer "
-                              "GROUP BY attempt_id, question_id HAVING count(*) > 1)"),
+                              "GROUP BY attempt_id, question_id HAVING count(*) > 1) AS dup"),
             "attempts": one("SELECT count(*) FROM exam_attempt"),
             "submitted": one("SELECT count(*) FROM exam_attempt WHERE status = 'submitted'"),
             "answered_total": one("SELECT coalesce(sum(answered), 0) FROM exam_attempt"),
@@ -346,6 +352,24 @@ def check_database(path: Path, candidates: int, per_paper: int) -> dict[str, int
         }
     finally:
         con.close()
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def postgres_database(server: str) -> Any:
+    """A fresh PostgreSQL database on ``server`` for one run (dropped afterwards): its URL."""
+    import psycopg
+
+    name = f"exam_bench_{os.getpid()}"
+    admin = server.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as con:
+        con.execute(f"DROP DATABASE IF EXISTS {name}")
+        con.execute(f"CREATE DATABASE {name}")
+    try:
+        yield admin.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(admin, autocommit=True) as con:
+            con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def time_exports(port: int, exam_id: int, token: str) -> dict[str, tuple[float, int]]:
@@ -374,30 +398,17 @@ def write_docs(text: str) -> None:
     DOCS.write_text(updated, encoding="utf-8")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--candidates", type=int, default=10_000)
-    parser.add_argument("--questions", type=int, default=30, help="questions per paper (a multiple of 30)")
-    parser.add_argument("--active", type=int, default=2000, help="candidates answering at the same time")
-    parser.add_argument("--think", type=float, default=2.0, help="seconds between two answers of one candidate")
-    parser.add_argument("--ramp", type=float, default=None,
-                        help="seconds over which the first --active candidates start (default: one paper's "
-                             "duration, questions × think, so candidates come and go at a steady rate)")
-    parser.add_argument("--units", type=int, default=60)
-    parser.add_argument("--workers", type=int, default=1, help="quiz serve --workers")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary database")
-    parser.add_argument("--write-docs", action="store_true", help=f"replace '{SECTION}' in docs/benchmarks.md")
-    args = parser.parse_args()
-    args.port = free_port()
-    if args.ramp is None:
-        args.ramp = args.questions * args.think
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+def postgres_version(server: str) -> str:
+    import psycopg
 
-    workdir = Path(tempfile.mkdtemp(prefix="exam-window-"))
-    db_path = workdir / "bench.db"
-    url = f"sqlite:///{db_path}"
-    print(f"seeding {args.candidates} candidates in {db_path} …", flush=True)
+    with psycopg.connect(server.replace("postgresql+psycopg://", "postgresql://")) as con:
+        row = con.execute("SHOW server_version").fetchone()
+        return str(row[0]).split()[0] if row else ""
+
+
+def run_server(args: argparse.Namespace, url: str, workdir: Path) -> tuple[Any, ...]:
+    """Seed, start ``quiz serve`` on ``url``, run the load, check the database and time the exports."""
+    print(f"seeding {args.candidates} candidates in {url} …", flush=True)
     exam_id, tokens, org_token = seed(url, args.candidates, args.questions, args.units)
     env = {**os.environ, "QUIZ_DATABASE_URL": url, "QUIZ_SECRET_KEY": hashlib.sha256(b"bench").hexdigest()}
     quiz = shutil.which("quiz", path=str(Path(sys.executable).parent)) or "quiz"
@@ -418,7 +429,7 @@ def main() -> int:
         server_cpu = cpu_seconds(proc.pid) - cpu_before
         load_cpu = time.process_time() - load_cpu_before
         time.sleep(1)
-        counts = check_database(db_path, args.candidates, args.questions)
+        counts = check_database(url, args.candidates, args.questions)
         exports = time_exports(args.port, exam_id, org_token)
     finally:
         proc.terminate()
@@ -426,6 +437,37 @@ def main() -> int:
             proc.wait(timeout=20)
         if proc.poll() is None:
             proc.kill()
+    return stats, counts, exports, elapsed, server_cpu, load_cpu, load_before
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--candidates", type=int, default=10_000)
+    parser.add_argument("--questions", type=int, default=30, help="questions per paper (a multiple of 30)")
+    parser.add_argument("--active", type=int, default=2000, help="candidates answering at the same time")
+    parser.add_argument("--think", type=float, default=2.0, help="seconds between two answers of one candidate")
+    parser.add_argument("--ramp", type=float, default=None,
+                        help="seconds over which the first --active candidates start (default: one paper's "
+                             "duration, questions × think, so candidates come and go at a steady rate)")
+    parser.add_argument("--units", type=int, default=60)
+    parser.add_argument("--workers", type=int, default=1, help="quiz serve --workers")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary database")
+    parser.add_argument("--postgres", metavar="URL", nargs="?", const="postgresql://127.0.0.1:5432/test",
+                        help="run on a fresh PostgreSQL database created on this server (default: the local one)")
+    parser.add_argument("--write-docs", action="store_true", help=f"replace '{SECTION}' in docs/benchmarks.md")
+    args = parser.parse_args()
+    args.port = free_port()
+    if args.ramp is None:
+        args.ramp = args.questions * args.think
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+    workdir = Path(tempfile.mkdtemp(prefix="exam-window-"))
+    db_path = workdir / "bench.db"
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(postgres_database(args.postgres)) if args.postgres else f"sqlite:///{db_path}"
+        stats, counts, exports, elapsed, server_cpu, load_cpu, load_before = run_server(args, url, workdir)
+    where = "PostgreSQL " + postgres_version(args.postgres) if args.postgres else "SQLite (WAL)"
     save_window = max(1e-9, stats.last_save - stats.first_save)
     rate = stats.saves_ok / save_window
     # Full load: from the end of the first wave's ramp until the last candidate started (after it the
@@ -439,7 +481,7 @@ def main() -> int:
         SECTION,
         "",
         f"`{' '.join(['.venv/bin/python', 'bench/exam_window.py'] + sys.argv[1:])}` — "
-        f"{time.strftime('%Y-%m-%d')}, {machine()}; `quiz serve --workers {args.workers}` on SQLite (WAL), "
+        f"{time.strftime('%Y-%m-%d')}, {machine()}; `quiz serve --workers {args.workers}` on {where}, "
         "load generator in the same machine (one asyncio process, keep-alive HTTP/1.1, one connection per active "
         "candidate). Users and tokens are written directly to the database.",
         "",

@@ -38,9 +38,6 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
     raise_open_files_limit()
-    switch = os.environ.get("QUIZ_SWITCH_INTERVAL_S")
-    if switch:
-        sys.setswitchinterval(float(switch))
 
     # WebSockets: websockets' sans-I/O protocol (less memory and CPU a connection than the legacy
     # "websockets" one), extended with a fast lane for frames shared by many connections
