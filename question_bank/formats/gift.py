@@ -1,12 +1,17 @@
 """GIFT (Moodle's text format), FORMATS.md section 3.
 
-Supported: multiple choice (``=`` right, ``~`` wrong, ``~%50%`` partial credit → multiple),
-true/false, short answer (``{=a =b}`` → a fill question with alternatives; when the answers follow
-a stem with no blank marker, `` _____`` is appended), essay ``{}`` → short, ``//`` comments,
-``::title::`` (ignored), ``$CATEGORY:`` → tag (the last part of the path), ``####`` general feedback
-→ explanation (else the ``#`` feedback of the full-credit answers), ``[html]`` text (tags removed).
-Numeric and matching questions and text without an answer block are reported as unsupported
-(errors unless ``skip_unsupported``). A question's row is the line where its text starts.
+Supported: multiple choice (``=`` right, ``~`` wrong), true/false, short answer (``{=a =b}`` → a
+fill question with alternatives; when the answers follow a stem with no blank marker, `` _____`` is
+appended), essay ``{}`` → short, ``//`` comments, ``::title::`` (ignored), ``$CATEGORY:`` → tag (the
+last part of the path; the line stands alone, with or without a blank line after it), ``####``
+general feedback → explanation (else the ``#`` feedback of the full-credit answers), ``[html]`` text
+(tags removed). Numeric and matching questions and text without an answer block are reported as
+unsupported (errors unless ``skip_unsupported``). A question's row is the line where its text starts.
+
+Answer weights (``%50%``): a choice block without ``=`` is Moodle's several-answer question, and its
+positive-weight answers are the right set (``{~%50%a ~%50%b ~%-100%c}`` → multiple A, B). Elsewhere
+(a block with ``=``, a short answer) our questions have no partial credit: only full-credit answers
+are right, and a question whose partial-credit answers were dropped is named in a warning.
 
 Our own additions, which Moodle ignores or accepts: a comment line before a question may carry
 ``[tag:…]`` (Moodle's own convention), ``[difficulty:…]``, ``[points:…]`` and, for an essay,
@@ -50,10 +55,17 @@ _KIND_NAMES = {"numeric": "数值题", "matching": "配对题", "description": "
 
 
 class _Choice(NamedTuple):
-    correct: bool
-    full: bool  # full credit: its feedback explains the answer
+    percent: float  # its credit: 100 for a plain =, 0 for a plain ~
     text: str
     feedback: str
+
+    @property
+    def full(self) -> bool:  # full credit: right, and its feedback explains the answer
+        return self.percent >= 100
+
+    @property
+    def partial(self) -> bool:
+        return 0 < self.percent < 100
 
 
 @dataclass
@@ -70,9 +82,14 @@ class _Block:
     end: int
     general: str = ""
     choices: list[_Choice] = field(default_factory=list)
-    partial: bool = False  # some ~ choice has a positive weight: several right answers
+    several: bool = False  # a choice block without =: Moodle's several-answer question
     value: bool = False  # true/false answer
     feedback: tuple[str, str] = ("", "")
+
+
+class _Parsed(NamedTuple):
+    question: QuestionData
+    dropped: bool  # some partial-credit answers were not kept as right answers
 
 
 class _Unsupported(Exception):
@@ -102,6 +119,7 @@ def parse_gift(data: bytes, skip_unsupported: bool = False) -> ParseResult:
     questions: list[QuestionData] = []
     errors: list[RowError] = []
     skipped: list[int] = []
+    partial: list[int] = []
     category = ""
     for chunk in _chunks(text.split("\n")):
         body = "\n".join(chunk.body).strip()
@@ -109,7 +127,7 @@ def parse_gift(data: bytes, skip_unsupported: bool = False) -> ParseResult:
             category = body[len("$CATEGORY:"):].strip().split("\n")[0].rstrip("/").split("/")[-1].strip()
             continue
         try:
-            question = _question(chunk, body, category)
+            question, dropped = _question(chunk, body, category)
         except _Unsupported as exc:
             if skip_unsupported:
                 skipped.append(chunk.line)
@@ -123,15 +141,25 @@ def parse_gift(data: bytes, skip_unsupported: bool = False) -> ParseResult:
         errors.extend(problems)
         if not problems:
             questions.append(question)
+            if dropped:
+                partial.append(chunk.line)
     warnings = []
     if skipped:
-        lines = "、".join(str(n) for n in skipped)
-        warnings.append(f"已跳过 {len(skipped)} 道不支持的题目（数值题、配对题或说明文字），位于第 {lines} 行")
+        warnings.append(f"已跳过 {len(skipped)} 道不支持的题目（数值题、配对题或说明文字），位于第 {_lines(skipped)} 行")
+    if partial:
+        warnings.append(f"{len(partial)} 道题含部分得分的答案（如 %50%），本平台不支持部分得分，"
+                        f"这些答案已按错误答案处理，只有满分答案算对，位于第 {_lines(partial)} 行")
     return finish(questions, errors, warnings)
 
 
+def _lines(numbers: list[int]) -> str:
+    return "、".join(str(n) for n in numbers)
+
+
 def _chunks(lines: list[str]) -> list[_Chunk]:
-    """Questions are separated by blank lines; ``//`` lines are comments of the next question."""
+    """Questions are separated by blank lines; ``//`` lines are comments of the next question.
+
+    A ``$CATEGORY:`` line is a chunk of its own, even with a question right before or after it."""
     chunks: list[_Chunk] = []
     current = _Chunk(line=0)
     for number, line in enumerate(lines, start=1):
@@ -142,6 +170,12 @@ def _chunks(lines: list[str]) -> list[_Chunk]:
             current = _Chunk(line=0)
         elif stripped.startswith("//"):
             current.comments.append(stripped[2:])
+        elif stripped.startswith("$CATEGORY:"):
+            if current.body:
+                chunks.append(current)
+                current = _Chunk(line=0)
+            chunks.append(_Chunk(number, [stripped], current.comments))
+            current = _Chunk(line=0)
         else:
             if not current.body:
                 current.line = number
@@ -170,7 +204,7 @@ def _plain(text: str, html_default: bool = False) -> str:
     return text.translate(_RESTORE).strip()
 
 
-def _question(chunk: _Chunk, body: str, category: str) -> QuestionData:
+def _question(chunk: _Chunk, body: str, category: str) -> _Parsed:
     text = _protect(body)
     if text.startswith("::"):
         end = text.find("::", 2)
@@ -210,9 +244,11 @@ def _question(chunk: _Chunk, body: str, category: str) -> QuestionData:
     points = _meta_value(meta, "points", parse_points, None)
 
     def make(qtype: str, answer: list[object], explanation: str, options: list[dict[str, str]] | None = None,
-             ) -> QuestionData:
-        return QuestionData(type=qtype, stem=stem, options=options or [], answer=answer, explanation=explanation,
-                            tags=tags, difficulty=difficulty, points=points, row=chunk.line)
+             ) -> _Parsed:
+        question = QuestionData(type=qtype, stem=stem, options=options or [], answer=answer,
+                                explanation=explanation, tags=tags, difficulty=difficulty, points=points,
+                                row=chunk.line)
+        return _Parsed(question, any(c.partial and not _right(b, c) for b in blocks for c in b.choices))
 
     last = blocks[-1]
     general = plain(last.general)
@@ -223,15 +259,22 @@ def _question(chunk: _Chunk, body: str, category: str) -> QuestionData:
     if last.kind == "truefalse":
         return make("judge", [last.value], general or plain(last.feedback[1]) or plain(last.feedback[0]))
     if last.kind == "short":
-        answer: list[object] = [[plain(c.text) for c in b.choices if c.correct and plain(c.text)] for b in blocks]
+        if any(not any(c.full for c in b.choices) for b in blocks):
+            raise _Invalid("answer", "没有满分答案：部分得分的答案（如 =%50%…）不算正确答案")
+        answer: list[object] = [[plain(c.text) for c in b.choices if _right(b, c) and plain(c.text)] for b in blocks]
         return make("fill", answer, general or _feedback([c for b in blocks for c in b.choices], in_html))
     options = [{"key": OPTION_KEYS[i] if i < len(OPTION_KEYS) else f"#{i + 1}", "text": plain(c.text)}
                for i, c in enumerate(last.choices)]
-    keys: list[object] = [o["key"] for o, c in zip(options, last.choices, strict=True) if c.correct]
+    keys: list[object] = [o["key"] for o, c in zip(options, last.choices, strict=True) if _right(last, c)]
     if not keys:
         raise _Invalid("answer", "没有正确答案（用 = 标出正确选项）")
-    qtype = "multiple" if last.partial or len(keys) > 1 else "single"
+    qtype = "multiple" if last.several or len(keys) > 1 else "single"
     return make(qtype, keys, general or _feedback(last.choices, in_html), options)
+
+
+def _right(block: _Block, choice: _Choice) -> bool:
+    """A right answer: any positive weight in a several-answer block, else full credit only."""
+    return choice.percent > 0 if block.several else choice.full
 
 
 def _feedback(choices: list[_Choice], in_html: bool) -> str:
@@ -283,9 +326,7 @@ def _block(text: str, start: int, end: int) -> _Block:
         for mark, weight, raw in _CHOICE_RE.findall(inner):
             answer, _, feedback = raw.partition("#")
             percent = float(weight) if weight else (100.0 if mark == "=" else 0.0)
-            correct = mark == "=" or percent > 0
-            block.partial = block.partial or (mark == "~" and correct)
-            block.choices.append(_Choice(correct, percent >= 100, answer, feedback))
+            block.choices.append(_Choice(percent, answer, feedback))
             marks.add(mark)
         if marks == {"="} and all("->" in c.text for c in block.choices):
             block.kind = "matching"
@@ -293,6 +334,7 @@ def _block(text: str, start: int, end: int) -> _Block:
             block.kind = "short"
         else:
             block.kind = "choice"
+            block.several = "=" not in marks
     return block
 
 

@@ -156,10 +156,58 @@ What is the capital of France? {=Paris}
     ]
 
 
+def test_gift_category_line_right_before_or_after_a_question() -> None:
+    text = """// 分类前的注释属于分类 [tag:不要]
+$CATEGORY: $course$/top/党史
+// [tag:建党]
+中国共产党成立于哪一年？ {=1921年 ~1949年}
+$CATEGORY: 地理/
+中国的首都是？ {=北京}
+
+$CATEGORY: 常识
+地球是圆的 {T}
+"""
+    result = parse(text.encode(), "b.gift")
+    assert errors(result) == [] and result.warnings == []
+    assert [(q.row, q.stem, q.tags) for q in result.questions] == [
+        (4, "中国共产党成立于哪一年？", ["党史", "建党"]),
+        (6, "中国的首都是？_____", ["地理"]),
+        (9, "地球是圆的", ["常识"]),
+    ]
+
+
 def test_gift_partial_credit_is_multiple_choice() -> None:
     text = "下列是直辖市的有 {~%50%北京 ~%50%上海 ~%-100%广州 ~%-100%深圳}\n"
-    question = parse(text.encode(), "b.gift").questions[0]
+    result = parse(text.encode(), "b.gift")
+    question = result.questions[0]
     assert question.type == "multiple" and question.answer == ["A", "B"]
+    assert result.warnings == []  # the positive weights are exactly the right set: nothing is lost
+
+
+def test_gift_partial_credit_answers_are_not_right_and_are_reported() -> None:
+    text = """中国的首都是？ {=北京 =%50%北平 #旧称}
+
+中国的首都是哪座城市？ {=北京 ~%50%北平 ~上海}
+
+水分子由 {=2 =两} 个氢原子和 {=1 =%33.3%一个} 个氧原子组成。
+
+明朝的首都是？ {=%100%南京 =%0%西安}
+"""
+    result = parse(text.encode(), "b.gift")
+    assert errors(result) == []
+    fill, single, cloze, zero = result.questions
+    assert fill.type == "fill" and fill.answer == [["北京"]]
+    assert single.type == "single" and single.answer == ["A"]  # a block with = : one answer, the full-credit one
+    assert cloze.answer == [["2", "两"], ["1"]]
+    assert zero.answer == [["南京"]]  # a 0% answer is simply wrong, as in Moodle: no warning for it
+    assert result.warnings == ["3 道题含部分得分的答案（如 %50%），本平台不支持部分得分，这些答案已按错误答案处理，"
+                               "只有满分答案算对，位于第 1、3、5 行"]
+
+
+def test_gift_short_answer_with_only_partial_credit_is_an_error() -> None:
+    result = parse("中国的首都是？ {=%50%北平}\n".encode(), "b.gift")
+    assert errors(result) == [(1, "answer", "没有满分答案：部分得分的答案（如 =%50%…）不算正确答案")]
+    assert result.warnings == []
 
 
 def test_gift_errors_by_line() -> None:
