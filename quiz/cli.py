@@ -160,7 +160,12 @@ def cmd_export_rankings(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="quiz", description="知识竞赛与答题平台")
+    from quiz.settings import HELP
+
+    settings_help = "\n".join(f"  QUIZ_{name.upper():<24} {text}" for name, text in HELP.items())
+    parser = argparse.ArgumentParser(prog="quiz", description="知识竞赛与答题平台",
+                                     epilog="设置（环境变量或 .env 文件）：\n" + settings_help,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="运行网站")
