@@ -40,6 +40,7 @@ from live.messages import (
     Join,
     LeaderboardShown,
     Phase,
+    PlayerAnswered,
     PlayerId,
     PlayerJoined,
     QuestionClosed,
@@ -237,8 +238,12 @@ class Game(SegmentRules, Settlement):
             player.time_ms += elapsed
             if player.team_id is not None and player.team_id in run.segment.team_ids:
                 self.teams[player.team_id].time_ms += elapsed
+            # A short answer is judged by the host, who must see it (nobody else does before the reveal).
+            shown: list[Event] = [] if correct is not None else [PlayerAnswered(
+                audience="host", question=run.question.id, player_id=player.id, name=player.name,
+                team_id=player.team_id, answer=value)]
             # Everyone has answered: no reason to make the hall wait for the countdown.
-            return self._close(run) if run.kind == "all" and run.answered >= len(self.players) else []
+            return shown + (self._close(run) if run.kind == "all" and run.answered >= len(self.players) else [])
         team_id = player.team_id
         assert team_id is not None  # _may_answer lets only team members through here
         run.team_answer = record
@@ -606,6 +611,10 @@ class Game(SegmentRules, Settlement):
                                  "fouls": list(run.fouled), "out": list(run.out), "eligible": run.eligible()}
             if host:
                 state.update(answer=list(q.answer), explanation=q.explanation)
+                if run.key.type == "short" and (run.kind == "all" or run.audience_mode):
+                    state["short_answers"] = [
+                        {"player_id": a.player_id, "name": self.players[a.player_id].name, "team_id": a.team_id,
+                         "answer": a.value, "correct": a.correct} for a in run.answers.values()]
         if seg is not None and seg.kind == "risk":
             state["risk"] = {"order": seg.schedule[:len(seg.team_ids)],
                              "values_left": [{"team_id": t, "values": seg.values_left(t)} for t in seg.team_ids]}

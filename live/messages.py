@@ -287,6 +287,18 @@ class AnswerAcked(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PlayerAnswered(Event):
+    """A player's `short` answer in an everyone-answers question, to the host alone, to judge it."""
+
+    type: ClassVar[str] = "player_answered"
+    question: int
+    player_id: PlayerId
+    name: str
+    team_id: int | None
+    answer: Any
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TeamAnswered(Event):
     """A team's answer was taken (team segments): teammates stop answering; the host sees it."""
 

@@ -34,6 +34,8 @@ const T = {
   out: "已出局",
   teamAnswered: (team, ans) => `${team} 已提交答案：${ans}`,
   judged: (team, ok, p) => `${team} ${ok ? "判定正确" : "判定错误"}（${p > 0 ? "+" : ""}${p}）`,
+  shortTitle: (n, left) => `简答作答（${n} 份，待评判 ${left} 份；公布答案时按评判计分）`,
+  unjudged: "待评判",
   distribution: "答题分布",
   audience: "无人抢答：观众作答中",
   right: "正确", wrong: "错误", decline: "放弃",
@@ -118,6 +120,7 @@ const S = {
   buzz: null, // {armed, answering, order, fouls, out, eligible}
   teamAnswer: null,
   judged: null,
+  shortAnswers: new Map(), // everyone-answers `short` question: player id (as JSON) -> {name, team_id, answer, correct}
   revealed: false,
   distribution: null,
   teams: new Map(), // id -> {name, unit, score}
@@ -255,6 +258,7 @@ function drawNow() {
     if (parts.length) status += `<p class="buzz-line">${parts.join(" · ")}</p>`;
   }
   if (S.teamAnswer) status += `<p class="team-answer">${escapeHtml(T.teamAnswered(teamName(S.teamAnswer.team_id), answerText(question, S.teamAnswer.answer)))}</p>`;
+  if (S.shortAnswers.size) status += shortAnswersHtml(question);
   if (S.judged) status += `<p class="judged-line ${S.judged.correct ? "ok" : "bad"}">${escapeHtml(T.judged(teamName(S.judged.team_id), S.judged.correct, S.judged.points))}</p>`;
   box.innerHTML = `
     <p class="now-seg"><span class="seg-chip">${escapeHtml(T.segmentNo(seg.index || 1))}</span><b>${escapeHtml(KIND_NAMES[seg.kind] || "")}</b>
@@ -265,6 +269,22 @@ function drawNow() {
     <div class="host-answer"><span>${T.answer}（仅主持人可见）</span><b>${escapeHtml(answerText(question, S.answer) || "—")}</b></div>
     ${S.explanation ? `<p class="host-explain"><b>${T.explanation}：</b>${escapeHtml(S.explanation)}</p>` : ""}
     ${status}`;
+}
+
+/** Everyone's short answers, each with ✓/✗ for the host (judging is open until the reveal). */
+function shortAnswersHtml(question) {
+  const rows = [...S.shortAnswers.entries()];
+  const left = rows.filter(([, a]) => a.correct == null).length;
+  const open = !S.revealed;
+  return `<div class="short-answers"><p class="short-title">${escapeHtml(T.shortTitle(rows.length, left))}</p>
+    <table class="team-table"><tbody>${rows.map(([key, a]) => `
+      <tr class="${a.correct === true ? "is-ok" : a.correct === false ? "is-bad" : ""}">
+        <td><b>${escapeHtml(a.name || "")}</b>${a.team_id != null ? `<br><small>${escapeHtml(teamName(a.team_id))}</small>` : ""}</td>
+        <td>${escapeHtml(answerText(question, a.answer))}</td>
+        <td class="judge-cell">${a.correct == null ? `<small class="muted">${T.unjudged}</small> ` : ""}
+          <button type="button" class="btn small ok-btn" data-judge-player="${escapeHtml(key)}" data-correct="1"${open ? "" : " disabled"}>✓ ${T.right}</button>
+          <button type="button" class="btn small bad-btn" data-judge-player="${escapeHtml(key)}" data-correct="0"${open ? "" : " disabled"}>✗ ${T.wrong}</button></td>
+      </tr>`).join("")}</tbody></table></div>`;
 }
 
 /** The judgement or risk pick the stage waits for, as big buttons next to the actions. */
@@ -351,6 +371,7 @@ function newQuestion(msg) {
   S.deadline = msg.deadline_ms ?? null;
   S.teamAnswer = null;
   S.judged = null;
+  S.shortAnswers = new Map();
   S.revealed = false;
   S.distribution = null;
   S.counts.answered = 0;
@@ -376,6 +397,7 @@ function fromState(msg) {
         fouls: msg.buzz.fouls || [], out: msg.buzz.out || [], eligible: msg.buzz.eligible || null };
     }
     if (msg.distribution) S.distribution = msg.distribution;
+    S.shortAnswers = new Map((msg.short_answers || []).map((a) => [JSON.stringify(a.player_id), a]));
     S.revealed = !!msg.distribution || ["revealed", "leaderboard", "finished"].includes(msg.phase);
   }
   if (msg.counts) S.counts = { ...S.counts, ...msg.counts };
@@ -413,6 +435,9 @@ function receive(msg) {
       S.phase = "question";
       newQuestion(msg);
       break;
+    case "player_answered":
+      if (S.q && msg.question === S.q.question.id) S.shortAnswers.set(JSON.stringify(msg.player_id), { ...msg, correct: null });
+      break;
     case "team_answered":
       S.teamAnswer = { team_id: msg.team_id, player_id: msg.player_id, answer: msg.answer,
         pendingJudge: S.q?.question.type === "short" };
@@ -440,6 +465,11 @@ function receive(msg) {
       }
       break;
     case "judged":
+      if (msg.player_id != null && S.shortAnswers.has(JSON.stringify(msg.player_id)) && !BUZZ_KINDS.includes(kind())
+          && !TURN_KINDS.includes(kind())) {
+        S.shortAnswers.get(JSON.stringify(msg.player_id)).correct = msg.correct; // one player's short answer
+        break;
+      }
       S.judged = msg;
       if (S.buzz && msg.team_id != null) {
         S.buzz.out = [...(S.buzz.out || []), msg.team_id];
@@ -519,6 +549,8 @@ document.querySelectorAll("#actions .act").forEach((b) => b.addEventListener("cl
   act(b.dataset.action);
 }));
 function decideClick(event) {
+  const one = event.target.closest("[data-judge-player]");
+  if (one && !one.disabled) { act("judge", { player_id: JSON.parse(one.dataset.judgePlayer), correct: one.dataset.correct === "1" }); return; }
   const judge = event.target.closest("[data-judge]");
   if (judge && !judge.disabled) { act("judge", { team_id: Number(judge.dataset.judge), correct: judge.dataset.correct === "1" }); return; }
   const risk = event.target.closest("[data-risk]");
@@ -526,6 +558,7 @@ function decideClick(event) {
 }
 $("teams").addEventListener("click", decideClick);
 $("decide").addEventListener("click", decideClick);
+$("now").addEventListener("click", decideClick);
 
 $("adjust-form").addEventListener("submit", (event) => {
   event.preventDefault();

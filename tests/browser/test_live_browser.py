@@ -256,3 +256,42 @@ def test_buzzer_round_driven_from_the_console(live_server: Any, new_page: Any, s
     console.click("#adjust-go")
     console.wait_for_function("document.getElementById('ledger').textContent.includes('评委复核')")
     shot(console, "host-console-ledger")
+
+
+def test_the_host_judges_everyones_short_answers_from_the_console(live_server: Any, new_page: Any, shot: Any) -> None:
+    live_server.add_user("host", "host", name="李主持")
+    bank_id = live_server.seed_bank(questions=[
+        {"type": "short", "stem": "简述中国共产党的根本宗旨。", "answer": ["全心全意为人民服务"],
+         "explanation": "党章总纲。", "tags": ["党章"]}])
+    game = post(live_server, "/api/live", {"title": "简答测试", "bank_id": bank_id, "segments": [
+        {"kind": "all", "title": "全员答题", "question_ids": [1], "time_limit_s": 60, "points": 10}]}, "host")
+    console = new_page(CONSOLE)
+    console.goto(f"{live_server.url}/host/{game['id']}?token={game['host_token']}")
+    console.wait_for_selector("#conn[data-state=open]")
+    phones = []
+    for name, text in (("王小明", "全心全意为人民服务"), ("赵小红", "为人民服务吧")):
+        phone = new_page(PHONE)
+        phone.goto(f"{live_server.url}/play/{game['pin']}")
+        phone.fill("#name", name)
+        phone.click("#join-go")
+        phone.wait_for_selector(".lobby h1")
+        phones.append((phone, text))
+    console.click("[data-action=start]")
+    for phone, text in phones:
+        phone.wait_for_selector("#short-answer")
+        phone.fill("#short-answer", text)
+        phone.click("#submit")
+    console.wait_for_function("document.querySelectorAll('.short-answers tbody tr').length === 2")
+    rows = console.inner_text(".short-answers")
+    assert "王小明" in rows and "全心全意为人民服务" in rows and "为人民服务吧" in rows and "待评判 2 份" in rows
+    assert "为人民服务吧" not in phones[0][0].content()  # a phone never sees another player's answer
+    console.click(".short-answers tr:has-text('王小明') [data-correct='1']")
+    console.click(".short-answers tr:has-text('赵小红') [data-correct='0']")
+    console.wait_for_selector(".short-answers tr.is-ok:has-text('王小明')")
+    console.wait_for_selector(".short-answers tr.is-bad:has-text('赵小红')")
+    assert "待评判 0 份" in console.inner_text(".short-answers")
+    shot(console, "host-short-answers")
+    console.click("[data-action=reveal]")
+    phones[0][0].wait_for_selector(".verdict-big.ok")  # judged right: the phone shows it at the reveal
+    phones[1][0].wait_for_selector(".verdict-big.bad")
+    shot(phones[0][0], "phone-short-judged")

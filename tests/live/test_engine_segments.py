@@ -21,6 +21,7 @@ from live.messages import (
     Event,
     HostAction,
     Join,
+    PlayerAnswered,
     QuestionShown,
     ScoreChanged,
     SegmentStarted,
@@ -215,6 +216,30 @@ def test_a_short_answer_waits_for_the_host() -> None:
     assert error_code(play.host(4, "close")) == "not_judged"
     play.host(5, "judge", team_id=1, correct=True)
     assert play.scores() == {1: 20, 2: 0}
+
+
+def test_short_answers_for_everyone_go_to_the_host_alone_who_judges_each() -> None:
+    short = QuestionSnapshot(1, "short", "简述党的根本宗旨", [], ["全心全意为人民服务"], "解析")
+    play = Play(SegmentConfig("all", questions=[short], points=10, time_limit_s=30), teams=roster(2, 2))
+    play.host(0, "start")
+    events = play.do(SubmitAnswer(100, "a", 1, "全心全意为人民服务"), 1000)
+    shown = only(events, PlayerAnswered)
+    assert [(e.audience, e.player_id, e.name, e.team_id, e.answer) for e in shown] == [
+        ("host", 100, "选手100", 1, ["全心全意为人民服务"])]  # only the host sees it before the reveal
+    play.do(SubmitAnswer(200, "b", 1, "为人民币服务"), 2000)
+    state = play.game.snapshot("host")  # a host who reconnects finds what is still to judge
+    assert [(a["player_id"], a["answer"], a["correct"]) for a in state["short_answers"]] == [
+        (100, ["全心全意为人民服务"], None), (200, ["为人民币服务"], None)]
+    assert "short_answers" not in play.game.snapshot("screen") and "short_answers" not in play.game.snapshot(
+        "player", player_id=100)
+    play.host(3000, "close")
+    play.host(3100, "judge", player_id=100, correct=True)
+    play.host(3200, "judge", player_id=200, correct=False)
+    assert [a["correct"] for a in play.game.snapshot("host")["short_answers"]] == [True, False]
+    assert error_code(play.host(3300, "judge", player_id=101, correct=True)) == "nothing_to_judge"  # no answer
+    reveal = next(e for e in play.host(4000, "reveal") if isinstance(e, AnswerRevealed) and e.audience == "players")
+    assert reveal.message_for(100)["you"]["correct"] is True and reveal.message_for(200)["you"]["correct"] is False
+    assert play.scores()[1] > 0 and play.scores()[2] == 0
 
 
 # --- risk ---------------------------------------------------------------------------

@@ -550,3 +550,42 @@ def test_no_full_garbage_collection_while_people_are_in_a_game(client: Any, make
     while game_in_progress() and time.monotonic() < deadline:
         time.sleep(0.01)
     assert not game_in_progress()
+
+
+def test_short_answers_for_everyone_reach_the_host_alone_who_judges_each(client: Any, app: Any,
+                                                                         make_game: Callable[..., Any],
+                                                                         live_bank: tuple[int, list[int]]) -> None:
+    from question_bank.models import Question
+
+    with app.state.db.write() as session:
+        short = Question(bank_id=live_bank[0], type="short", stem="简述党的根本宗旨", options=[],
+                         answer=["全心全意为人民服务"], explanation="解析", tags=["党史"])
+        session.add(short)
+        session.flush()
+        short_id = short.id or 0
+    game = make_game(segments=[{"kind": "all", "question_ids": [short_id], "points": 10, "time_limit_s": 30}])
+    pin = game["pin"]
+    with connect(client, pin, "host", game["host_token"]) as h, connect(client, pin, "screen") as s, \
+            connect(client, pin) as a, connect(client, pin) as b:
+        host, screen, alice, bob = Frames(h, "host"), Frames(s, "screen"), Frames(a, "alice"), Frames(b, "bob")
+        opening(host), opening(screen)
+        alice_id = join(alice, "张三")[0]["player"]["id"]
+        bob_id = join(bob, "李四")[0]["player"]["id"]
+        host_do(host, "start")
+        for frames in (alice, bob):
+            frames.until("question")
+        assert answer(alice, short_id, "全心全意为人民服务", "a1")["accepted"]
+        assert answer(bob, short_id, "为人民币服务", "b1")["accepted"]
+        shown = [host.until("player_answered")[-1], host.until("player_answered")[-1]]
+        host_do(host, "close")
+        assert {(m["player_id"], m["name"], m["answer"][0]) for m in shown} == {
+            (alice_id, "张三", "全心全意为人民服务"), (bob_id, "李四", "为人民币服务")}
+        host_do(host, "judge", player_id=alice_id, correct=True)
+        host_do(host, "judge", player_id=bob_id, correct=False)
+        host_do(host, "reveal")
+        yours = {name: frames.until("reveal")[-1]["you"] for name, frames in (("alice", alice), ("bob", bob))}
+        screen.until("reveal")
+        others = alice.raw + bob.raw + screen.raw
+    assert yours["alice"]["correct"] is True and yours["alice"]["points"] == 10
+    assert yours["bob"]["correct"] is False and yours["bob"]["points"] == 0
+    assert not any('"player_answered"' in text for text in others)  # nobody but the host saw the answers
