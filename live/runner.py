@@ -49,7 +49,6 @@ log = logging.getLogger("quiz.live")
 
 MAX_BURST = 4096  # items handled before a burst is stored: bounds the wait of the first ack
 MAX_QUEUE = 100_000  # a game refuses more than this many waiting items ("busy")
-FREEZE_AFTER_S = 1.0  # see LiveManager.freeze_soon
 CHECKPOINT_EVERY_S = 5.0  # SQLite: how often the log is checkpointed in the background
 COUNTS_EVERY_S = 0.5  # the host's live counts are pushed at most this often per game
 GATHER_S = 0.002  # in a steady trickle of items, wait this long for more before a burst (see Runner.run)
@@ -228,7 +227,6 @@ class Runner:
                 return
             self.status = status
         self.logged_answers.update(burst.answers)
-        self.manager.freeze_soon()
         t_pub = time.perf_counter()
         await self.manager.hub.publish(channel(self.game_id), burst.ops)
         if TRACE:
@@ -407,8 +405,10 @@ def game_in_progress() -> bool:
                for manager in tuple(_MANAGERS) for runner in manager.runners.values())
 
 
-# The app's periodic full garbage collection (quiz.gcpolicy) looks at every object once frozen ones
-# are handed back: with 10,000 players that is a pause of about a second. Never in a game.
+# Every connection, player, answer and acknowledgement lives as long as its game; the app's garbage
+# collection policy (quiz.gcpolicy) freezes them once a second, so collections do not look at them.
+# Its periodic full collection looks at everything: with 10,000 players a pause of about a second,
+# so never while a game is in progress.
 gcpolicy.defer_full_collection_while(game_in_progress)
 
 
@@ -423,7 +423,6 @@ class LiveManager:
         self.pins: dict[str, int] = {}
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-store")
         self._locks: dict[str, asyncio.Lock] = {}
-        self._freeze: asyncio.TimerHandle | None = None
         self._checkpointer: asyncio.Task[None] | None = None
         self.checkpointer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-checkpoint")
         self.sqlite_log: store.SqliteLog | None = None
@@ -443,8 +442,6 @@ class LiveManager:
 
     async def stop(self) -> None:
         _MANAGERS.discard(self)
-        if self._freeze is not None:
-            self._freeze.cancel()
         if self._checkpointer is not None:
             self._checkpointer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -454,7 +451,6 @@ class LiveManager:
         self.runners.clear()
         self.pins.clear()
         await self.hub.disconnect()
-        gc.unfreeze()
         self.writer.shutdown(wait=True)
         self.checkpointer.shutdown(wait=True)
         if self.sqlite_log is not None:
@@ -473,7 +469,7 @@ class LiveManager:
         while True:
             await asyncio.sleep(CHECKPOINT_EVERY_S)
             try:
-                await loop.run_in_executor(self.checkpointer, store.checkpoint, self.db)
+                await loop.run_in_executor(self.checkpointer, self.db.checkpoint)
             except Exception:
                 log.exception("live: checkpoint failed")
 
@@ -511,20 +507,3 @@ class LiveManager:
         if runner is not None:
             self.pins.pop(runner.pin, None)
             await runner.stop()
-            gc.unfreeze()  # what the game left behind may now be collected
-
-    def freeze_soon(self) -> None:
-        """Exempt the objects of newly joined players and connections from garbage collection, soon.
-
-        Every connection, player, answer and acknowledgement lives as long as its game, and with
-        10,000 players a full collection (which looks at every object) stops the process for up
-        to a second: an acknowledgement late by that much. `gc.freeze` (O(1)) moves what exists
-        now out of the collector's sight, at most once a second while the game changes;
-        `unload` gives it back when the game is over.
-        """
-        if self._freeze is None:
-            self._freeze = asyncio.get_running_loop().call_later(FREEZE_AFTER_S, self._do_freeze)
-
-    def _do_freeze(self) -> None:
-        self._freeze = None
-        gc.freeze()

@@ -15,6 +15,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from live.messages import Event, PlayerId, ScoreChanged
+from quiz.competitions.ranking import prize_bands, prize_name
 
 if TYPE_CHECKING:
     from live.segments import QuestionRun, SegmentConfig, TeamConfig
@@ -175,24 +176,16 @@ def rank(rows: Iterable[Row], key: Callable[[Row], Any]) -> list[tuple[int, bool
 
 def with_prizes(teams: list[dict[str, Any]], prizes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Ranked team rows (best first) with ``prize``: prizes are bands of positions in the order of the list
-    (2 一等奖 → positions 1–2, then 3 二等奖 → 3–5, …); a tied group across a band boundary gets none."""
-    bands, start = [], 1
-    for prize in prizes:
-        count = int(prize.get("count") or 0)
-        if count > 0:
-            bands.append((start, start + count - 1, str(prize.get("name") or "")))
-            start += count
-
-    def band(position: int) -> tuple[int, int, str] | None:
-        return next((b for b in bands if b[0] <= position <= b[1]), None)
-
+    (2 一等奖 → positions 1–2, then 3 二等奖 → 3–5, …); a tied group across a band boundary gets none.
+    The bands are the competition ranking's own (`quiz.competitions.ranking`), so both always agree."""
+    bands = prize_bands(prizes)
     rows, i = [], 0
     while i < len(teams):
         j = i
         while j + 1 < len(teams) and teams[j + 1]["rank"] == teams[i]["rank"]:
             j += 1
-        first, last = band(i + 1), band(j + 1)
-        name = first[2] if first is not None and first == last else None
+        first, last = prize_name(bands, i + 1), prize_name(bands, j + 1)
+        name = first if first == last else None
         rows += [{**row, "prize": name} for row in teams[i:j + 1]]
         i = j + 1
     return rows

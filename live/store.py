@@ -248,21 +248,17 @@ class SqliteLog:
     burst. Here it runs without a hand-over. The connection waits at most ``busy_ms`` for the
     write lock: when another writer holds it (an import, say), `write_now` returns False and
     the runner stores through the pool in a thread instead, so the event loop never waits long.
-    Checkpoints are left to `checkpoint` (a commit that crosses SQLite's automatic checkpoint
-    would copy the log into the database file and wait for the disk).
+    Checkpoints are left to `Database.checkpoint`, run by the manager in a thread.
     """
 
-    def __init__(self, path: str, busy_ms: int = 50) -> None:
-        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=busy_ms / 1000)
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "wal_autocheckpoint=0"):
-            self.conn.execute(f"PRAGMA {pragma}")
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
 
     @classmethod
-    def for_database(cls, db: Any) -> SqliteLog | None:
-        if not getattr(db, "is_sqlite", False):
+    def for_database(cls, db: Any, busy_ms: int = 50) -> SqliteLog | None:
+        if not getattr(db, "is_sqlite", False) or db.engine.url.database in (None, "", ":memory:"):
             return None
-        path = db.engine.url.database
-        return cls(path) if path and path != ":memory:" else None
+        return cls(db.own_sqlite_connection(busy_ms / 1000))
 
     def write_now(self, batch: Batch) -> bool:
         """Store a batch in ONE transaction; False (nothing written) when the database stayed locked."""
@@ -282,13 +278,6 @@ class SqliteLog:
 
     def close(self) -> None:
         self.conn.close()
-
-
-def checkpoint(db: Any) -> None:
-    """Copy the SQLite write-ahead log into the database file without blocking writers (PASSIVE)."""
-    if db.is_sqlite:
-        with db.engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def status_of(game: Game) -> str:

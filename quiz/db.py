@@ -10,6 +10,7 @@ Alembic (``migrate``), which each CLI command and the app's start-up run first.
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -113,6 +114,23 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    def own_sqlite_connection(self, timeout_s: float) -> sqlite3.Connection:
+        """SQLite: a connection outside the pool, for a writer on the event loop's thread (the live log,
+        autosave): autocommit mode (it says BEGIN itself), WAL, waiting at most ``timeout_s`` for the
+        write lock, and never checkpointing itself — a commit that crossed the automatic checkpoint
+        would copy the log into the database file and wait for the disk; `checkpoint` does it instead."""
+        conn = sqlite3.connect(self.engine.url.database or "", isolation_level=None, check_same_thread=False,
+                               timeout=timeout_s)
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "wal_autocheckpoint=0"):
+            conn.execute(f"PRAGMA {pragma}")
+        return conn
+
+    def checkpoint(self) -> None:
+        """SQLite: copy the write-ahead log into the database file without blocking writers (PASSIVE)."""
+        if self.is_sqlite:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     def migrate(self) -> None:
         """Create or upgrade the schema to the newest Alembic revision (idempotent)."""

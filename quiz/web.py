@@ -5,8 +5,9 @@ the body is read (with the upload limit) on the event loop, then authentication 
 ``fn`` run together in one worker thread (one thread hop a request), and the result
 is returned as JSON. An ``async def fn(ctx)`` runs on the event loop instead, for the
 few hot paths that never block (a test's autosave): the login comes from the token
-cache when it can, and only a cache miss takes a thread. Pages use ``@page``. Request bodies are validated with pydantic
-models via ``ctx.parse(Model)``, which raises the contract's 422 with every field error.
+cache when it can, and only a cache miss takes a thread. Pages use ``@page``. Request
+bodies are validated with pydantic models via ``ctx.parse(Model)``, which raises the
+contract's 422 with every field error.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ _PYDANTIC_ZH = {
 
 
 def _json_default(value: Any) -> Any:
-    if isinstance(value, (set, frozenset, tuple)):
+    if isinstance(value, (set, frozenset)):
         return list(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
@@ -294,20 +295,20 @@ def api(role: str | None = "member", status: int = 200) -> Callable[[Callable[[C
             raw, form = await _read_input(request, request.app.state.settings)
             ctx = Ctx(request=request, form=form)
 
-            def run() -> Any:
-                ctx.user = authenticate(request)
+            def admit(user: User | None) -> None:
+                """Who is asking, then whether they may, then the body (an anonymous caller gets 401, not 400)."""
+                ctx.user = user
                 if role is not None:
                     ctx.require(role)
                 if raw is not None:
                     ctx.body = parse_json_body(raw)
+
+            def run() -> Any:
+                admit(authenticate(request))
                 return fn(ctx)
 
             if on_loop:
-                ctx.user = await authenticate_async(request)
-                if role is not None:
-                    ctx.require(role)
-                if raw is not None:
-                    ctx.body = parse_json_body(raw)
+                admit(await authenticate_async(request))
                 result = await fn(ctx)  # type: ignore[misc]
             else:
                 result = await run_in_threadpool(run)

@@ -134,7 +134,8 @@ def prize_bands(prizes: Sequence[dict[str, Any]]) -> list[tuple[int, int, str]]:
     return bands
 
 
-def _band(bands: list[tuple[int, int, str]], position: int) -> str | None:
+def prize_name(bands: list[tuple[int, int, str]], position: int) -> str | None:
+    """The prize of a ``position`` (1-based) in ``prize_bands``' bands, or None."""
     return next((name for first, last, name in bands if first <= position <= last), None)
 
 
@@ -159,7 +160,7 @@ def rank_teams(entries: Iterable[Entry], *, advance: dict[str, Any] | None = Non
             advanced = score_key(group[0].score) >= score_key(min_score)
         else:
             advanced = False
-        prize_first, prize_last = _band(bands, first), _band(bands, last)
+        prize_first, prize_last = prize_name(bands, first), prize_name(bands, last)
         prize = prize_first if prize_first == prize_last else None
         if prize_first != prize_last:
             tie.decides.append(PRIZE)

@@ -34,7 +34,6 @@ from typing import Any
 log = logging.getLogger("quiz.exams")
 
 BATCH = 256
-WAIT_S = 30.0
 
 # (attempt_id, exam_id, question_id, position, answer as JSON text or None, now_ms)
 Save = tuple[int, int, int, int, str | None, int]
@@ -100,10 +99,6 @@ class Writer:
         self.queue.put((save, done))
         return done
 
-    def save(self, save: Save) -> bool:
-        """Store ``save`` if its attempt is open and in time; True when stored (and committed)."""
-        return self.submit(save).result(timeout=WAIT_S)
-
     def stop(self) -> None:
         self.queue.put(_STOP)
         self.thread.join(timeout=10)
@@ -156,13 +151,7 @@ class LoopWriter:
     def __init__(self, db: Any, loop: asyncio.AbstractEventLoop) -> None:
         self.db = db
         self.loop = loop
-        # Its own connection: no pool checkout, no SQLAlchemy, no automatic checkpoint on the loop's
-        # thread (a commit that crosses it would copy the log into the database file and wait for
-        # the disk); `_checkpoint` runs one in a thread now and then instead.
-        self.conn = sqlite3.connect(db.engine.url.database, isolation_level=None, check_same_thread=False,
-                                    timeout=self.LOCK_WAIT_S)
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "wal_autocheckpoint=0"):
-            self.conn.execute(f"PRAGMA {pragma}")
+        self.conn = db.own_sqlite_connection(self.LOCK_WAIT_S)  # no pool checkout, no SQLAlchemy, no checkpoint
         self.pending: list[tuple[Save, asyncio.Future[bool]]] = []
         self.timer: asyncio.TimerHandle | None = None
         self.checkpointed = time.monotonic()
@@ -190,7 +179,7 @@ class LoopWriter:
                 done.set_result(stored)
         if time.monotonic() - self.checkpointed > self.CHECKPOINT_EVERY_S:
             self.checkpointed = time.monotonic()
-            self.loop.run_in_executor(None, checkpoint, self.db)
+            self.loop.run_in_executor(None, self.db.checkpoint)
 
     def _store(self, saves: list[Save]) -> list[bool] | None:
         """The batch's results, or None when the write lock stayed taken or the batch failed."""
@@ -234,12 +223,6 @@ def _settle(done: asyncio.Future[bool], result: Future[bool]) -> None:
         done.set_exception(error)
     else:
         done.set_result(result.result())
-
-
-def checkpoint(db: Any) -> None:
-    """Copy SQLite's write-ahead log into the database file without blocking writers (PASSIVE)."""
-    with db.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 _LOCK = threading.Lock()

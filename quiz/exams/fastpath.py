@@ -21,12 +21,13 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import orjson
+from starlette.requests import Request
 
 from quiz.accounts import cached_user
 from quiz.errors import AppError
 from quiz.exams import autosave, service
 from quiz.models import role_rank
-from quiz.web import MAX_ID, parse_json_body
+from quiz.web import MAX_ID, parse_json_body, request_token
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -61,7 +62,7 @@ class AutosaveFastPath:
     async def _save(self, scope: Scope, match: re.Match[str], body: bytes) -> dict[str, Any] | None:
         """The reply when the save was stored; None for anything the full application should answer."""
         attempt_id, question_id = int(match.group(1)), int(match.group(2))
-        token = _token(scope)
+        token = request_token(Request(scope))
         app = scope.get("app")
         if token is None or app is None or not (1 <= attempt_id <= MAX_ID and 1 <= question_id <= MAX_ID):
             return None
@@ -79,24 +80,6 @@ class AutosaveFastPath:
         except AppError:
             return None
         return reply if await autosave.save_async(state.db, save) else None
-
-
-def _token(scope: Scope) -> str | None:
-    """The Bearer token, else the session cookie (as `quiz.web.request_token`)."""
-    cookie = None
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            text = value.decode("latin-1")
-            if text[:7].lower() == "bearer ":
-                return text[7:].strip() or None
-        elif name == b"cookie":
-            cookie = value.decode("latin-1")
-    if cookie:
-        for part in cookie.split(";"):
-            key, _, value = part.strip().partition("=")
-            if key == "quiz_session":
-                return value or None
-    return None
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:

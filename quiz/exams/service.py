@@ -2,7 +2,7 @@
 
 The server's clock decides everything: ``deadline_ms = min(started + duration, closes)`` is stored
 with the attempt; a save is checked against it inside the write transaction that stores it
-(``autosave``: one writer thread, many saves a transaction), and
+(``autosave``: many saves a transaction, acknowledged after its commit), and
 ``sweep`` submits attempts whose deadline passed (also at start-up, for those that expired while
 the server was down). Submitting is idempotent: the attempt row is locked and a second submit
 returns the stored result.
@@ -476,16 +476,6 @@ def refuse_save(db: Any, attempt_id: int, deadline_ms: int, now_ms: int) -> None
     submit(db, attempt_id, None, now_ms)  # too late: it is submitted with what was saved
     raise Conflict(t("deadline_passed"), code="deadline_passed",
                    details=[{"deadline_ms": deadline_ms, "now_ms": now_ms}])
-
-
-def save_answer(db: Any, attempt_id: int, user: User, question_id: int, raw: Any, now_ms: int) -> dict[str, Any]:
-    """Store one answer if the attempt is still open and before its deadline (else 409, nothing stored)."""
-    info = paper_info(db, attempt_id)
-    save, reply = prepare_save(info, attempt_id, user, question_id, raw, now_ms)
-    if autosave.writer(db).save(save):
-        return reply
-    refuse_save(db, attempt_id, save[5] if info is None else info.deadline_ms, now_ms)
-    raise AssertionError("unreachable")
 
 
 def record_event(db: Any, attempt_id: int, user: User, kind: str) -> int:

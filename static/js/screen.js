@@ -372,9 +372,9 @@ function drawBoard() {
 // --- the podium ------------------------------------------------------------------------------------
 function drawPodium() {
   const { rows } = boardRows(S.board || {});
-  const prizes = S.board?.prizes || null;
-  // The server's `prize` (a round's prizes; none for a tie across a prize boundary), else 冠军/亚军/季军.
-  const prizeOf = (r, i) => ("prize" in r ? r.prize || "" : prizes ? prizeFor(prizes, r.rank) : T.places[i] || "");
+  // The server's `prize` when the game has a round's prizes (none for a tie across a prize boundary),
+  // else 冠军/亚军/季军 on the podium.
+  const prizeOf = (r, i) => ("prize" in r ? r.prize || "" : T.places[i] || "");
   const top = rows.slice(0, 3);
   const order = [1, 0, 2].filter((i) => top[i]);
   const rest = rows.slice(3, 10);
@@ -389,18 +389,8 @@ function drawPodium() {
       </div>`;
     }).join("")}</div>
     ${rest.length ? `<ol class="podium-rest">${rest.map((r) => `<li><span>${escapeHtml(r.rank)}</span><b>${escapeHtml(r.name)}</b>
-      <em>${escapeHtml("prize" in r ? r.prize || "" : prizes ? prizeFor(prizes, r.rank) : "")}</em><i>${escapeHtml(r.score)}</i></li>`).join("")}</ol>` : ""}`;
+      <em>${escapeHtml(r.prize || "")}</em><i>${escapeHtml(r.score)}</i></li>`).join("")}</ol>` : ""}`;
   show("podium");
-}
-
-/** The prize for a rank from the round's prizes [{name, count}] (1-2 一等奖, 3-5 二等奖, …). */
-function prizeFor(prizes, rank) {
-  let upto = 0;
-  for (const p of prizes) {
-    upto += Number(p.count || 0);
-    if (rank <= upto) return p.name;
-  }
-  return "";
 }
 
 // --- messages --------------------------------------------------------------------------------------
