@@ -236,7 +236,11 @@ def test_short_answers_for_everyone_go_to_the_host_alone_who_judges_each() -> No
     play.host(3100, "judge", player_id=100, correct=True)
     play.host(3200, "judge", player_id=200, correct=False)
     assert [a["correct"] for a in play.game.snapshot("host")["short_answers"]] == [True, False]
-    assert error_code(play.host(3300, "judge", player_id=101, correct=True)) == "nothing_to_judge"  # no answer
+    for bad in ({"player_id": 101, "correct": True}, {"correct": True}, {"player_id": [100], "correct": True},
+                {"player_id": "nobody", "correct": False}):  # no answer, no id, not an id, unknown
+        assert error_code(play.host(3300, "judge", **bad)) == "nothing_to_judge"
+    assert error_code(play.host(3300, "judge", player_id=100, correct="yes")) == "invalid_params"
+    assert [a["correct"] for a in play.game.snapshot("host")["short_answers"]] == [True, False]  # unchanged
     reveal = next(e for e in play.host(4000, "reveal") if isinstance(e, AnswerRevealed) and e.audience == "players")
     assert reveal.message_for(100)["you"]["correct"] is True and reveal.message_for(200)["you"]["correct"] is False
     assert play.scores()[1] > 0 and play.scores()[2] == 0
