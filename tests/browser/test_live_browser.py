@@ -158,6 +158,7 @@ def test_phone_screen_and_console_play_one_open_game(live_server: Any, new_page:
     shot(screen, "screen-distribution", full_page=False)
 
     # The scoreboard on the screen and the phone.
+    console.wait_for_selector("[data-action=leaderboard]:not([disabled])")
     console.keyboard.press("l")
     screen.wait_for_selector(".board li.r1")
     assert "王小明" in screen.inner_text(".board")
@@ -168,12 +169,15 @@ def test_phone_screen_and_console_play_one_open_game(live_server: Any, new_page:
     shot(phone, "phone-scoreboard")
 
     # Next question (judge), then the end: the podium.
+    console.wait_for_selector("#phase-badge[data-phase=leaderboard]")
     console.keyboard.press("n")
     phone.wait_for_selector(".judge-btn[data-value=true]")
     phone.click(".judge-btn[data-value=false]")
     console.wait_for_selector("[data-action=reveal]:not([disabled])")
     console.keyboard.press("r")
     phone.wait_for_selector(".verdict-big.bad")
+    # The console hears the reveal on its own socket: "f" is ignored until finishing is legal there.
+    console.wait_for_selector("[data-action=finish]:not([disabled])")
     console.once("dialog", lambda dialog: dialog.accept())
     console.keyboard.press("f")
     screen.wait_for_selector(".podium .step-1")
