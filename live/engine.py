@@ -61,7 +61,7 @@ from live.scoring import (
     Score,
     Settlement,
     Team,
-    rank,
+    rank_players,
     seconds_to_ms,
     tidy,
     with_prizes,
@@ -532,7 +532,7 @@ class Game(SegmentRules, Settlement):
         a team player's is the team's rank, with the team's total as `team_score`)."""
         team_rank = {team_id: place for place, _, team_id in self._standings()} if self.teams else {}
         solo = [p for p in self.players.values() if p.team_id is None]
-        player_rank = {p.id: place for place, _, p in rank(solo, key=lambda p: (-p.score, p.time_ms))}
+        player_rank = {p.id: place for place, _, p in rank_players(solo)}
         for player in self.players.values():
             you = {**results.get(player.id, AnswerRevealed.NO_RESULT), "score": player.score}
             if player.team_id is not None:
@@ -554,7 +554,7 @@ class Game(SegmentRules, Settlement):
             team = self.teams[team_id]
             teams.append({"rank": place, "team_id": team_id, "name": team.config.name, "unit": team.config.unit,
                           "score": team.score, "time_ms": team.time_ms, "tied": tied})
-        ranked = rank(self.players.values(), key=lambda p: (-p.score, p.time_ms))[:top]
+        ranked = rank_players(self.players.values())[:top]
         players = [{"rank": place, "player_id": p.id, "name": p.name, "team_id": p.team_id, "score": p.score,
                     "time_ms": p.time_ms, "tied": tied} for place, tied, p in ranked]
         board: dict[str, Any] = {"teams": teams, "players": players}

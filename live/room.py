@@ -18,6 +18,7 @@ them in one write.
 from __future__ import annotations
 
 import json
+import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 from json.encoder import c_make_encoder, encode_basestring
@@ -53,20 +54,55 @@ def encode(message: dict[str, Any]) -> str:
     return "".join(_C_ENCODE(message, 0)) if _C_ENCODE else _ENCODER.encode(message)
 
 
+_JSON_BOOL = {True: "true", False: "false"}
+_HEADER_16, _HEADER_64 = struct.Struct(">BBH").pack, struct.Struct(">BBQ").pack
+
+
+def encode_you(you: dict[str, Any]) -> str:
+    """`encode` for a player's reveal `you`, with a fast lane for the everyone-answers shape (10,000
+    of them per reveal): integer points, score and rank formatted directly, three times faster than
+    the encoder. Any other shape or value type goes through `encode`."""
+    if len(you) == 5:
+        answered, correct = you.get("answered"), you.get("correct")
+        points, score, place = you.get("points"), you.get("score"), you.get("rank")
+        if (type(points) is int and type(score) is int and type(place) is int
+                and type(answered) is bool and type(correct) is bool):
+            return (f'{{"answered":{_JSON_BOOL[answered]},"correct":{_JSON_BOOL[correct]},"points":{points},'
+                    f'"score":{score},"rank":{place}}}')
+    return encode(you)
+
+
 class Outgoing:
     """One encoded message for any number of connections: its text, and its WebSocket frame built on
     first use and then shared (a server's frames are unmasked, so the bytes are the same for all)."""
 
-    __slots__ = ("text", "_frame")
+    __slots__ = ("_text", "_frame", "_skip")
 
     def __init__(self, text: str) -> None:
-        self.text = text
+        self._text: str | None = text
         self._frame: bytes | None = None
+        self._skip = 0
+
+    @classmethod
+    def spliced(cls, head: bytes, tail: bytes) -> Outgoing:
+        """The message whose UTF-8 text is ``head + tail``, its frame built in one copy (the per-player
+        reveal: a shared head and each player's `you`); the text is decoded only if ever needed."""
+        n = len(head) + len(tail)
+        header = bytes((0x81, n)) if n < 126 else _HEADER_16(0x81, 126, n) if n < 65536 else _HEADER_64(0x81, 127, n)
+        message = cls.__new__(cls)
+        message._text, message._frame, message._skip = None, b"".join((header, head, tail)), len(header)
+        return message
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = (self._frame or b"")[self._skip:].decode()
+        return self._text
 
     @property
     def frame(self) -> bytes:
         if self._frame is None:
-            self._frame = text_frame(self.text.encode())
+            self._frame = text_frame((self._text or "").encode())
         return self._frame
 
 
@@ -145,6 +181,11 @@ class Room:
                 self.add(op.client)
             else:
                 _add(out, op.client, Outgoing(encode(op.message)))
+        # The big screen first, whatever the order of the burst: the hall watches it, and reaching
+        # 10,000 phones takes ~150 ms of system calls.
+        for client in self.screens:
+            if (messages := out.pop(client, None)) is not None:
+                client.push(messages)
         for client, messages in out.items():
             client.push(messages)
 
@@ -167,7 +208,7 @@ class Room:
     def _audience(self, audience: str) -> tuple[Iterable[Client], ...]:
         # No copies needed: nothing is pushed (and so nobody dropped) until the burst is gathered.
         if audience == "all":
-            return self.players, self.screens, self.hosts
+            return self.screens, self.players, self.hosts
         if audience == "players":
             return (self.players,)
         if audience == "screen":
@@ -184,14 +225,15 @@ class Room:
     def _send_reveal(self, event: AnswerRevealed, out: dict[Client, list[Outgoing]]) -> None:
         """Each player's reveal: the public message with their own `you` last. The public part is
         encoded once and each `you` spliced in as text; players with the same result share a frame."""
-        head = encode(event.to_message())[:-1] + ',"you":'
+        head = (encode(event.to_message())[:-1] + ',"you":').encode()
         results = event.results or {}
         shared: dict[str, Outgoing] = {}
+        spliced = Outgoing.spliced
         for client in self.players:
-            you = encode(results.get(client.player_id or 0, AnswerRevealed.NO_RESULT))
+            you = encode_you(results.get(client.player_id or 0, AnswerRevealed.NO_RESULT))
             message = shared.get(you)
             if message is None:
-                message = shared[you] = Outgoing(head + you + "}")
+                message = shared[you] = spliced(head, (you + "}").encode())
             if (pending := out.get(client)) is None:
                 out[client] = [message]
             else:

@@ -45,6 +45,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     options: dict[str, Any] = {
         "host": host, "port": port, "log_level": "warning", "ws_per_message_deflate": settings.ws_per_message_deflate,
         "backlog": 4096, "timeout_keep_alive": 30,
+        "ws_ping_interval": settings.ws_ping_interval_s or None, "ws_ping_timeout": settings.ws_ping_interval_s or None,
         "ws": os.environ.get("QUIZ_WS_IMPL") or "live.wsproto:QuizWebSocketProtocol",
     }
     if workers > 1:

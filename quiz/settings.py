@@ -22,6 +22,8 @@ HELP = {
     "login_max_failures": "failed logins per account (and per client address) before logins are slowed down",
     "login_lock_s": "seconds a throttled account must wait after too many failures",
     "ws_per_message_deflate": "grant WebSocket per-message compression (costs memory per connection)",
+    "ws_ping_interval_s": "seconds between WebSocket keepalive pings to each connection (dead phones are dropped after "
+                          "two intervals without a pong); 0: none",
     "lang": "default language of pages and messages (zh or en)",
     "gc_freeze_s": "how often long-lived objects are moved out of the garbage collector's way (s); 0: off",
     "threads": "worker threads for blocking work (database, files); 0: 8 on SQLite, 40 on PostgreSQL",
@@ -57,6 +59,7 @@ class Settings:
     login_max_failures: int = 5
     login_lock_s: int = 60
     ws_per_message_deflate: bool = False
+    ws_ping_interval_s: float = 20.0
     lang: str = "zh"
     threads: int = 0
     gc_freeze_s: float = 1.0
