@@ -49,8 +49,7 @@ class Game:
     def everyone(self) -> list[ServerConnection]:
         return [*self.players, *self.screens, *self.hosts]
 
-    def question(self) -> dict[str, Any]:
-        now = now_ms()
+    def question(self, now: int) -> dict[str, Any]:
         self.deadline = now + self.time_limit_ms
         self.open, self.answers = True, {}
         return {"type": "question", "question": {"id": self.index, "type": "single",
@@ -95,11 +94,14 @@ class Game:
         elif kind == "host" and role == "host":
             action = message.get("action")
             if action in ("start", "next"):
+                # Fan-out is measured from the host's command (as our server stamps `now_ms`): taken before
+                # the first question's segment goes out, not after.
+                now = now_ms()
                 self.index += 1
                 if self.index == 1:  # as our server does: a segment is announced before its first question
                     broadcast(self.everyone(), dumps({"type": "segment", "segment": {"kind": "all", "title": "全员答题",
                                                       "index": 1}, "team_ids": [], "order": None, "groups": None}))
-                broadcast(self.everyone(), dumps(self.question()))
+                broadcast(self.everyone(), dumps(self.question(now)))
             elif action == "close":
                 self.close()
             elif action == "reveal":
