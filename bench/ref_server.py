@@ -15,11 +15,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
+import sys
 import time
 from typing import Any
 
-from websockets.asyncio.server import ServerConnection, broadcast, serve
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.asyncio.server import broadcast as _broadcast
+
+TRACE = os.environ.get("QUIZ_LIVE_TRACE") == "1"
+
+
+def broadcast(connections: Any, message: str) -> None:
+    """`websockets.broadcast`, timed to the log with QUIZ_LIVE_TRACE=1 (wall and CPU time, as our trace does)."""
+    if not TRACE:
+        _broadcast(connections, message)
+        return
+    wall, cpu = time.perf_counter(), time.thread_time()
+    _broadcast(connections, message)
+    print(f"{wall:.3f} broadcast n={len(connections)} deliver={(time.perf_counter() - wall) * 1000:.1f}ms "
+          f"cpu={(time.thread_time() - cpu) * 1000:.1f}ms {message[:20]}", file=sys.stderr, flush=True)
+
 
 
 def now_ms() -> int:
