@@ -49,7 +49,9 @@ log = logging.getLogger("quiz.live")
 
 MAX_BURST = 4096  # items handled before a burst is stored: bounds the wait of the first ack
 MAX_QUEUE = 100_000  # a game refuses more than this many waiting items ("busy")
-CHECKPOINT_EVERY_S = 5.0  # SQLite: how often the log is checkpointed in the background
+CHECKPOINT_EVERY_S = 5.0  # SQLite: how often the log is checkpointed in the background ...
+CHECKPOINT_QUIET_S = 0.3  # ... in a moment when no game has had a burst for this long ...
+CHECKPOINT_LATEST_S = 30.0  # ... or at the latest this long after the last one (a game that never pauses)
 COUNTS_EVERY_S = 0.5  # the host's live counts are pushed at most this often per game
 GATHER_S = 0.002  # in a steady trickle of items, wait this long for more before a burst (see Runner.run)
 GATHER_BELOW = 64  # ... unless this many are waiting already
@@ -188,7 +190,7 @@ class Runner:
                 raise
             except Exception:  # never let one bad burst end the game's writer
                 log.exception("live: game %s: burst failed", self.game_id)
-            last_burst = loop.time()
+            last_burst = self.manager.last_burst = loop.time()
 
     async def _bursts(self) -> None:
         while True:
@@ -429,6 +431,7 @@ class LiveManager:
         self._checkpointer: asyncio.Task[None] | None = None
         self.checkpointer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-checkpoint")
         self.sqlite_log: store.SqliteLog | None = None
+        self.last_burst = float("-inf")  # loop time of any game's last burst
 
     async def start(self) -> None:
         _MANAGERS.add(self)
@@ -471,8 +474,17 @@ class LiveManager:
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(CHECKPOINT_EVERY_S)
+            # A checkpoint copies megabytes and waits for the disk (50-200 ms after a 10,000-answer
+            # question): while a game is busy it would compete with the fan-out for the cores, so it
+            # waits for a lull (there is one after every question's answers).
+            due = loop.time() + CHECKPOINT_LATEST_S
+            while loop.time() - self.last_burst < CHECKPOINT_QUIET_S and loop.time() < due:
+                await asyncio.sleep(CHECKPOINT_QUIET_S / 3)
             try:
+                started = time.perf_counter()
                 await loop.run_in_executor(self.checkpointer, self.db.checkpoint)
+                if TRACE:
+                    log.warning("%.3f checkpoint %.1fms", started, (time.perf_counter() - started) * 1000)
             except Exception:
                 log.exception("live: checkpoint failed")
 

@@ -166,3 +166,32 @@ def test_the_sqlite_log_steps_aside_while_another_writer_holds_the_lock(tmp_path
     db.dispose()
     assert loaded is not None and loaded.row.seq == 1 and loaded.row.status == "running"
     assert loaded.resume == {store.digest("r"): 1} and loaded.game.player(1) == {"id": 1, "name": "甲", "team_id": None}
+
+
+async def test_checkpoints_wait_for_a_lull_in_the_games(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The background checkpoint never runs while a game has bursts coming in (it would compete with the
+    fan-out for the cores); it runs in the first quiet moment, or at the latest after CHECKPOINT_LATEST_S."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from live import runner as live_runner
+
+    monkeypatch.setattr(live_runner, "CHECKPOINT_EVERY_S", 0.01)
+    monkeypatch.setattr(live_runner, "CHECKPOINT_QUIET_S", 0.1)
+    monkeypatch.setattr(live_runner, "CHECKPOINT_LATEST_S", 5.0)
+    done: list[float] = []
+    loop = asyncio.get_running_loop()
+    manager = live_runner.LiveManager(SimpleNamespace(checkpoint=lambda: done.append(loop.time())), clock=None)
+    task = loop.create_task(manager._checkpoints())
+    try:
+        busy_until = loop.time() + 0.5
+        while loop.time() < busy_until:  # a game with a burst every 20 ms
+            manager.last_burst = loop.time()
+            await asyncio.sleep(0.02)
+        assert done == []
+        await asyncio.sleep(0.4)
+        assert done and done[0] >= busy_until + 0.09
+    finally:
+        task.cancel()
+        manager.checkpointer.shutdown(wait=False)
+        manager.writer.shutdown(wait=False)

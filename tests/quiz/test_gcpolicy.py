@@ -19,9 +19,11 @@ class Node:
 
 async def test_objects_are_frozen_then_collected_by_the_periodic_full_collection() -> None:
     gc.unfreeze()
+    before = gc.get_threshold()
     task = asyncio.get_running_loop().create_task(gcpolicy.run(freeze_every_s=0.01, full_every_s=3600))
     try:
         await asyncio.sleep(0.05)
+        assert gc.get_threshold()[:2] == before[:2] and gc.get_threshold()[2] >= gcpolicy.OLDEST_AFTER
         node = Node()
         ref = weakref.ref(node)
         await asyncio.sleep(0.05)  # frozen while alive
@@ -35,6 +37,7 @@ async def test_objects_are_frozen_then_collected_by_the_periodic_full_collection
     finally:
         await gcpolicy.stop(task)
     assert gc.get_freeze_count() == 0  # stopping hands everything back
+    assert gc.get_threshold() == before  # and the collector's thresholds
 
 
 async def test_the_full_collection_waits_while_something_is_busy(monkeypatch: pytest.MonkeyPatch) -> None:
