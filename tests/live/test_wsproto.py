@@ -116,6 +116,52 @@ async def test_no_raw_writer_when_per_message_deflate_is_negotiated() -> None:
     assert offered == [False, True]
 
 
+async def test_keepalive_pings_only_a_connection_silent_for_a_whole_interval() -> None:
+    """A phone that spoke within the interval is alive and is not pinged; a silent one is, answers with a
+    pong and stays connected; one that never answers is closed after the timeout."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "websocket.accept"})
+        while (await receive())["type"] != "websocket.disconnect":
+            pass
+
+    async def client(port: int, talk: bool, pong: bool, seconds: float) -> tuple[int, bool]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        await reader.readuntil(b"\r\n\r\n")
+        pings, closed = 0, False
+        loop = asyncio.get_running_loop()
+        end = loop.time() + seconds
+        while (left := end - loop.time()) > 0 and not closed:
+            if talk:  # a masked text frame "hi" with a zero mask
+                writer.write(b"\x81\x82\x00\x00\x00\x00hi")
+            try:
+                head = await asyncio.wait_for(reader.readexactly(2), min(left, 0.1))
+            except TimeoutError:
+                continue
+            except asyncio.IncompleteReadError:
+                closed = True
+                break
+            payload = await reader.readexactly(head[1] & 0x7F)
+            if head[0] & 0x0F == 0x9:
+                pings += 1
+                if pong:
+                    writer.write(bytes((0x8A, 0x80 | len(payload))) + b"\x00\x00\x00\x00" + payload)
+            elif head[0] & 0x0F == 0x8:
+                closed = True
+        writer.close()
+        return pings, closed
+
+    async with serving(app, ws_ping_interval=0.3, ws_ping_timeout=0.3) as port:
+        talking, silent, dead = await asyncio.gather(client(port, True, True, 1.5), client(port, False, True, 1.5),
+                                                     client(port, False, False, 1.5))
+    assert talking == (0, False)
+    assert silent[0] >= 2 and not silent[1]
+    assert dead[0] == 1 and dead[1]
+
+
 async def test_the_receiver_gets_text_messages_in_order_after_what_was_already_queued() -> None:
     got: list[tuple[str, Any]] = []
 
