@@ -40,6 +40,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -121,17 +123,6 @@ def client_process(first: int, count: int, url: str, deflate: bool, schedules: l
     results.put(runner(_clients(first, count, url, deflate, schedules, seed, concurrency)))
 
 
-try:  # the lean client parses and builds its messages with orjson when it is there (4× faster than json)
-    import orjson
-
-    loads: Any = orjson.loads
-    dumps_bytes: Any = orjson.dumps
-except ImportError:  # pragma: no cover
-    loads = json.loads
-
-    def dumps_bytes(message: Any) -> bytes:
-        return json.dumps(message, ensure_ascii=False).encode()
-
 KEY = "dGhlIHNhbXBsZSBub25jZQ=="  # any 16 bytes in base64: the server only echoes its digest
 ZERO_MASK = b"\x00\x00\x00\x00"  # a valid masking key; XOR with zeros leaves the payload as it is
 
@@ -178,7 +169,7 @@ class LeanPlayer(asyncio.Protocol):
 
     def send(self, message: dict[str, Any]) -> None:
         if not self.transport.is_closing():
-            self.transport.write(frame(dumps_bytes(message)))
+            self.transport.write(frame(orjson.dumps(message)))
 
     def data_received(self, data: bytes) -> None:
         arrived = wall_ms()
@@ -223,7 +214,7 @@ class LeanPlayer(asyncio.Protocol):
             elif opcode == 0x1:
                 if b0 & 0x40 and self.inflate is not None:
                     payload = self.inflate.decompress(payload + b"\x00\x00\xff\xff")
-                self.on_message(loads(payload), arrived)
+                self.on_message(orjson.loads(payload), arrived)  # 4× faster than json
 
     def on_message(self, message: dict[str, Any], arrived: float) -> None:
         stats, kind = self.ctx["stats"], message.get("type")

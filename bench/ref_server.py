@@ -38,7 +38,6 @@ def broadcast(connections: Any, message: str) -> None:
           f"cpu={(time.thread_time() - cpu) * 1000:.1f}ms {message[:20]}", file=sys.stderr, flush=True)
 
 
-
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
 

@@ -163,15 +163,7 @@ def validate_question_answer(qtype: str, options: Sequence[dict[str, Any]], answ
 def rank(rows: Iterable[Row], key: Callable[[Row], Any]) -> list[tuple[int, bool, Row]]:
     """Competition ranking (1, 1, 3): `(rank, tied, row)` sorted by `key`; equal keys share a rank."""
     keyed = sorted([(key(r), r) for r in rows], key=itemgetter(0))  # each key computed once (10,000 players)
-    count = len(keyed)
-    result: list[tuple[int, bool, Row]] = []
-    place = 0
-    for i, (k, row) in enumerate(keyed):
-        same_as_before = i > 0 and keyed[i - 1][0] == k
-        if not same_as_before:
-            place = i + 1
-        result.append((place, same_as_before or (i + 1 < count and keyed[i + 1][0] == k), row))
-    return result
+    return _places([r for _, r in keyed], [k for k, _ in keyed])
 
 
 _BY_TIME, _BY_SCORE = attrgetter("time_ms"), attrgetter("score")
@@ -179,22 +171,23 @@ _BY_TIME, _BY_SCORE = attrgetter("time_ms"), attrgetter("score")
 
 def rank_players(players: Iterable[Any]) -> list[tuple[int, bool, Any]]:
     """`rank` of players by score (high first), then less answer time: the same result as
-    ``rank(players, key=lambda p: (-p.score, p.time_ms))`` in a third of the time (two stable sorts
-    on C-level keys; the reveal ranks 10,000 players)."""
+    ``rank(players, key=lambda p: (-p.score, p.time_ms))`` in half the time (two stable sorts on
+    C-level keys; the reveal ranks 10,000 players)."""
     ordered = sorted(players, key=_BY_TIME)
     ordered.sort(key=_BY_SCORE, reverse=True)  # stable: equal scores keep the time order
+    return _places(ordered, [(p.score, p.time_ms) for p in ordered])
+
+
+def _places(ordered: list[Row], keys: list[Any]) -> list[tuple[int, bool, Row]]:
+    """`(rank, tied, row)` for rows already in order, `keys[i]` deciding ties between neighbours."""
     count = len(ordered)
-    result: list[tuple[int, bool, Any]] = []
-    place, before_score, before_time = 0, None, None
-    for i, player in enumerate(ordered):
-        score, time_ms = player.score, player.time_ms
-        same_as_before = i > 0 and score == before_score and time_ms == before_time
+    result: list[tuple[int, bool, Row]] = []
+    place = 0
+    for i, row in enumerate(ordered):
+        same_as_before = i > 0 and keys[i - 1] == keys[i]
         if not same_as_before:
             place = i + 1
-        tied = same_as_before or (i + 1 < count and ordered[i + 1].score == score
-                                  and ordered[i + 1].time_ms == time_ms)
-        result.append((place, tied, player))
-        before_score, before_time = score, time_ms
+        result.append((place, same_as_before or (i + 1 < count and keys[i + 1] == keys[i]), row))
     return result
 
 

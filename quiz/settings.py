@@ -22,8 +22,8 @@ HELP = {
     "login_max_failures": "failed logins per account (and per client address) before logins are slowed down",
     "login_lock_s": "seconds a throttled account must wait after too many failures",
     "ws_per_message_deflate": "grant WebSocket per-message compression (costs memory per connection)",
-    "ws_ping_interval_s": "seconds between WebSocket keepalive pings to each connection (dead phones are dropped after "
-                          "two intervals without a pong); 0: none",
+    "ws_ping_interval_s": "WebSocket keepalive: a connection silent this many seconds is pinged, and dropped when no "
+                          "pong comes within as many again; 0: none",
     "lang": "default language of pages and messages (zh or en)",
     "gc_freeze_s": "how often long-lived objects are moved out of the garbage collector's way (s); 0: off",
     "threads": "worker threads for blocking work (database, files); 0: 8 on SQLite, 40 on PostgreSQL",
