@@ -160,6 +160,36 @@ def cmd_export_rankings(args: argparse.Namespace) -> int:
     return int(export_rankings_file(db, args.competition_id, args.round, args.output, Settings.from_env()))
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from quiz.backup import BackupError, backup
+
+    db = _database(Settings.from_env())
+    try:
+        summary = backup(db, Path(args.file))
+    except BackupError as exc:
+        print(f"备份失败：{exc}", file=sys.stderr)
+        return 1
+    finally:
+        db.dispose()
+    print(f"已备份到 {summary.path}（{summary.bytes:,} 字节，{summary.total_rows:,} 行）")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from quiz.backup import BackupError, restore
+
+    db = _database(Settings.from_env())
+    try:
+        summary = restore(db, Path(args.file), force=args.force)
+    except BackupError as exc:
+        print(f"恢复失败：{exc}", file=sys.stderr)
+        return 1
+    finally:
+        db.dispose()
+    print(f"已从 {summary.path} 恢复 {summary.total_rows:,} 行（{len(summary.rows)} 张表）")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from quiz.settings import HELP
 
@@ -207,6 +237,15 @@ def build_parser() -> argparse.ArgumentParser:
     rankings.add_argument("--round", type=int)
     rankings.add_argument("-o", "--output", default=None)
     rankings.set_defaults(func=cmd_export_rankings)
+
+    back = sub.add_parser("backup", help="备份整个数据库（网站运行时也可以）")
+    back.add_argument("file", help="备份文件（SQLite：数据库文件；PostgreSQL：pg_dump 自定义格式）")
+    back.set_defaults(func=cmd_backup)
+
+    rest = sub.add_parser("restore", help="从备份恢复整个数据库（请先停止网站）")
+    rest.add_argument("file")
+    rest.add_argument("--force", action="store_true", help="目标数据库不是空的也覆盖")
+    rest.set_defaults(func=cmd_restore)
     return parser
 
 
