@@ -15,7 +15,7 @@ from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from live.messages import Event, PlayerId, ScoreChanged
-from quiz.competitions.ranking import prize_bands, prize_name
+from live.prizes import prize_bands, prize_name
 
 if TYPE_CHECKING:
     from live.segments import QuestionRun, SegmentConfig, TeamConfig
@@ -194,7 +194,7 @@ def _places(ordered: list[Row], keys: list[Any]) -> list[tuple[int, bool, Row]]:
 def with_prizes(teams: list[dict[str, Any]], prizes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Ranked team rows (best first) with ``prize``: prizes are bands of positions in the order of the list
     (2 一等奖 → positions 1–2, then 3 二等奖 → 3–5, …); a tied group across a band boundary gets none.
-    The bands are the competition ranking's own (`quiz.competitions.ranking`), so both always agree."""
+    The bands are `live.prizes`', which the competition ranking uses too, so both always agree."""
     bands = prize_bands(prizes)
     rows, i = [], 0
     while i < len(teams):

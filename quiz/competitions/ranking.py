@@ -123,20 +123,8 @@ def raw_tie_groups(entries: Iterable[Entry]) -> list[list[int]]:
     return [[e.team_id for e in group] for group, _ in order_groups(entries) if len(group) > 1]
 
 
-def prize_bands(prizes: Sequence[dict[str, Any]]) -> list[tuple[int, int, str]]:
-    """``[{"name", "count"}]`` → ``[(first_position, last_position, name)]``."""
-    bands, start = [], 1
-    for prize in prizes:
-        count = int(prize.get("count") or 0)
-        if count > 0:
-            bands.append((start, start + count - 1, str(prize.get("name") or "")))
-            start += count
-    return bands
-
-
-def prize_name(bands: list[tuple[int, int, str]], position: int) -> str | None:
-    """The prize of a ``position`` (1-based) in ``prize_bands``' bands, or None."""
-    return next((name for first, last, name in bands if first <= position <= last), None)
+# The prize-band rule is the live engine's too: one definition, in live/ (live/ never imports quiz/).
+from live.prizes import prize_bands, prize_name  # noqa: E402
 
 
 def rank_teams(entries: Iterable[Entry], *, advance: dict[str, Any] | None = None,
