@@ -43,6 +43,7 @@ log = logging.getLogger("quiz")
 
 # Areas in the order their routes are matched. Optional ones load when present.
 AREAS = [
+    "quiz.health",
     "quiz.accounts",
     "question_bank.api",
     "quiz.practice",
