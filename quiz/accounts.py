@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import os
 import secrets
@@ -19,14 +18,19 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 from starlette.routing import Route
 
-from quiz.errors import BadRequest, Conflict, Forbidden, Invalid, NotLoggedIn, TooManyRequests
+from quiz.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, NotLoggedIn, TooManyRequests
+from quiz.i18n import register as register_texts
 from quiz.i18n import t
 from quiz.models import ROLES, AuthToken, User, role_rank
-from quiz.web import Ctx, JSONResponse, api
+from quiz.sessions import TRUST_S, after_commit, bus_for_engine, register, token_digest, unregister
+from quiz.web import Ctx, JSONResponse, api, request_token
 
 # OWASP's argon2id parameters: 19 MiB, 2 passes, 1 lane (~25 ms here instead of ~160 ms).
 HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 COOKIE = "quiz_session"
+
+register_texts("zh", {"wrong_old_password": "原密码不正确"})
+register_texts("en", {"wrong_old_password": "The current password is wrong"})
 
 
 def hash_password(password: str) -> str:
@@ -43,10 +47,6 @@ def verify_password(stored: str, password: str) -> bool:
 _DUMMY_HASH = hash_password("not-a-real-password")
 
 
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def issue_token(session: Session, user: User, now_ms: int, days: int) -> str:
     token = secrets.token_urlsafe(32)
     session.add(AuthToken(token_hash=token_digest(token), user_id=user.id or 0, created_ms=now_ms,
@@ -54,22 +54,16 @@ def issue_token(session: Session, user: User, now_ms: int, days: int) -> str:
     return token
 
 
-_TOKEN_CACHE: dict[str, tuple[float, User | None, int]] = {}
-# How long this process trusts what it read of a token. A candidate in a test saves an answer every
-# 20-60 s, so a short cache (5 s was measured) looked most tokens up again: a third of the server's
-# CPU in a test window. A logout, a roster import and a user change in this process forget at once;
-# another worker process (PostgreSQL deployments) notices a logout or deactivation within this time.
-_TOKEN_CACHE_S = 120.0
-_TOKEN_CACHE_MAX = 200_000
-
-
 def cached_user(db: Any, token: str, now_ms: int) -> tuple[bool, User | None]:
-    """``(True, user or None)`` when the cache can answer for ``token`` without a query, else ``(False, None)``.
+    """``(True, user or None)`` when this process's cache can answer for ``token`` without a query,
+    else ``(False, None)``. Cheap enough for the event loop: one digest and two dict lookups.
 
-    Cheap enough for the event loop: one digest and one dict lookup.
+    The cache (``quiz/sessions.py``) is forgotten in every process when a session ends; it keeps the
+    token's expiry and checks it against the server clock on every hit.
     """
-    hit = _TOKEN_CACHE.get(f"{id(db)}:{token_digest(token)}")
-    if hit is None or time.monotonic() - hit[0] >= _TOKEN_CACHE_S:
+    bus = bus_for_engine(db.engine)
+    hit = bus.cache.get(token_digest(token))
+    if hit is None or time.monotonic() - hit[0] >= TRUST_S or not bus.fresh():
         return False, None
     user, expires_ms = hit[1], hit[2]
     if user is None or not user.active or expires_ms <= now_ms:
@@ -78,34 +72,37 @@ def cached_user(db: Any, token: str, now_ms: int) -> tuple[bool, User | None]:
 
 
 def user_for_token(db: Any, token: str, now_ms: int) -> User | None:
-    """The active user owning ``token``; an in-process cache spares a query on busy paths.
-
-    The cache keeps the token's expiry and checks it against the server clock on every hit, so a
-    login never outlives its ``expires_ms``; a logout in this process drops the entry at once.
-    """
+    """The active user owning ``token``; the process's cache spares a query on busy paths."""
     known, user = cached_user(db, token, now_ms)
     if known:
         return user
     digest = token_digest(token)
+    cache = bus_for_engine(db.engine).cache
+    epoch = cache.epoch  # a change committed while we read must not be cached over
     with db.read() as session:
         row = session.exec(select(User, AuthToken.expires_ms).join(AuthToken, AuthToken.user_id == User.id)
                            .where(AuthToken.token_hash == digest)).first()
     user = row[0] if row and row[1] > now_ms and row[0].active else None
-    if len(_TOKEN_CACHE) > _TOKEN_CACHE_MAX:
-        _TOKEN_CACHE.clear()
-    _TOKEN_CACHE[f"{id(db)}:{digest}"] = (time.monotonic(), user, row[1] if row else 0)
+    cache.put(digest, user, row[1] if row else 0, epoch)
     return user
 
 
-def forget_token(token: str) -> None:
-    digest = token_digest(token)
-    for key in [k for k in _TOKEN_CACHE if k.endswith(":" + digest)]:
-        _TOKEN_CACHE.pop(key, None)
+def end_sessions(session: Session, user_id: int, *, keep_token: str | None = None) -> int:
+    """End every session of a user (but ``keep_token``'s) in the database and, once committed, in every
+    process. Returns how many ended."""
+    query = select(AuthToken).where(AuthToken.user_id == user_id)
+    if keep_token:
+        query = query.where(AuthToken.token_hash != token_digest(keep_token))
+    rows = session.exec(query).all()
+    for row in rows:
+        session.delete(row)
+    after_commit(session, lambda bus: bus.forget("user", user_id))
+    return len(rows)
 
 
-def forget_users() -> None:
-    """Forget every cached login (after users were changed: a role, a password, a deactivation)."""
-    _TOKEN_CACHE.clear()
+def forget_users_after_commit(session: Session) -> None:
+    """Forget every cached login once committed (after many users changed at once: a roster import)."""
+    after_commit(session, lambda bus: bus.forget("all"))
 
 
 @dataclass
@@ -235,17 +232,51 @@ def login(ctx: Ctx) -> Any:
 
 @api(role=None)
 def logout(ctx: Ctx) -> Any:
-    header = ctx.request.headers.get("authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else ctx.request.cookies.get(COOKIE)
+    """End this session (on every worker)."""
+    token = request_token(ctx.request)
     if token:
         with ctx.db.write() as session:
             row = session.get(AuthToken, token_digest(token))
             if row:
                 session.delete(row)
-        forget_token(token)
+            digest = token_digest(token)
+            after_commit(session, lambda bus: bus.forget("token", digest))
     response = JSONResponse({"ok": True})
     response.delete_cookie(COOKIE)
     return response
+
+
+@api(role="member")
+def logout_all(ctx: Ctx) -> Any:
+    """Log out everywhere: end every session of the caller, this one included, on every worker."""
+    assert ctx.user and ctx.user.id is not None
+    with ctx.db.write() as session:
+        ended = end_sessions(session, ctx.user.id)
+    response = JSONResponse({"ok": True, "ended": ended})
+    response.delete_cookie(COOKIE)
+    return response
+
+
+class PasswordIn(BaseModel):
+    old_password: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=6, max_length=200)
+
+
+@api(role="member")
+def change_password(ctx: Ctx) -> Any:
+    """Change one's own password; every other session of the account ends (this one stays)."""
+    assert ctx.user and ctx.user.id is not None
+    data = ctx.parse(PasswordIn)
+    if not verify_password(ctx.user.password_hash, data.old_password):
+        raise Forbidden(t("wrong_old_password"), code="wrong_old_password")
+    password_hash = hash_password(data.new_password)
+    with ctx.db.write() as session:
+        user = session.get(User, ctx.user.id)
+        assert user is not None
+        user.password_hash = password_hash
+        session.add(user)
+        ended = end_sessions(session, user.id or 0, keep_token=request_token(ctx.request))
+    return {"ok": True, "ended": ended}
 
 
 @api(role="member")
@@ -254,23 +285,30 @@ def me(ctx: Ctx) -> Any:
     return ctx.user.public()
 
 
-def upsert_user(session: Session, *, username: str, password: str | None, name: str, role: str, unit: str,
-                now_ms: int, overwrite: bool) -> tuple[User, bool]:
-    """Create a user, or update one when ``overwrite``; returns (user, created)."""
+def upsert_user(session: Session, *, username: str, password: str | None, name: str | None = None,
+                role: str | None = None, unit: str | None = None, now_ms: int, overwrite: bool) -> tuple[User, bool]:
+    """Create a user, or update one when ``overwrite``; returns (user, created).
+
+    An update changes only what is given (``None``: kept). A new password or another role ends every
+    session of the user."""
     user = find_user(session, username)
     if user is not None and not overwrite:
         raise Conflict(t("username_taken", username=username), code="username_taken")
     created = user is None
     if user is None:
-        user = User(username=username, created_ms=now_ms)
+        user = User(username=username, created_ms=now_ms, role=role or "member", unit=unit or "")
+    ends_sessions = not created and (bool(password) or (role is not None and role != user.role))
     user.name = name or user.name or username
-    user.role = role
-    user.unit = unit
+    if role is not None:
+        user.role = role
+    if unit is not None:
+        user.unit = unit
     if password:
         user.password_hash = hash_password(password)
     session.add(user)
     session.flush()
-    forget_users()
+    if ends_sessions:
+        end_sessions(session, user.id or 0)
     return user, created
 
 
@@ -284,6 +322,56 @@ def create_user(ctx: Ctx) -> Any:
         user, _ = upsert_user(session, username=data.username.strip(), password=data.password, name=data.name,
                               role=data.role, unit=data.unit, now_ms=ctx.now_ms(), overwrite=False)
     return user.public()
+
+
+class UserChange(BaseModel):
+    name: str | None = Field(default=None, max_length=100)
+    unit: str | None = Field(default=None, max_length=200)
+    role: Literal["member", "host", "organizer", "admin"] | None = None
+    password: str | None = Field(default=None, min_length=6, max_length=200)
+    active: bool | None = None
+
+
+def check_reach(actor: User, target: User) -> None:
+    """Only an admin changes an admin or an organizer; no one changes an account above their own role."""
+    if target.role != "member" and (role_rank(target.role) > role_rank(actor.role)
+                                    or (target.role in ("admin", "organizer") and actor.role != "admin")):
+        raise Forbidden(t("admin_only_roles"), code="admin_only_roles")
+
+
+@api(role="organizer")
+def update_user(ctx: Ctx) -> Any:
+    """Change a user: only the fields given. A new password, another role or a deactivation ends every
+    session of that user at once, on every worker."""
+    assert ctx.user
+    user_id = ctx.path_int("user_id")
+    data = ctx.parse(UserChange)
+    if data.role is not None:
+        check_grant(ctx.user, data.role)
+    password_hash = hash_password(data.password) if data.password else None
+    with ctx.db.write() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound(t("not_found"), code="not_found")
+        check_reach(ctx.user, user)
+        ends = bool(password_hash) or (data.role is not None and data.role != user.role) or (
+            data.active is False and user.active)
+        if data.name is not None:
+            user.name = data.name or user.name
+        if data.unit is not None:
+            user.unit = data.unit
+        if data.role is not None:
+            user.role = data.role
+        if data.active is not None:
+            user.active = data.active
+        if password_hash:
+            user.password_hash = password_hash
+        session.add(user)
+        if ends:
+            end_sessions(session, user_id)
+        else:
+            after_commit(session, lambda bus: bus.forget("user", user_id))  # a cached name or unit
+    return user.public() | {"active": user.active}
 
 
 @api(role="organizer")
@@ -483,13 +571,16 @@ def import_users(ctx: Ctx) -> Any:
                 if user.role != existing.get(r.username.lower(), user).role:
                     raise Conflict(t("roster_changed"), code="roster_changed")  # changed while importing: retry
                 updated += 1
+                changes_login = bool(r.password) or (r.role is not None and r.role != user.role)
                 if r.password:
                     user.password_hash = hashes[r.username]
                 if r.role is not None:
                     user.role = r.role
+                if changes_login:
+                    end_sessions(session, user.id or 0)
             user.name, user.unit = r.name, r.unit
             session.add(user)
-    forget_users()
+        forget_users_after_commit(session)  # names and units changed too: nobody's cached copy is kept
     warnings = []
     if any(r.team for r in rows):
         warnings.append("“队伍”列未在此处使用：请在竞赛管理中用“导入队伍”把队员编入队伍")
@@ -499,13 +590,26 @@ def import_users(ctx: Ctx) -> Any:
     return result
 
 
+async def startup(app: Any) -> None:
+    """This app's token cache, and with Redis the reader of every process's session invalidations."""
+    register(app.state.db, app.state.settings.redis_url).start()
+
+
+async def shutdown(app: Any) -> None:
+    await bus_for_engine(app.state.db.engine).stop()
+    unregister(app.state.db)
+
+
 routes = [
     Route("/api/auth/login", login, methods=["POST"]),
     Route("/api/auth/logout", logout, methods=["POST"]),
+    Route("/api/auth/logout-all", logout_all, methods=["POST"]),
     Route("/api/me", me, methods=["GET"]),
+    Route("/api/me/password", change_password, methods=["POST"]),
     Route("/api/users", create_user, methods=["POST"]),
     Route("/api/users", list_users, methods=["GET"]),
     Route("/api/users/import", import_users, methods=["POST"]),
+    Route("/api/users/{user_id:int}", update_user, methods=["PATCH"]),
 ]
 
 __all__ = ["BadRequest", "HASHER", "hash_password", "issue_token", "routes", "upsert_user", "verify_password"]
