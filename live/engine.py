@@ -87,7 +87,8 @@ from live.segments import (
 __all__ = ["LIVE", "ConfigError", "Game", "GameConfig", "LedgerEntry", "Phase", "QuestionSnapshot",
            "SegmentConfig", "TeamConfig"]
 
-ALLOWED_WHILE_PAUSED = ("resume", "adjust", "reverse")
+ALLOWED_WHILE_PAUSED = ("resume", "adjust", "reverse", "kick")
+ALLOWED_DURING_CARD = ("adjust", "reverse", "kick")  # the card ends by itself in a moment; nothing else waits
 
 
 class Game(SegmentRules, Settlement):
@@ -106,6 +107,7 @@ class Game(SegmentRules, Settlement):
         self._started = False
         self._paused_from = Phase.QUESTION
         self._paused_at = 0
+        self._card_until: int | None = None
         self._acks: dict[tuple[PlayerId, str], AnswerAcked] = {}
         self._reversed: dict[int, int] = {}
         self._users: dict[int, PlayerId] = {}
@@ -263,7 +265,17 @@ class Game(SegmentRules, Settlement):
             return events
         return events + self._resolve_buzz(run, correct, timeout=False, by="auto", now=now)
 
+    def wake_ms(self) -> int | None:
+        """When a `Tick` next changes something (the end of a title card, or a deadline); None: nothing due.
+        The driver ticks just after it."""
+        if self.phase is Phase.CARD:
+            return self._card_until
+        run = self.current
+        return run.deadline if run is not None and self.phase in LIVE else None
+
     def _tick(self, now: int) -> list[Event]:
+        if self.phase is Phase.CARD:
+            return self._end_card(now) if self._card_until is not None and now >= self._card_until else []
         run = self.current
         if run is None or self.phase not in LIVE or run.deadline is None or now <= run.deadline:
             return []
@@ -349,17 +361,36 @@ class Game(SegmentRules, Settlement):
             if cfg.kind == "risk":
                 seg.schedule = pick_schedule(cfg, team_ids, {t: self.teams[t].score for t in team_ids})
             self.segment = seg
+            card = self.config.card_ms
             events.append(SegmentStarted(
                 audience="all", segment=seg.info(), team_ids=team_ids,
                 order=seg.schedule[:len(team_ids)] if cfg.kind == "risk" else None,
-                groups=[g.to_dict() for g in groups] if cfg.kind == "tiebreak" else None))
+                groups=[g.to_dict() for g in groups] if cfg.kind == "tiebreak" else None,
+                card_ms=card, card_until_ms=now + card if card else None, now_ms=now))
+            self.current = None
+            if card:
+                # The title card first: the question (and its clock) or the first risk turn comes at its end.
+                self._card_until = now + card
+                self.phase = Phase.CARD
+                return events
             if cfg.kind == "risk":
-                # Picks follow the standings, so the risk segment opens on the scoreboard.
-                self.current = None
-                self.phase = Phase.LEADERBOARD
-                return [*events, LeaderboardShown(audience="all", **self.leaderboard()), self._turn_event(seg)]
+                return events + self._first_pick(seg)
         assert self.segment is not None
         return events + self._open_next(self.segment, now)
+
+    def _end_card(self, now: int) -> list[Event]:
+        """The title card is down: the segment's first question is shown now, its countdown from now."""
+        seg = self.segment
+        assert seg is not None
+        self._card_until = None
+        if seg.kind == "risk":
+            return self._first_pick(seg)
+        return self._open_next(seg, now)
+
+    def _first_pick(self, seg: SegmentRun) -> list[Event]:
+        # Picks follow the standings, so the risk segment opens on the scoreboard, with the team on turn.
+        self.phase = Phase.PICKING
+        return [LeaderboardShown(audience="all", **self.leaderboard()), self._turn_event(seg)]
 
     # --- host actions ---
 
@@ -371,6 +402,8 @@ class Game(SegmentRules, Settlement):
             raise Rejected("invalid_params")
         if self.phase is Phase.PAUSED and cmd.action not in ALLOWED_WHILE_PAUSED:
             raise Rejected("paused")
+        if self.phase is Phase.CARD and cmd.action not in ALLOWED_DURING_CARD:
+            raise Rejected("card_showing")
         return action(cmd.params, now)
 
     def _between_questions(self) -> None:
@@ -397,8 +430,13 @@ class Game(SegmentRules, Settlement):
 
     def _next(self, params: dict[str, Any], now: int) -> list[Event]:
         self._between_questions()
-        if self.segment is not None and self.segment.kind == "risk" and self.segment.risk_turns_left():
-            raise Rejected("risk_pick_expected")
+        seg = self.segment
+        if seg is not None and seg.kind == "risk" and seg.risk_turns_left():
+            # The reveal stays up until the host moves on: only then the next team is asked for its pick.
+            if self.phase is Phase.PICKING:
+                raise Rejected("risk_pick_expected")
+            self.phase = Phase.PICKING
+            return [self._turn_event(seg)]
         target = self._next_target()
         if target is None:
             raise Rejected("no_more_questions")
@@ -439,10 +477,8 @@ class Game(SegmentRules, Settlement):
                                 "distribution": dict(run.distribution)}
         events: list[Event] = [AnswerRevealed(audience="players", results=results, **body),
                                AnswerRevealed(audience="screen", **body), AnswerRevealed(audience="host", **body)]
-        events += scores
-        if run.kind == "risk":
-            events.append(self._turn_event(run.segment))
-        return events
+        # No turn here, even in `risk`: the reveal stays on the big screen until the host's next action.
+        return events + scores
 
     def _adjust(self, params: dict[str, Any], now: int) -> list[Event]:
         team_id = int_param(params, "team_id")
@@ -593,6 +629,7 @@ class Game(SegmentRules, Settlement):
             "scores": [{"team_id": t.id, "name": t.config.name, "unit": t.config.unit, "score": t.score}
                        for t in self.teams.values()],
             "turn_team_id": self._turn_team_id(),
+            "card_until_ms": self._card_until if self.phase is Phase.CARD else None,
         }
         if run is not None:
             q = run.question
@@ -622,7 +659,7 @@ class Game(SegmentRules, Settlement):
             state["tiebreak"] = [g.to_dict() for g in seg.groups]
         if self.phase is Phase.FINISHED:
             state["leaderboard"] = {**self.final_board(), "prizes": [dict(p) for p in self.config.prizes] or None}
-        elif self.phase is Phase.LEADERBOARD:
+        elif self.phase in (Phase.LEADERBOARD, Phase.PICKING):
             state["leaderboard"] = self.leaderboard()
         if host:
             state["counts"] = self.counts()

@@ -47,6 +47,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "already_buzzed": "你的队伍已经抢答",
         "already_fouled": "你的队伍已经犯规",
         "paused": "比赛已暂停",
+        "name_taken": "这个名字已经有人使用，请换一个名字",
+        "name_required": "请填写名字",
+        "kicked": "你已被主持人移出本场比赛",
         # host errors
         "unknown_action": "未知的主持操作",
         "invalid_params": "操作参数不正确",
@@ -79,6 +82,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cannot_reverse": "撤销记录不能再撤销",
         "cannot_pause": "现在没有计时，不能暂停",
         "not_paused": "比赛没有暂停",
+        "card_showing": "大屏正在展示环节标题，请稍候",
+        "cannot_kick": "只能移出游客",
         # ledger / `score` reasons (reason_text); any other reason is the host's own words for an `adjust`
         "reason_correct": "答对",
         "reason_wrong": "答错",
@@ -97,12 +102,14 @@ class Phase(StrEnum):
     """The game's phase, as sent in `state.phase`."""
 
     LOBBY = "lobby"
+    CARD = "card"  # a segment's title card is on the big screen; no clock runs
     QUESTION = "question"
     BUZZING = "buzzing"
     ANSWERING = "answering"
     CLOSED = "closed"
     REVEALED = "revealed"
     LEADERBOARD = "leaderboard"
+    PICKING = "picking"  # risk: the team on turn picks its value (the host records it)
     PAUSED = "paused"
     FINISHED = "finished"
 
@@ -112,7 +119,7 @@ LIVE = (Phase.QUESTION, Phase.BUZZING, Phase.ANSWERING)
 
 HOST_ACTIONS = (
     "start", "next", "open_buzz", "close", "reveal", "judge", "risk",
-    "adjust", "reverse", "leaderboard", "pause", "resume", "finish",
+    "adjust", "reverse", "kick", "leaderboard", "pause", "resume", "finish",
 )
 ACK_REASONS = ("late", "duplicate", "not_your_turn", "closed", "invalid")
 
@@ -247,13 +254,21 @@ class CountsUpdated(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SegmentStarted(Event):
-    """A new segment begins: its teams, and for `risk` the pick order, for `tiebreak` the tied groups."""
+    """A new segment begins: its teams, and for `risk` the pick order, for `tiebreak` the tied groups.
+
+    The big screen shows the segment's title card for exactly `card_ms` (until `card_until_ms`, server
+    clock); the engine puts up the first question (or the first risk turn) only after it, so no
+    countdown runs while the hall reads the card. `card_ms` 0: no card (games stored before cards).
+    """
 
     type: ClassVar[str] = "segment"
     segment: dict[str, Any]
     team_ids: list[int]
     order: list[int] | None = None
     groups: list[dict[str, Any]] | None = None
+    card_ms: int = 0
+    card_until_ms: int | None = None
+    now_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -272,6 +287,7 @@ class QuestionShown(Event):
     player_id: PlayerId | None = None
     team_ids: list[int] | None = None
     audience_only: bool = False
+    last_question: bool = False  # no question of the game comes after this one (as things stand)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -432,6 +448,19 @@ class TiebreakUpdated(Event):
     type: ClassVar[str] = "tiebreak"
     groups: list[dict[str, Any]]
     resolved: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlayerKicked(Event):
+    """The host removed a guest (`kick`): gone from boards and counts, its name kept out of the game.
+
+    Sent to ``player:<id>`` (the socket layer answers `error kicked`, closes with 4409 and refuses that
+    player's resume token from now on) and to host and screen (`count`: players left)."""
+
+    type: ClassVar[str] = "kicked"
+    player_id: PlayerId
+    name: str
+    count: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -55,6 +55,14 @@ CHOICES = {
 # Contract fields resolved into `questions` before the engine sees the segment.
 RESOLVED_FIELDS = ("question_ids", "rule")
 
+TITLE_CARD_MS = 2000
+"""How long the big screen shows a segment's title card; the segment's clock starts after it."""
+
+RULES = 2
+"""The engine's rules version for new games. A stored game keeps the rules it was created under, so an
+old log replays exactly as it was played: 1 = before judged answers had a time and guest names had to
+differ; 2 = both (CONTRACT §7 fairness rules)."""
+
 
 class ConfigError(ValueError):
     """An unusable game configuration; the message lists every problem found."""
@@ -161,6 +169,8 @@ class GameConfig:
     teams: list[TeamConfig] = field(default_factory=list)
     segments: list[SegmentConfig] = field(default_factory=list)
     prizes: list[dict[str, Any]] = field(default_factory=list)  # the round's [{name, count}], best first
+    card_ms: int = TITLE_CARD_MS  # each segment's title card; 0 = none
+    rules: int = RULES
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -172,6 +182,8 @@ class GameConfig:
             teams=[TeamConfig(**t) for t in data.get("teams", [])],
             segments=[SegmentConfig.from_dict(s) for s in data.get("segments", [])],
             prizes=[dict(p) for p in data.get("prizes") or []],
+            # A configuration stored before these fields existed is an old game: no cards, old rules.
+            card_ms=int(data.get("card_ms", 0)), rules=int(data.get("rules", 1)),
         )
 
     def validate(self) -> None:
@@ -204,6 +216,8 @@ class GameConfig:
                 problem = validate_question_answer(q.type, q.options, q.answer)
                 if problem:
                     problems.append(f"{where}: question {q.id}: {problem}")
+        if self.card_ms < 0:
+            problems.append("card_ms must be >= 0")
         if len(set(question_ids)) != len(question_ids):
             problems.append("a question appears twice in the game")
         if problems:
@@ -623,6 +637,7 @@ class SegmentRules:
         seg.pass_turn()
         picked = RiskPicked(audience="all", team_id=team_id, points=points, declined=points == 0)
         if points == 0:
+            self.phase = Phase.PICKING  # the next team on turn picks now
             return [picked, self._turn_event(seg)]
         seg.used.setdefault(team_id, []).append(points)
         index = seg.cursor

@@ -50,8 +50,10 @@ class Play:
     """A game with its command log and every event, driven by a fake clock."""
 
     def __init__(self, *segments: SegmentConfig, teams: list[TeamConfig] | None = None, open: bool = True,
-                 base_score: int = 0) -> None:
-        self.config = GameConfig("测试赛", base_score, open, roster() if teams is None else teams, list(segments))
+                 base_score: int = 0, card_ms: int = 0) -> None:
+        # No title cards unless a test is about them: the flow under test starts at the question.
+        self.config = GameConfig("测试赛", base_score, open, roster() if teams is None else teams, list(segments),
+                                 card_ms=card_ms)
         self.game = Game(self.config)
         self.log: list[tuple[Command, int]] = []
         self.events: list[Event] = []
@@ -529,7 +531,8 @@ def test_joining_seats_users_in_their_team_and_keeps_guests_out_of_closed_games(
 
 
 def test_ten_thousand_answers_are_handled_fast() -> None:
-    play = Game(GameConfig("大型", segments=[SegmentConfig("all", questions=[single(1)], speed_bonus=True)]))
+    play = Game(GameConfig("大型", segments=[SegmentConfig("all", questions=[single(1)], speed_bonus=True)],
+                           card_ms=0))
     players = 10_000
     for i in range(players):
         play.handle(Join(i, f"观众{i}"), 0)

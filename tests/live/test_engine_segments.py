@@ -47,7 +47,8 @@ class Play:
     """A game and every event it emitted, driven by a fake clock."""
 
     def __init__(self, segment: SegmentConfig, teams: list[TeamConfig] | None = None, **scores: int) -> None:
-        self.game = Game(GameConfig("测试赛", 0, True, roster() if teams is None else teams, [segment]))
+        # No title cards here (tests/live/test_engine_fairness.py has them): each segment starts at its question.
+        self.game = Game(GameConfig("测试赛", 0, True, roster() if teams is None else teams, [segment], card_ms=0))
         self.events: list[Event] = []
         for team in self.game.config.teams:
             for user in team.seats:
@@ -261,14 +262,19 @@ def test_risk_teams_pick_in_the_configured_order(order: str, expected: list[int]
     play = Play(risk(pick_order=order), roster(3, 1), t1=30, t2=10, t3=20)
     events = play.host(0, "start")
     assert only(events, SegmentStarted)[0].order == expected
-    assert play.phase() is Phase.LEADERBOARD
+    assert play.phase() is Phase.PICKING  # not "leaderboard": the console says a team is picking
     assert only(events, TurnChanged)[0].team_id == expected[0] == play.game.snapshot("host")["turn_team_id"]
     for i, team in enumerate(expected):
         play.host(i * 1000, "risk", team_id=team, points=10)
         play.do(Tick(), i * 1000 + 30001)
         reveal = play.host(i * 1000 + 30002, "reveal")
-        following = expected[i + 1] if i + 1 < len(expected) else None
-        assert only(reveal, TurnChanged)[0].team_id == following
+        # The reveal stays up: the next team is asked for its pick only at the host's next action.
+        assert not only(reveal, TurnChanged) and play.phase() is Phase.REVEALED
+        if i + 1 < len(expected):
+            turn = play.host(i * 1000 + 30003, "next")
+            assert [e.type for e in turn] == ["turn"] and turn[0].team_id == expected[i + 1]
+            assert play.phase() is Phase.PICKING
+            assert error_code(play.host(i * 1000 + 30004, "next")) == "risk_pick_expected"
 
 
 def test_risk_values_once_each_decline_and_wrong_team() -> None:
@@ -357,7 +363,7 @@ def test_a_tie_that_decides_nothing_is_not_played() -> None:
 
 def test_finished_carries_each_teams_prize_and_a_tie_across_a_boundary_gets_none() -> None:
     teams = [TeamConfig(t, f"第{t}队", "", [t * 100]) for t in range(1, 6)]
-    config = GameConfig("决赛", 0, False, teams, [SegmentConfig.from_dict(
+    config = GameConfig("决赛", 0, False, teams, card_ms=0, segments=[SegmentConfig.from_dict(
         {"kind": "required", "questions": [single(1)]})], prizes=[{"name": "一等奖", "count": 1},
                                                                  {"name": "二等奖", "count": 2}])
     game = Game(GameConfig.from_dict(json.loads(json.dumps(config.to_dict()))))  # prizes survive the log
@@ -368,7 +374,8 @@ def test_finished_carries_each_teams_prize_and_a_tie_across_a_boundary_gets_none
     assert [(t["team_id"], t["rank"], t["prize"]) for t in finished["teams"]] == [
         (1, 1, "一等奖"), (2, 2, "二等奖"), (3, 3, None), (4, 3, None), (5, 5, None)]  # 3 and 4 tie across the boundary
     assert game.snapshot("screen")["leaderboard"]["teams"][0]["prize"] == "一等奖"
-    open_game = Game(GameConfig("开放赛", 0, True, [], [SegmentConfig.from_dict({"kind": "all", "questions": [single(1)]})]))
+    open_game = Game(GameConfig("开放赛", 0, True, [], [SegmentConfig.from_dict({"kind": "all", "questions": [single(1)]})],
+                                 card_ms=0))
     plain = open_game.handle(HostAction("finish", {}), 1)[0].to_message()
     assert plain["prizes"] is None and "prize" not in str(plain["teams"])
 

@@ -1,0 +1,178 @@
+"""CONTRACT §7's fairness rules in the engine: no clock runs under a title card, a reveal stays up
+until the host's next action, judged-aloud answers have a time (fair ties), guest names are unique,
+the host may kick a guest; and the host's state tells no small lies. Explicit `now_ms` throughout."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from live.engine import Game, GameConfig, Phase, QuestionSnapshot, SegmentConfig, TeamConfig
+from live.messages import (
+    AnswerAcked,
+    Command,
+    Error,
+    Event,
+    HostAction,
+    Join,
+    LeaderboardShown,
+    QuestionShown,
+    SegmentStarted,
+    SubmitAnswer,
+    Tick,
+    TurnChanged,
+    command_from_dict,
+    command_to_dict,
+)
+
+OPTIONS = [{"key": k, "text": f"选项{k}"} for k in "ABCD"]
+CARD = 2000
+
+
+def single(qid: int, answer: str = "A") -> QuestionSnapshot:
+    return QuestionSnapshot(qid, "single", f"第{qid}题", OPTIONS, [answer], f"解析{qid}")
+
+
+def teams(count: int, seats: int = 1) -> list[TeamConfig]:
+    return [TeamConfig(t, f"第{t}队", "", [t * 100 + s for s in range(seats)]) for t in range(1, count + 1)]
+
+
+class Play:
+    def __init__(self, *segments: SegmentConfig, roster: list[TeamConfig] | None = None, card_ms: int = CARD,
+                 **config: Any) -> None:
+        self.config = GameConfig("公平赛", 0, roster is None, roster or [], list(segments), card_ms=card_ms, **config)
+        self.game = Game(self.config)
+        self.log: list[tuple[Command, int]] = []
+        for team in self.config.teams:
+            for user in team.seats:
+                assert isinstance(user, int)
+                self.do(Join(user, f"选手{user}", user_id=user), 0)
+
+    def do(self, command: Command, now: int) -> list[Event]:
+        self.log.append((command, now))
+        return self.game.handle(command, now)
+
+    def host(self, now: int, action: str, **params: Any) -> list[Event]:
+        return self.do(HostAction(action, params), now)
+
+    def answer(self, now: int, player: int | str, value: Any, qid: int | None = None) -> AnswerAcked:
+        if qid is None:
+            assert self.game.current is not None
+            qid = self.game.current.question.id
+        events = self.do(SubmitAnswer(player, f"{player}-{qid}-{now}", qid, value), now)
+        return next(e for e in events if isinstance(e, AnswerAcked))
+
+    @property
+    def phase(self) -> Phase:
+        return self.game.phase
+
+
+def only(events: list[Event], cls: type[Any]) -> list[Any]:
+    return [e for e in events if isinstance(e, cls)]
+
+
+def code(events: list[Event]) -> str | None:
+    return events[0].code if len(events) == 1 and isinstance(events[0], Error) else None
+
+
+# --- item 3: no clock runs unseen -------------------------------------------------------------
+
+def test_the_question_and_its_deadline_come_after_the_title_card() -> None:
+    play = Play(SegmentConfig("all", "全员答题", [single(1), single(2)], time_limit_s=20))
+    play.do(Join("g1", "小明"), 0)
+    started = play.host(1000, "start")
+    assert [e.type for e in started] == ["segment"]  # the card alone: no question, no clock
+    card = started[0]
+    assert isinstance(card, SegmentStarted) and (card.card_ms, card.card_until_ms) == (CARD, 3000)
+    assert play.phase is Phase.CARD and play.game.wake_ms() == 3000
+    assert play.game.snapshot("screen")["card_until_ms"] == 3000
+    assert play.game.snapshot("player", "g1")["question"] is None  # nothing to read or answer yet
+    assert play.answer(1500, "g1", "A", qid=1).reason == "closed"  # an answer before the question: refused
+    assert code(play.host(1600, "next")) == "card_showing"
+    assert code(play.host(1600, "pause")) == "card_showing"
+    assert play.do(Tick(), 2999) == []  # the card is still up
+    shown = only(play.do(Tick(), 3002), QuestionShown)
+    assert {e.audience for e in shown} == {"players", "screen", "host"}
+    assert shown[0].deadline_ms == 3002 + 20_000 and shown[0].now_ms == 3002  # counted from the question shown
+    assert play.game.wake_ms() == 23_002
+    assert play.answer(3100, "g1", "A").accepted
+    # The next question of the same segment has no card; it opens at once.
+    play.do(Tick(), 23_003)
+    play.host(23_010, "reveal")
+    assert only(play.host(23_020, "next"), QuestionShown)[0].deadline_ms == 43_020
+
+
+def test_a_new_segment_has_its_card_and_a_risk_segment_asks_its_first_pick_after_it() -> None:
+    play = Play(SegmentConfig("required", "必答题", [single(1)], time_limit_s=10),
+                SegmentConfig("risk", "风险题", [single(2), single(3)], time_limit_s=10), roster=teams(2))
+    play.host(0, "start")
+    play.do(Tick(), CARD)
+    play.answer(CARD + 5, 100, "A")
+    play.host(CARD + 10, "reveal")
+    moved = play.host(CARD + 20, "next")
+    assert [e.type for e in moved] == ["segment"] and play.phase is Phase.CARD
+    assert code(play.host(CARD + 30, "risk", team_id=1, points=10)) == "card_showing"
+    after = play.do(Tick(), 2 * CARD + 20)
+    assert [type(e) for e in after] == [LeaderboardShown, TurnChanged]
+    assert play.phase is Phase.PICKING  # not "leaderboard": the console says a team is picking
+    assert play.game.snapshot("host")["phase"] == "picking"
+
+
+def test_games_stored_before_title_cards_replay_without_them() -> None:
+    config = GameConfig("旧比赛", 0, True, [], [SegmentConfig("all", "", [single(1)], time_limit_s=10)])
+    stored = config.to_dict()
+    del stored["card_ms"], stored["rules"]  # a configuration written before these fields existed
+    old = Game(GameConfig.from_dict(json.loads(json.dumps(stored))))
+    assert (old.config.card_ms, old.config.rules) == (0, 1)
+    assert only(old.handle(HostAction("start", {}), 0), QuestionShown)[0].deadline_ms == 10_000
+    fresh = GameConfig.from_dict(json.loads(json.dumps(config.to_dict())))
+    assert (fresh.card_ms, fresh.rules) == (CARD, 2)  # a new game keeps its card through the log
+
+
+# --- item 2: every reveal is seen ---------------------------------------------------------------
+
+def test_a_risk_reveal_stays_until_the_hosts_next_action() -> None:
+    play = Play(SegmentConfig("risk", "风险题", [single(1), single(2), single(3)], time_limit_s=10,
+                              pick_order="seat"), roster=teams(3), card_ms=0)
+    play.host(0, "start")
+    play.host(10, "risk", team_id=1, points=10)
+    play.answer(20, 100, "A")
+    reveal = play.host(30, "reveal")
+    assert [e.type for e in reveal if e.audience == "screen" or e.audience == "all"] == ["reveal", "score"]
+    assert play.phase is Phase.REVEALED  # the screen keeps the reveal: no turn, no card
+    turn = play.host(40, "next")  # the host moves on: now the next team is asked
+    assert [e.type for e in turn] == ["turn"] and turn[0].team_id == 2 and play.phase is Phase.PICKING
+    assert code(play.host(45, "next")) == "risk_pick_expected"
+    play.host(50, "risk", team_id=2, points=20)
+    play.answer(60, 200, "B")
+    play.host(70, "reveal")
+    # The host may also pick at once from the reveal: that is its next action.
+    assert [e.type for e in play.host(80, "risk", team_id=3, points=30)][:2] == ["risk_pick", "question"]
+
+
+def replayed(play: Play) -> Game:
+    """A fresh game fed the JSON command log, as crash recovery does."""
+    game = Game(GameConfig.from_dict(json.loads(json.dumps(play.config.to_dict()))))
+    for command, now in play.log:
+        game.handle(command_from_dict(json.loads(json.dumps(command_to_dict(command)))), now)
+    return game
+
+
+def test_a_game_with_cards_picks_and_judgements_replays_the_same() -> None:
+    play = Play(SegmentConfig("required", "必答题", [single(1), single(2)], time_limit_s=10),
+                SegmentConfig("risk", "风险题", [single(3), single(4)], time_limit_s=10), roster=teams(2))
+    play.host(0, "start")
+    play.do(Tick(), CARD + 1)
+    play.host(CARD + 3001, "judge", team_id=1, correct=True)
+    play.host(CARD + 3002, "reveal")
+    play.host(CARD + 3003, "next")
+    play.answer(CARD + 4000, 200, "A")
+    play.host(CARD + 4001, "reveal")
+    play.host(CARD + 4002, "next")
+    play.do(Tick(), 2 * CARD + 4002)
+    play.host(2 * CARD + 4003, "risk", team_id=1, points=20)
+    play.do(Tick(), 2 * CARD + 20_000)
+    play.host(2 * CARD + 20_001, "reveal")
+    again = replayed(play)
+    assert json.dumps(again.snapshot("host"), default=str) == json.dumps(play.game.snapshot("host"), default=str)
+    assert again.ledger == play.game.ledger and again.leaderboard() == play.game.leaderboard()
