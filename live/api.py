@@ -96,6 +96,7 @@ class LiveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str = Field(min_length=1, max_length=200)
     round_id: Id | None = None
+    group: str | None = Field(default=None, max_length=50)  # a grouped round: the group that plays this game
     bank_id: Id | None = None
     base_score: int = Field(default=0, ge=-100_000, le=100_000)
     segments: list[SegmentIn] = Field(min_length=1, max_length=50)
@@ -158,14 +159,14 @@ def resolve_questions(session: Any, bank_id: int | None, segments: list[SegmentI
     return [[found[qid] for qid in (s.question_ids or []) + drawn.get(i, [])] for i, s in enumerate(segments)]
 
 
-def round_team_configs(session: Any, round_id: int) -> list[TeamConfig]:
-    """The teams of a round as the engine's rosters: user ids in seat order."""
+def round_team_configs(session: Any, round_id: int, group: str | None = None) -> list[TeamConfig]:
+    """The teams of a round (or of one group of it) as the engine's rosters: user ids in seat order."""
     from quiz.competitions.service import get_round, round_teams
 
     rnd = get_round(session, round_id)
     if rnd.format != "live":
         raise Conflict(t("live_round_not_live"), code="round_not_live")
-    teams = round_teams(session, round_id)
+    teams = round_teams(session, round_id, group)
     if not teams:
         raise Conflict(t("live_round_no_teams"), code="round_no_teams")
     return [TeamConfig(id=int(team["team_id"]), name=team["name"], unit=team.get("unit") or "",
@@ -216,7 +217,8 @@ def public(ctx: Ctx, row: store.LiveGame) -> dict[str, Any]:
     return {**data, **urls(ctx, row)}
 
 
-def _create(ctx: Ctx, config: GameConfig, round_id: int | None, bank_id: int | None) -> dict[str, Any]:
+def _create(ctx: Ctx, config: GameConfig, round_id: int | None, bank_id: int | None,
+            group: str | None = None) -> dict[str, Any]:
     assert ctx.user is not None
     with ctx.db.write() as session:
         try:
@@ -227,7 +229,7 @@ def _create(ctx: Ctx, config: GameConfig, round_id: int | None, bank_id: int | N
         if round_id is not None and row.id is not None:
             from quiz.competitions.service import bind_live_game
 
-            bind_live_game(session, round_id, row.id)
+            bind_live_game(session, round_id, row.id, group)
     return {**public(ctx, row), "host_token": host_token}
 
 
@@ -238,11 +240,11 @@ def create_live(ctx: Ctx) -> Any:
     """Create a live game: segments resolved to question snapshots, a round's teams, a PIN and a host token."""
     data = ctx.parse(LiveIn)
     with ctx.db.read() as session:
-        teams = round_team_configs(session, data.round_id) if data.round_id is not None else []
+        teams = round_team_configs(session, data.round_id, data.group) if data.round_id is not None else []
         prizes = round_prizes(session, data.round_id) if data.round_id is not None else []
         questions = resolve_questions(session, data.bank_id, data.segments, random.Random())
     config = build_config(data.title.strip(), data.base_score, teams, data.segments, questions, prizes)
-    return _create(ctx, config, data.round_id, data.bank_id)
+    return _create(ctx, config, data.round_id, data.bank_id, data.group)
 
 
 @api(role="host", status=201)

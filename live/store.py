@@ -338,13 +338,16 @@ _REPLAYS: dict[tuple[str, int], tuple[int, Game]] = {}
 _REPLAYS_LOCK = threading.Lock()
 
 
-def _round_game(session: Session, round_id: int) -> Game | None:
-    """The newest game played for a round, rebuilt from the log (cached while the log is unchanged)."""
-    row = session.exec(select(LiveGame).where(LiveGame.round_id == round_id)
-                       .order_by(LiveGame.id.desc())).first()  # type: ignore[union-attr]
-    if row is None or row.id is None:
-        return None
-    key = (str(getattr(session.get_bind(), "url", "")), row.id)
+def _round_games(session: Session, round_id: int) -> list[Game]:
+    """Every game played for a round, newest first, rebuilt from the log (cached while the log is
+    unchanged). A grouped round has one game per group; a replaced game is older than its successor."""
+    rows = session.exec(select(LiveGame).where(LiveGame.round_id == round_id)
+                        .order_by(LiveGame.id.desc())).all()  # type: ignore[union-attr]
+    return [_replayed(session, row) for row in rows if row.id is not None]
+
+
+def _replayed(session: Session, row: LiveGame) -> Game:
+    key = (str(getattr(session.get_bind(), "url", "")), row.id or 0)
     with _REPLAYS_LOCK:
         hit = _REPLAYS.get(key)
     if hit is not None and hit[0] == row.seq:
@@ -360,17 +363,31 @@ def _round_game(session: Session, round_id: int) -> Game | None:
     return game
 
 
+def _newest_per_team(session: Session, round_id: int) -> list[tuple[Game, set[int]]]:
+    """Each game of a round with the teams it decides: a team's result comes from the newest game it played in."""
+    seen: set[int] = set()
+    result = []
+    for game in _round_games(session, round_id):
+        mine = {team_id for team_id in game.teams if team_id not in seen}
+        seen |= mine
+        result.append((game, mine))
+    return result
+
+
 def round_team_scores(session: Session, round_id: int) -> dict[int, tuple[float, int]]:
-    """``{team_id: (score, time_ms)}`` of the live game played for a round (``{}`` if none)."""
-    game = _round_game(session, round_id)
-    if game is None:
-        return {}
-    return {team.id: (float(team.score), int(team.time_ms)) for team in game.teams.values()}
+    """``{team_id: (score, time_ms)}`` of the live games played for a round (``{}`` if none):
+    every group's game of a grouped round."""
+    return {team_id: (float(game.teams[team_id].score), int(game.teams[team_id].time_ms))
+            for game, mine in _newest_per_team(session, round_id) for team_id in mine}
 
 
 def round_player_scores(session: Session, round_id: int) -> dict[int, tuple[float, int]]:
-    """``{user_id: (score, time_ms)}`` of the players with an account in a round's live game."""
-    game = _round_game(session, round_id)
-    if game is None:
-        return {}
-    return {p.user_id: (float(p.score), int(p.time_ms)) for p in game.players.values() if p.user_id is not None}
+    """``{user_id: (score, time_ms)}`` of the players with an account in a round's live games."""
+    return {user_id: (score, time_ms) for user_id, (_, score, time_ms) in round_player_results(session, round_id).items()}
+
+
+def round_player_results(session: Session, round_id: int) -> dict[int, tuple[int, float, int]]:
+    """``{user_id: (team_id, score, time_ms)}``: who played for which team in a round's live games."""
+    return {p.user_id: (p.team_id, float(p.score), int(p.time_ms))
+            for game, mine in _newest_per_team(session, round_id)
+            for p in game.players.values() if p.user_id is not None and p.team_id in mine}

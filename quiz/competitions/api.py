@@ -19,7 +19,15 @@ from starlette.routing import Route
 
 from quiz.competitions import export, service
 from quiz.competitions.models import STAGE_NAMES, Competition, Round, Team
-from quiz.competitions.teams import NewMember, TeamPlan, check_team, create_teams, hash_all, parse_team_roster
+from quiz.competitions.teams import (
+    NewMember,
+    TeamPlan,
+    check_team,
+    create_teams,
+    hash_all,
+    parse_team_roster,
+    substitute_members,
+)
 from quiz.errors import BadRequest, Conflict, Invalid, NotFound
 from quiz.i18n import t
 from quiz.models import User
@@ -57,14 +65,22 @@ class AdvanceIn(_In):
     model_config = ConfigDict(extra="forbid")
     top: int | None = Field(default=None, ge=1, le=100_000)
     min_score: float | None = Field(default=None, allow_inf_nan=False)
+    top_per_group: int | None = Field(default=None, ge=1, le=10_000)
+    best_of_rest: int | None = Field(default=None, ge=0, le=10_000)
 
     @model_validator(mode="after")
     def one_rule(self) -> AdvanceIn:
-        if (self.top is None) == (self.min_score is None):
-            raise ValueError('晋级规则应为 {"top": N} 或 {"min_score": 分数} 之一')
+        rules = [self.top is not None, self.min_score is not None, self.top_per_group is not None]
+        if sum(rules) != 1 or (self.best_of_rest is not None and self.top_per_group is None):
+            raise ValueError('晋级规则应为 {"top": N}、{"min_score": 分数} 或 {"top_per_group": N, "best_of_rest": M} 之一')
         return self
 
     def stored(self) -> dict[str, Any]:
+        if self.top_per_group is not None:
+            rule: dict[str, Any] = {"top_per_group": self.top_per_group}
+            if self.best_of_rest:
+                rule["best_of_rest"] = self.best_of_rest
+            return rule
         return {"top": self.top} if self.top is not None else {"min_score": self.min_score}
 
 
@@ -110,6 +126,29 @@ class TiebreakIn(_In):
         if sum(len(v) if isinstance(v, list) else 1 for v in value) < 2:
             raise ValueError("至少需要两支队伍")
         return value
+
+
+class GroupIn(_In):
+    name: str = Field(min_length=1, max_length=50)
+    team_ids: list[int] = Field(max_length=10_000)
+
+
+class GroupsIn(_In):
+    model_config = ConfigDict(extra="forbid")
+    groups: list[GroupIn] | None = Field(default=None, min_length=1, max_length=200)
+    count: int | None = Field(default=None, ge=1, le=200)
+    seeding: Literal["snake", "random"] | None = None
+    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+
+    @model_validator(mode="after")
+    def hand_or_draw(self) -> GroupsIn:
+        if (self.groups is None) == (self.count is None):
+            raise ValueError('分组应为 {"groups": [...]}（手工）或 {"count": N, "seeding": "snake"|"random"}（抽签）之一')
+        return self
+
+
+class MembersIn(_In):
+    members: list[int | MemberIn] = Field(max_length=50)
 
 
 class TeamsIn(BaseModel):
@@ -224,9 +263,12 @@ def import_teams(ctx: Ctx) -> Any:
         usernames = [m.username for p in plans for m in p.members if isinstance(m, NewMember)]
         known = set(session.exec(select(User.username).where(User.username.in_(usernames))).all()) if usernames else set()  # type: ignore
     if errors:
-        return JSONResponse({"error": {"code": "import_invalid", "message": t("roster_import_invalid", count=len(errors)),
-                                       "details": errors}, "teams": 0, "members": 0, "errors": errors},
-                            status_code=422)
+        from question_bank.formats.limits import cap_errors
+
+        errors, count = cap_errors(errors)
+        return JSONResponse({"error": {"code": "import_invalid", "message": t("roster_import_invalid", count=count),
+                                       "details": errors}, "teams": 0, "members": 0, "errors": errors,
+                             "error_count": count}, status_code=422)
     from quiz.accounts import default_password
 
     hashes = hash_all({u: default_password(u) for u in usernames if u not in known})
@@ -400,6 +442,57 @@ def rankings_export(ctx: Ctx) -> Any:
         "Content-Disposition": f"attachment; filename=\"rankings.{fmt}\"; filename*=UTF-8''{quote(name)}"})
 
 
+@api(role=ORGANIZER)
+def put_groups(ctx: Ctx) -> Any:
+    """Set a round's groups by hand, or draw them (snake by the previous round's places, or random with a seed)."""
+    data = ctx.parse(GroupsIn)
+    round_id = ctx.path_int("round_id")
+    with ctx.db.write() as session:
+        if data.groups is not None:
+            groups = service.set_groups(session, round_id, [(g.name, g.team_ids) for g in data.groups], ctx.now_ms())
+        else:
+            groups = service.draw_groups(session, round_id, data.count or 1, data.seeding or "snake", ctx.now_ms(),
+                                         seed=data.seed, tz=_tz(ctx))
+        return {"groups": groups}
+
+
+@api(role=ORGANIZER)
+def put_team(ctx: Ctx) -> Any:
+    """Change a team's players (替补) between rounds; 409 while one of its rounds is being played live."""
+    data = ctx.parse(MembersIn)
+    competition_id, team_id = _competition_id(ctx), ctx.path_int("team_id")
+    plan = TeamPlan(name="", unit="", members=[
+        m if isinstance(m, int) else NewMember(username=m.username, name=m.name) for m in data.members])
+    with ctx.db.read() as session:
+        team = _team(session, competition_id, team_id)
+        plan.unit = team.unit
+        wanted = [m.username for m in plan.members if isinstance(m, NewMember)]
+        known = set(session.exec(select(User.username).where(User.username.in_(wanted))).all()) if wanted else set()  # type: ignore
+    from quiz.accounts import default_password
+
+    hashes = hash_all({u: default_password(u) for u in wanted if u not in known})
+    with ctx.db.write() as session:
+        service.get_competition(session, competition_id, lock=True)
+        team = _team(session, competition_id, team_id)
+        if service.team_playing(session, team_id):
+            raise Conflict(t("team_playing"), code="team_playing")
+        try:
+            user_ids = substitute_members(session, team, plan, hashes, ctx.now_ms())
+        except IntegrityError:
+            raise Conflict(t("conflict"), code="conflict") from None
+        service.replace_members(session, team, user_ids, ctx.now_ms())
+        members = service.members_by_team(session, [team_id])
+        return service.team_public(team, members.get(team_id, []))
+
+
+def _team(session: Any, competition_id: int, team_id: int) -> Team:
+    service.get_competition(session, competition_id)
+    team = session.get(Team, team_id)
+    if team is None or team.competition_id != competition_id:
+        raise NotFound(t("team_not_found"), code="team_not_found")
+    return team
+
+
 # --- pages -------------------------------------------------------------------------------------
 
 @page("admin_competitions.html", role=ORGANIZER)
@@ -426,12 +519,14 @@ routes = [
     Route("/api/competitions/{competition_id:int}/teams", create_team, methods=["POST"]),
     Route("/api/competitions/{competition_id:int}/teams", list_teams, methods=["GET"]),
     Route("/api/competitions/{competition_id:int}/teams/import", import_teams, methods=["POST"]),
+    Route("/api/competitions/{competition_id:int}/teams/{team_id:int}", put_team, methods=["PUT"]),
     Route("/api/competitions/{competition_id:int}/rounds", create_round, methods=["POST"]),
     Route("/api/competitions/{competition_id:int}/rankings", rankings_export, methods=["GET"]),
     Route("/api/rounds/{round_id:int}", get_round, methods=["GET"]),
     Route("/api/rounds/{round_id:int}", patch_round, methods=["PATCH"]),
     Route("/api/rounds/{round_id:int}/teams", put_round_teams, methods=["PUT"]),
     Route("/api/rounds/{round_id:int}/ranking", ranking, methods=["GET"]),
+    Route("/api/rounds/{round_id:int}/groups", put_groups, methods=["PUT"]),
     Route("/api/rounds/{round_id:int}/scores", put_scores, methods=["PUT"]),
     Route("/api/rounds/{round_id:int}/advance", advance, methods=["POST"]),
     Route("/api/rounds/{round_id:int}/tiebreak", tiebreak, methods=["POST"]),

@@ -125,3 +125,38 @@ class RoundTiebreak(SQLModel, table=True):
     note: str = Field(default="", max_length=200)
     created_by: int | None = Field(default=None, foreign_key="user.id")
     created_ms: int = 0
+
+
+class RoundGroup(SQLModel, table=True):
+    """A group of a round (分组赛): its teams, in the order they were set or dealt, and its live game.
+
+    ``seeding`` says how the groups were made (``manual``, ``snake``, ``random``); a random draw
+    keeps its ``seed`` so anyone can deal it again and check it.
+    """
+
+    __tablename__ = "round_group"
+    __table_args__ = (UniqueConstraint("round_id", "name", name="uq_round_group_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="competition_round.id", index=True)
+    name: str = Field(max_length=50)
+    position: int = 0
+    team_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    seeding: str = Field(default="manual", max_length=16)
+    seed: int | None = None
+    live_id: int | None = None  # the group's live game
+    created_ms: int = 0
+
+
+class TeamMemberPast(SQLModel, table=True):
+    """A player who left a team (a substitute took the seat): kept so that the rounds played
+    before still show who played them, and the export lists every player a team used."""
+
+    __tablename__ = "team_member_past"
+
+    id: int | None = Field(default=None, primary_key=True)
+    competition_id: int = Field(foreign_key="competition.id", index=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    seat: int = 1
+    removed_ms: int = 0

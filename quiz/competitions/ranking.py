@@ -14,10 +14,11 @@ The rules, in order:
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from live.prizes import prize_bands, prize_name  # the one prize-band rule, shared with the live board
 
 ADVANCE = "advance"
 PRIZE = "prize"
@@ -123,8 +124,6 @@ def raw_tie_groups(entries: Iterable[Entry]) -> list[list[int]]:
     return [[e.team_id for e in group] for group, _ in order_groups(entries) if len(group) > 1]
 
 
-# The prize-band rule is the live engine's too: one definition, in live/ (live/ never imports quiz/).
-from live.prizes import prize_bands, prize_name  # noqa: E402
 
 
 def rank_teams(entries: Iterable[Entry], *, advance: dict[str, Any] | None = None,
@@ -184,42 +183,102 @@ def team_score(member_scores: Sequence[float], member_count: int, how: str) -> f
     return total
 
 
-# --- the live layer ---------------------------------------------------------------------------
+# --- groups --------------------------------------------------------------------------------
 
-def _live_function(name: str) -> Any:
-    try:
-        module = importlib.import_module("live.store")
-    except ModuleNotFoundError as exc:
-        if exc.name and "live.store".startswith(exc.name):
-            return None
-        raise
-    return getattr(module, name, None)
+@dataclass
+class GroupPlaced:
+    """A team's place in its group (``group_rank``), next to its place across the round."""
 
-
-def _pair(value: Any) -> tuple[float, int]:
-    if isinstance(value, dict):
-        return float(value.get("score") or 0), int(value.get("time_ms") or 0)
-    if isinstance(value, (tuple, list)):
-        return float(value[0] or 0), int(value[1] or 0) if len(value) > 1 else 0
-    return float(value or 0), 0
+    group: str
+    group_rank: int
+    group_position: int
+    tied: bool
+    tiebreak: bool
 
 
-def live_round_scores(session: Any, round_id: int) -> dict[int, tuple[float, int]]:
-    """Team scores of the live game bound to a round: ``{team_id: (score, time_ms)}``.
-
-    Asks ``live.store.round_team_scores(session, round_id)`` when the live layer provides it
-    (values may be ``(score, time_ms)`` or ``{"score", "time_ms"}``); ``{}`` otherwise.
-    """
-    fn = _live_function("round_team_scores")
-    if fn is None:
-        return {}
-    return {int(team_id): _pair(value) for team_id, value in (fn(session, round_id) or {}).items()}
+@dataclass
+class GroupedRanking:
+    overall: Ranking  # rank, position and prizes across the whole round
+    places: dict[int, GroupPlaced]
+    advanced: dict[int, bool | None]  # None: undecided (an unsettled tie at a cut)
+    ties: list[Tie]
+    order: list[int]  # team ids by group (in the groups' order) then group position
+    groups_of: dict[int, str] = field(default_factory=dict)
 
 
-def live_player_scores(session: Any, round_id: int) -> dict[int, tuple[float, int]]:
-    """Players' scores in the live game of a round, ``{user_id: (score, time_ms)}``, when
-    ``live.store.round_player_scores(session, round_id)`` exists; ``{}`` otherwise."""
-    fn = _live_function("round_player_scores")
-    if fn is None:
-        return {}
-    return {int(user_id): _pair(value) for user_id, value in (fn(session, round_id) or {}).items()}
+def rank_grouped(entries: Iterable[Entry], groups: Sequence[tuple[str, Sequence[int]]], *,
+                 advance: dict[str, Any] | None = None, prizes: Sequence[dict[str, Any]] = (),
+                 tiebreaks: Sequence[Sequence[Sequence[int]]] = ()) -> GroupedRanking:
+    """Rank a round played in groups: each group on its own (ties decided within the group),
+    the round as a whole for ``rank`` and prizes; advancement by ``top_per_group`` (the first N
+    of each group) plus ``best_of_rest`` (the best M of everyone else, by score then time), or by
+    the round-wide ``top``/``min_score``. A tie that decides either cut is reported and blocks."""
+    entries = list(entries)
+    by_id = {e.team_id: e for e in entries}
+    per_group = int(advance["top_per_group"]) if advance and advance.get("top_per_group") else None
+    rest_count = int(advance.get("best_of_rest") or 0) if advance and per_group else 0
+    overall = rank_teams(entries, advance=None if per_group else advance, prizes=prizes, tiebreaks=tiebreaks)
+    places: dict[int, GroupPlaced] = {}
+    advanced: dict[int, bool | None] = {p.team_id: p.advanced for p in overall.teams}
+    ties = [tie for tie in overall.ties]
+    order: list[int] = []
+    groups_of: dict[int, str] = {}
+    rest: list[Entry] = []
+    rest_blocked = False
+    for name, team_ids in groups:
+        members = [by_id[tid] for tid in team_ids if tid in by_id]
+        local = rank_teams(members, advance={"top": per_group} if per_group else None, tiebreaks=tiebreaks)
+        for p in local.teams:
+            places[p.team_id] = GroupPlaced(name, p.rank, p.position, p.tied, p.tiebreak)
+            order.append(p.team_id)
+            groups_of[p.team_id] = name
+            if per_group:
+                advanced[p.team_id] = p.advanced
+                if p.advanced is False:
+                    rest.append(by_id[p.team_id])
+                elif p.advanced is None:
+                    rest_blocked = True
+        for tie in local.ties:
+            tie.reasons = [f"{name}{reason}" for reason in tie.reasons]
+            ties.append(tie)
+    if per_group and rest_count:
+        if rest_blocked:  # who the runners-up are depends on the unsettled tie: nobody of the rest is decided yet
+            for entry in rest:
+                advanced[entry.team_id] = None
+        else:
+            extra = rank_teams(rest, advance={"top": rest_count}, tiebreaks=tiebreaks)
+            for p in extra.teams:
+                advanced[p.team_id] = p.advanced
+            for tie in extra.ties:
+                tie.reasons = [f"其余队伍中{reason.replace('前 ', '成绩最好的 ')}" for reason in tie.reasons]
+                ties.append(tie)
+    return GroupedRanking(overall, places, advanced, ties, order, groups_of)
+
+
+def snake_groups(ranked_team_ids: Sequence[int], count: int) -> list[list[int]]:
+    """Deal teams, best first, into ``count`` groups as 1, 2, …, n, n, …, 2, 1, 1, 2 …: equally strong groups."""
+    groups: list[list[int]] = [[] for _ in range(count)]
+    for i, team_id in enumerate(ranked_team_ids):
+        lap, j = divmod(i, count)
+        groups[j if lap % 2 == 0 else count - 1 - j].append(team_id)
+    return groups
+
+
+def random_groups(team_ids: Sequence[int], count: int, seed: int) -> list[list[int]]:
+    """Shuffle the teams (sorted by id first, so a seed always deals the same) and deal them in turn."""
+    import random
+
+    shuffled = sorted(team_ids)
+    random.Random(seed).shuffle(shuffled)
+    groups: list[list[int]] = [[] for _ in range(count)]
+    for i, team_id in enumerate(shuffled):
+        groups[i % count].append(team_id)
+    return groups
+
+
+GROUP_NUMERALS = "一二三四五六七八九十"
+
+
+def group_name(index: int) -> str:
+    """0 → 第一组, 9 → 第十组, 10 → 第11组."""
+    return f"第{GROUP_NUMERALS[index]}组" if index < len(GROUP_NUMERALS) else f"第{index + 1}组"

@@ -13,27 +13,28 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from live import store as live_store
 from quiz.competitions.models import (
     STAGE_NAMES,
     STAGES,
     Competition,
     Round,
+    RoundGroup,
     RoundScore,
     RoundTeam,
     RoundTiebreak,
     Team,
     TeamMember,
+    TeamMemberPast,
     stage_index,
 )
 from quiz.competitions.ranking import (
     ADVANCE,
     PRIZE,
     Entry,
-    live_player_scores,
-    live_round_scores,
     number,
+    rank_grouped,
     rank_players,
-    rank_teams,
     raw_tie_groups,
     team_score,
 )
@@ -121,6 +122,7 @@ def round_public(session: Session, rnd: Round, tz: str) -> dict[str, Any]:
         "advanced": rnd.advanced_ms is not None, "advanced_at": to_iso(rnd.advanced_ms, tz),
         "advanced_team_ids": rnd.advanced_team_ids, "next_round_id": rnd.next_round_id,
         "awarded": rnd.awarded_ms is not None, "awarded_at": to_iso(rnd.awarded_ms, tz), "awards": rnd.awards,
+        "groups": groups_public(session, rnd),
     }
 
 
@@ -141,12 +143,13 @@ def competition_public(session: Session, competition: Competition, tz: str, *, d
 
 # --- scores ------------------------------------------------------------------------------------
 
-def exam_player_scores(session: Session, exam_id: int | None, user_ids: Sequence[int]
-                       ) -> dict[int, tuple[float, int]]:
+def exam_player_scores(session: Session, exam_id: int | None, user_ids: Sequence[int],
+                       until: dict[int, int] | None = None) -> dict[int, tuple[float, int]]:
     """Each user's best submitted attempt at a test: ``{user_id: (score, used_ms)}``.
 
     Best = highest score, then least time. Used time runs from the start to the submission,
     and never past the attempt's deadline (a late automatic submission does not add time).
+    ``until`` ({user_id: ms}) keeps only attempts submitted before a player left the team.
     """
     models = _exam_models()
     if models is None or exam_id is None or not user_ids:
@@ -159,11 +162,23 @@ def exam_player_scores(session: Session, exam_id: int | None, user_ids: Sequence
         end = row.submitted_ms if row.submitted_ms is not None else row.deadline_ms
         if row.deadline_ms:
             end = min(end, row.deadline_ms)
+        if until and row.user_id in until and end > until[row.user_id]:
+            continue
         result = (row.score_cents / 100, max(0, end - row.started_ms))
         current = best.get(row.user_id)
         if current is None or (-result[0], result[1]) < (-current[0], current[1]):
             best[row.user_id] = result
     return best
+
+
+def past_members(session: Session, team_ids: Sequence[int]) -> dict[int, list[TeamMemberPast]]:
+    """Players who left each team (substituted), oldest first."""
+    result: dict[int, list[TeamMemberPast]] = {tid: [] for tid in team_ids}
+    if team_ids:
+        for row in session.exec(select(TeamMemberPast).where(col(TeamMemberPast.team_id).in_(list(team_ids)))
+                                .order_by(col(TeamMemberPast.id))).all():
+            result.setdefault(row.team_id, []).append(row)
+    return result
 
 
 def exam_exists(session: Session, exam_id: int) -> bool | None:
@@ -177,29 +192,38 @@ def exam_exists(session: Session, exam_id: int) -> bool | None:
 
 def round_scores(session: Session, rnd: Round, team_ids: Sequence[int],
                  members: dict[int, list[tuple[TeamMember, User]]]
-                 ) -> tuple[dict[int, tuple[float, int, str]], dict[int, tuple[float, int]]]:
-    """``({team_id: (score, time_ms, source)}, {user_id: (score, time_ms)})`` for a round.
+                 ) -> tuple[dict[int, tuple[float, int, str]], dict[int, tuple[int, float, int]]]:
+    """``({team_id: (score, time_ms, source)}, {user_id: (team_id, score, time_ms)})`` for a round.
 
     An organiser's entry (``RoundScore``) wins; otherwise an exam round sums (or averages) the
-    members' best attempts and a live round asks the live layer; a team without any result has 0.
+    best attempts of the team's players (those who left the team count for the attempts made
+    before), and a live round takes each team's result from its (group's) game; a team without
+    any result has 0. The players are the ones who played the round, each for the team they played for.
     """
-    players: dict[int, tuple[float, int]] = {}
+    players: dict[int, tuple[int, float, int]] = {}
     computed: dict[int, tuple[float, int]] = {}
     source = "none"
     if rnd.format == "exam":
-        user_ids = [u.id or 0 for tid in team_ids for _, u in members.get(tid, [])]
-        players = exam_player_scores(session, rnd.exam_id, user_ids)
+        past = past_members(session, team_ids)
+        played_for = {u.id or 0: tid for tid in team_ids for _, u in members.get(tid, [])}
+        until: dict[int, int] = {}
+        for tid, rows in past.items():
+            for row in rows:
+                if row.user_id not in played_for:
+                    played_for[row.user_id], until[row.user_id] = tid, row.removed_ms
+        best = exam_player_scores(session, rnd.exam_id, list(played_for), until)
+        players = {uid: (played_for[uid], s, ms) for uid, (s, ms) in best.items()}
         if rnd.exam_id is not None and _exam_models() is not None:
             source = "exam"
             for tid in team_ids:
-                results = [players[u.id] for _, u in members.get(tid, []) if u.id in players]
+                results = [(s, ms) for t_id, s, ms in players.values() if t_id == tid]
                 if not results:
                     continue  # nobody of this team took the test: "none", ranked after those who did
-                computed[tid] = (team_score([s for s, _ in results], len(members.get(tid, [])), rnd.team_score),
-                                 sum(ms for _, ms in results))
+                computed[tid] = (team_score([s for s, _ in results], len(members.get(tid, [])) or len(results),
+                                            rnd.team_score), sum(ms for _, ms in results))
     else:
-        computed = live_round_scores(session, rnd.id or 0)
-        players = live_player_scores(session, rnd.id or 0)
+        computed = live_store.round_team_scores(session, rnd.id or 0)
+        players = live_store.round_player_results(session, rnd.id or 0)
         source = "live" if computed else "none"
     manual = {s.team_id: s for s in session.exec(select(RoundScore).where(RoundScore.round_id == rnd.id)).all()}
     teams: dict[int, tuple[float, int, str]] = {}
@@ -222,26 +246,37 @@ def tiebreak_places(session: Session, round_id: int) -> list[list[list[int]]]:
 # --- ranking -----------------------------------------------------------------------------------
 
 def round_ranking(session: Session, round_id: int, tz: str = "Asia/Shanghai") -> dict[str, Any]:
-    """The ranking of a round, as ``GET /api/rounds/{id}/ranking`` returns it."""
+    """The ranking of a round, as ``GET /api/rounds/{id}/ranking`` returns it (by group in a grouped round)."""
     rnd = get_round(session, round_id)
     team_ids = entered_team_ids(session, rnd)
     teams = {t.id: t for t in session.exec(select(Team).where(Team.id.in_(team_ids))).all()}  # type: ignore
     members = members_by_team(session, team_ids)
     scores, player_scores = round_scores(session, rnd, team_ids, members)
     tiebreaks = tiebreak_places(session, rnd.id or 0)
-    result = rank_teams([Entry(tid, s, ms, src == "none") for tid, (s, ms, src) in scores.items()], advance=rnd.advance,
-                        prizes=rnd.prizes, tiebreaks=tiebreaks)
+    groups = groups_of(session, rnd.id or 0)
+    layout = [(g.name, g.team_ids) for g in groups] or [("", team_ids)]
+    result = rank_grouped([Entry(tid, s, ms, src == "none") for tid, (s, ms, src) in scores.items()], layout,
+                          advance=rnd.advance, prizes=rnd.prizes, tiebreaks=tiebreaks)
     advanced_ids = set(rnd.advanced_team_ids) if rnd.advanced_ms is not None else None
     awards = {a["team_id"]: a["prize"] for a in rnd.awards} if rnd.awarded_ms is not None else None
+    overall = {p.team_id: p for p in result.overall.teams}
+    played = _played_names(session, player_scores)
+    order = result.order if groups else [p.team_id for p in result.overall.teams]
+    order += [tid for tid in overall if tid not in set(order)]  # a team missing from every group: last
     rows = []
-    for p in result.teams:
-        team = teams[p.team_id]
-        advanced = p.advanced if advanced_ids is None else p.team_id in advanced_ids
-        prize = p.prize if awards is None else awards.get(p.team_id)
-        rows.append({"rank": p.rank, "position": p.position, "team_id": p.team_id, "name": team.name,
+    for tid in order:
+        p, team, place = overall[tid], teams[tid], result.places.get(tid)
+        advanced = result.advanced.get(tid) if advanced_ids is None else tid in advanced_ids
+        prize = p.prize if awards is None else awards.get(tid)
+        in_group = bool(groups) and place is not None
+        rows.append({"rank": p.rank, "position": p.position, "team_id": tid, "name": team.name,
                      "unit": team.unit, "score": number(p.score), "time_ms": p.time_ms, "advanced": advanced,
-                     "prize": prize, "tied": p.tied, "tiebreak": p.tiebreak, "source": scores[p.team_id][2],
-                     "members": [u.name for _, u in members.get(p.team_id, [])]})
+                     "prize": prize, "tied": place.tied if in_group and place else p.tied,
+                     "tiebreak": (place.tiebreak if in_group and place else p.tiebreak),
+                     "group": place.group if in_group and place else None,
+                     "group_rank": place.group_rank if in_group and place else None,
+                     "source": scores[tid][2], "members": [u.name for _, u in members.get(tid, [])],
+                     "players": played.get(tid, [])})
     ties = []
     for tie in result.ties:
         decides = [d for d in tie.decides if (d == ADVANCE and advanced_ids is None) or (
@@ -250,31 +285,53 @@ def round_ranking(session: Session, round_id: int, tz: str = "Asia/Shanghai") ->
             data = tie.public()
             data["decides"] = decides
             data["names"] = [teams[tid].name for tid in tie.team_ids]
+            data["group"] = result.groups_of.get(tie.team_ids[0]) if groups and len(
+                {result.groups_of.get(t) for t in tie.team_ids}) == 1 and PRIZE not in decides else None
             ties.append(data)
     return {"round": round_public(session, rnd, tz), "teams": rows,
-            "players": _players(rnd, team_ids, teams, members, player_scores), "ties": ties,
+            "players": _players(session, rnd, team_ids, teams, members, player_scores), "ties": ties,
             "tiebreaks": tiebreaks}
 
 
-def _players(rnd: Round, team_ids: Sequence[int], teams: dict[Any, Team],
-             members: dict[int, list[tuple[TeamMember, User]]], scores: dict[int, tuple[float, int]]
+def _played_names(session: Session, results: dict[int, tuple[int, float, int]]) -> dict[int, list[str]]:
+    """``{team_id: [names of the players who played]}``."""
+    if not results:
+        return {}
+    users = {u.id: u for u in session.exec(select(User).where(col(User.id).in_(list(results)))).all()}
+    names: dict[int, list[str]] = {}
+    for uid, (tid, _, _) in sorted(results.items()):
+        if uid in users:
+            names.setdefault(tid, []).append(users[uid].name)
+    return names
+
+
+def _players(session: Session, rnd: Round, team_ids: Sequence[int], teams: dict[Any, Team],
+             members: dict[int, list[tuple[TeamMember, User]]], results: dict[int, tuple[int, float, int]]
              ) -> list[dict[str, Any]]:
-    """Players of the round's teams; those with a result are ranked, the rest follow without a rank."""
-    if not scores and not (rnd.format == "exam" and rnd.exam_id is not None):
+    """The players who played the round, ranked; in an exam round, the teams' current members who
+    did not take the test follow without a rank."""
+    if not results and not (rnd.format == "exam" and rnd.exam_id is not None):
         return []
-    info = {u.id or 0: (u, m, tid) for tid in team_ids for m, u in members.get(tid, [])}
+    seats = {u.id or 0: m.seat for tid in team_ids for m, u in members.get(tid, [])}
+    listed = dict(results)
+    if rnd.format == "exam":
+        for tid in team_ids:
+            for _, u in members.get(tid, []):
+                listed.setdefault(u.id or 0, (tid, None, None))  # type: ignore[arg-type]
+    listed = {uid: v for uid, v in listed.items() if v[0] in teams}
+    users = {u.id: u for u in session.exec(select(User).where(col(User.id).in_(list(listed) or [0]))).all()}
     ranks = {uid: (rank, tied) for uid, rank, tied in rank_players(
-        (uid, s, ms) for uid, (s, ms) in scores.items() if uid in info)}
-    ordered = sorted(info, key=lambda uid: (ranks[uid][0] if uid in ranks else 10**9, uid))
+        (uid, s, ms) for uid, (_, s, ms) in results.items() if uid in listed)}
+    ordered = sorted((uid for uid in listed if uid in users),
+                     key=lambda uid: (ranks[uid][0] if uid in ranks else 10**9, uid))
     rows = []
     for uid in ordered:
-        user, member, tid = info[uid]
-        score = scores.get(uid)
+        user, (tid, score, time_ms) = users[uid], listed[uid]
         rank, tied = ranks[uid] if uid in ranks else (None, False)
         rows.append({"rank": rank, "user_id": uid, "name": user.name, "username": user.username,
-                     "unit": user.unit, "team_id": tid, "team_name": teams[tid].name, "seat": member.seat,
-                     "score": number(score[0]) if score else None, "time_ms": score[1] if score else None,
-                     "tied": tied})
+                     "unit": user.unit, "team_id": tid, "team_name": teams[tid].name, "seat": seats.get(uid),
+                     "score": number(score) if score is not None else None,
+                     "time_ms": time_ms if score is not None else None, "tied": tied})
     return rows
 
 
@@ -360,8 +417,12 @@ def record_tiebreak(session: Session, round_id: int, ordered_team_ids: Sequence[
     if strict:
         members = members_by_team(session, sorted(entered))
         scores, _ = round_scores(session, rnd, sorted(entered), members)
-        groups = raw_tie_groups(Entry(tid, s, ms, src == "none") for tid, (s, ms, src) in scores.items())
-        if not any(set(group) == set(flat) for group in groups):
+        entries = {tid: Entry(tid, s, ms, src == "none") for tid, (s, ms, src) in scores.items()}
+        # In a grouped round a tie is within one group (or among the runners-up that compete for
+        # "best_of_rest" places across groups).
+        pools = [[entries[tid] for tid in g.team_ids if tid in entries] for g in groups_of(session, round_id)]
+        pools = pools + [list(entries.values())] if not pools or (rnd.advance or {}).get("best_of_rest") else pools
+        if not any(set(tie) == set(flat) for pool in pools for tie in raw_tie_groups(pool)):
             raise Invalid(t("tiebreak_not_tied"), code="tiebreak_not_tied")
     row = RoundTiebreak(round_id=round_id, places=places, source=source, note=note[:200], created_by=user_id,
                         created_ms=now_ms)
@@ -437,24 +498,210 @@ def enter_teams(session: Session, round_id: int, team_ids: Sequence[int], now_ms
     return entered_team_ids(session, rnd)
 
 
+# --- groups ------------------------------------------------------------------------------------
+
+def groups_of(session: Session, round_id: int) -> list[RoundGroup]:
+    """A round's groups in the order they were set or drawn (none: the round is played as one)."""
+    return list(session.exec(select(RoundGroup).where(RoundGroup.round_id == round_id)
+                             .order_by(col(RoundGroup.position), col(RoundGroup.id))).all())
+
+
+def group_state(session: Session, group: RoundGroup) -> str:
+    """``none`` (no game yet), ``lobby`` (created, not started), ``running``, ``finished``."""
+    if group.live_id is None:
+        return "none"
+    row = session.get(live_store.LiveGame, group.live_id)
+    return row.status if row is not None else "none"
+
+
+def groups_public(session: Session, rnd: Round) -> list[dict[str, Any]]:
+    return [{"name": g.name, "team_ids": g.team_ids, "seeding": g.seeding, "seed": g.seed, "live_id": g.live_id,
+             "state": group_state(session, g)} for g in groups_of(session, rnd.id or 0)]
+
+
+def round_has_scores(session: Session, rnd: Round) -> bool:
+    """Scores entered by hand, a submitted attempt at its test, or a live game of it under way."""
+    if session.exec(select(RoundScore).where(RoundScore.round_id == rnd.id)).first() is not None:
+        return True
+    if rnd.format == "exam":
+        team_ids = entered_team_ids(session, rnd)
+        scores, _ = round_scores(session, rnd, team_ids, members_by_team(session, team_ids))
+        return any(src == "exam" for _, _, src in scores.values())
+    game = live_store.LiveGame
+    return session.exec(select(game.id).where(game.round_id == rnd.id, game.status != "lobby")).first() is not None
+
+
+def previous_round(session: Session, rnd: Round) -> Round | None:
+    earlier = [r for r in rounds_of(session, rnd.competition_id) if stage_index(r.stage) < stage_index(rnd.stage)]
+    return earlier[-1] if earlier else None
+
+
+def seeded_order(session: Session, rnd: Round, team_ids: Sequence[int], tz: str) -> list[int]:
+    """The round's teams by their place in the previous round (teams it did not rank follow, by id)."""
+    before = previous_round(session, rnd)
+    places: dict[int, int] = {}
+    if before is not None:
+        ranking = round_ranking(session, before.id or 0, tz)
+        places = {row["team_id"]: row["position"] for row in ranking["teams"]}
+    return sorted(team_ids, key=lambda tid: (places.get(tid, 10**9), tid))
+
+
+def set_groups(session: Session, round_id: int, groups: Sequence[tuple[str, Sequence[int]]], now_ms: int, *,
+               seeding: str = "manual", seed: int | None = None) -> list[dict[str, Any]]:
+    """Replace a round's groups: every team of the round in exactly one group (422 otherwise);
+    409 once the round has scores or a group has its game."""
+    rnd = get_round(session, round_id, lock=True)
+    if rnd.advanced_ms is not None or rnd.awarded_ms is not None or round_has_scores(session, rnd):
+        raise Conflict(t("groups_locked"), code="groups_locked")
+    current = groups_of(session, round_id)
+    if any(g.live_id is not None for g in current):
+        raise Conflict(t("groups_have_games"), code="groups_have_games")
+    entered = entered_team_ids(session, rnd)
+    errors: list[dict[str, Any]] = []
+    seen: dict[int, str] = {}
+    names = [name for name, _ in groups]
+    if len(set(names)) != len(names):
+        errors.append({"field": "groups", "message": t("group_name_repeated")})
+    for i, (name, team_ids) in enumerate(groups):
+        if not team_ids:
+            errors.append({"field": f"groups.{i}.team_ids", "message": t("group_empty", group=name)})
+        for tid in team_ids:
+            if tid not in entered:
+                errors.append({"field": f"groups.{i}.team_ids", "message": t("team_not_in_round", team_ids=tid)})
+            elif tid in seen:
+                errors.append({"field": f"groups.{i}.team_ids",
+                               "message": t("team_in_two_groups", team_id=tid, first=seen[tid], second=name)})
+            seen.setdefault(tid, name)
+    missing = [tid for tid in entered if tid not in seen]
+    if missing:
+        errors.append({"field": "groups", "message": t("teams_without_group", team_ids=", ".join(map(str, missing)))})
+    if errors:
+        raise Invalid(errors[0]["message"], code="groups_invalid", details=errors)
+    for row in current:
+        session.delete(row)
+    session.flush()
+    for position, (name, team_ids) in enumerate(groups):
+        session.add(RoundGroup(round_id=round_id, name=name, position=position, team_ids=list(team_ids),
+                               seeding=seeding, seed=seed, created_ms=now_ms))
+    session.flush()
+    return groups_public(session, rnd)
+
+
+def draw_groups(session: Session, round_id: int, count: int, seeding: str, now_ms: int, *,
+                seed: int | None = None, tz: str = "Asia/Shanghai") -> list[dict[str, Any]]:
+    """Draw ``count`` groups: ``snake`` by the previous round's places, ``random`` with a recorded seed."""
+    import secrets
+
+    from quiz.competitions.ranking import group_name, random_groups, snake_groups
+
+    rnd = get_round(session, round_id)
+    team_ids = entered_team_ids(session, rnd)
+    if count > len(team_ids):
+        raise Invalid(t("groups_too_many", count=count, teams=len(team_ids)), code="groups_invalid",
+                      details=[{"field": "count", "message": t("groups_too_many", count=count, teams=len(team_ids))}])
+    if seeding == "snake":
+        dealt, seed = snake_groups(seeded_order(session, rnd, team_ids, tz), count), None
+    else:
+        seed = secrets.randbelow(2**31) if seed is None else seed
+        dealt = random_groups(team_ids, count, seed)
+    return set_groups(session, round_id, [(group_name(i), ids) for i, ids in enumerate(dealt)], now_ms,
+                      seeding=seeding, seed=seed)
+
+
+# --- substitutes ---------------------------------------------------------------------------------
+
+def team_playing(session: Session, team_id: int) -> bool:
+    """True while a live game of one of the team's rounds with the team in it is started and not finished."""
+    game = live_store.LiveGame
+    round_ids = [r for r in session.exec(select(RoundTeam.round_id).where(RoundTeam.team_id == team_id)).all()]
+    team = session.get(Team, team_id)
+    if team is not None:  # the first round takes every team without entering them
+        round_ids += [r.id for r in rounds_of(session, team.competition_id) if is_first_round(session, r)]
+    if not round_ids:
+        return False
+    rows = session.exec(select(game).where(col(game.round_id).in_(round_ids), game.status == "running")).all()
+    return any(any(int(tc.get("id", 0)) == team_id for tc in (row.config or {}).get("teams", [])) for row in rows)
+
+
+def replace_members(session: Session, team: Team, user_ids: Sequence[int], now_ms: int) -> None:
+    """Seat ``user_ids`` in the team in that order; who leaves is kept as a past member."""
+    current = session.exec(select(TeamMember).where(TeamMember.team_id == team.id)).all()
+    for member in current:
+        if member.user_id not in user_ids:
+            session.add(TeamMemberPast(competition_id=team.competition_id, team_id=team.id or 0,
+                                       user_id=member.user_id, seat=member.seat, removed_ms=now_ms))
+        session.delete(member)
+    session.flush()
+    for seat, uid in enumerate(user_ids, start=1):
+        session.add(TeamMember(competition_id=team.competition_id, team_id=team.id or 0, user_id=uid, seat=seat))
+    session.flush()
+
+
+def players_used(session: Session, team_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Every player a team used: the past ones (in the order they left) then the current ones by seat."""
+    members = members_by_team(session, team_ids)
+    past = past_members(session, team_ids)
+    users = {u.id: u for u in session.exec(select(User).where(col(User.id).in_(
+        [r.user_id for rows in past.values() for r in rows] or [0]))).all()}
+    result: dict[int, list[str]] = {}
+    for tid in team_ids:
+        names = [users[r.user_id].name for r in past.get(tid, []) if r.user_id in users]
+        names += [u.name for _, u in members.get(tid, [])]
+        result[tid] = list(dict.fromkeys(names))
+    return result
+
+
 # --- for the live layer ------------------------------------------------------------------------
 
-def bind_live_game(session: Session, round_id: int, live_id: int) -> Round:
-    """Bind a live game to a round (called when ``POST /api/live`` gets a ``round_id``)."""
-    rnd = get_round(session, round_id)
+def group_named(session: Session, rnd: Round, group: str | None) -> RoundGroup | None:
+    """The group a live game is for: 422 without one in a grouped round, or with one unknown or in an ungrouped round."""
+    groups = groups_of(session, rnd.id or 0)
+    if not groups:
+        if group:
+            raise Invalid(t("round_not_grouped"), code="group_unknown",
+                          details=[{"field": "group", "message": t("round_not_grouped")}])
+        return None
+    if not group:
+        raise Invalid(t("group_required"), code="group_required",
+                      details=[{"field": "group", "message": t("group_required")}])
+    found = next((g for g in groups if g.name == group.strip()), None)
+    if found is None:
+        raise Invalid(t("group_unknown", group=group), code="group_unknown",
+                      details=[{"field": "group", "message": t("group_unknown", group=group)}])
+    return found
+
+
+def bind_live_game(session: Session, round_id: int, live_id: int, group: str | None = None) -> Round:
+    """Bind a live game to a round (called when ``POST /api/live`` gets a ``round_id``), to its group in a
+    grouped round (409 when the group already has a game)."""
+    rnd = get_round(session, round_id, lock=True)
+    found = group_named(session, rnd, group)
+    if found is not None:
+        if found.live_id is not None and found.live_id != live_id:
+            raise Conflict(t("group_has_game", group=found.name), code="group_has_game")
+        found.live_id = live_id
+        session.add(found)
     rnd.live_id = live_id
     session.add(rnd)
     session.flush()
     return rnd
 
 
-def round_teams(session: Session, round_id: int) -> list[dict[str, Any]]:
-    """The teams that play a round, members in seat order:
-    ``[{"team_id", "name", "unit", "members": [{"user_id", "name", "username", "seat"}]}]`` (seat from 1)."""
+def round_teams(session: Session, round_id: int, group: str | None = None) -> list[dict[str, Any]]:
+    """The teams that play a round (or one group of it), members in seat order:
+    ``[{"team_id", "name", "unit", "members": [{"user_id", "name", "username", "seat"}]}]`` (seat from 1).
+    In a grouped round the group is required (422) and may have one game only (409)."""
     rnd = get_round(session, round_id)
-    team_ids = entered_team_ids(session, rnd)
-    teams = session.exec(select(Team).where(Team.id.in_(team_ids)).order_by(Team.id)).all()  # type: ignore
+    found = group_named(session, rnd, group)
+    if found is not None:
+        if found.live_id is not None:
+            raise Conflict(t("group_has_game", group=found.name), code="group_has_game")
+        team_ids = list(found.team_ids)
+    else:
+        team_ids = entered_team_ids(session, rnd)
+    teams = {team.id: team for team in session.exec(select(Team).where(Team.id.in_(team_ids))).all()}  # type: ignore
     members = members_by_team(session, team_ids)
     return [{"team_id": team.id, "name": team.name, "unit": team.unit,
              "members": [{"user_id": u.id, "name": u.name, "username": u.username, "seat": m.seat}
-                         for m, u in members.get(team.id or 0, [])]} for team in teams]
+                         for m, u in members.get(team.id or 0, [])]}
+            for team in (teams[tid] for tid in team_ids if tid in teams)]

@@ -200,3 +200,37 @@ def _check_against_database(session: Session, competition_id: int, plans: list[T
             errors.append({"row": m.row, "field": "账号",
                            "message": f"账号“{m.username}”已在本竞赛的队伍“{taken[uid]}”中"})
     return errors
+
+
+def substitute_members(session: Session, team: Team, plan: TeamPlan, hashes: dict[str, str], now_ms: int
+                       ) -> list[int]:
+    """The user ids of a team's new players in seat order, accounts made for new usernames (the same
+    shapes and rules as creating a team: existing users by id, unknown ids 422, nobody twice, nobody
+    from another team of the competition 409)."""
+    ids = [m for m in plan.members if isinstance(m, int)]
+    known = set(session.exec(select(User.id).where(col(User.id).in_(ids))).all()) if ids else set()
+    details = [{"field": f"members.{i}", "message": t("user_not_found_id", user_id=m)}
+               for i, m in enumerate(plan.members) if isinstance(m, int) and m not in known]
+    if details:
+        raise Invalid(details[0]["message"], code="user_not_found", details=details)
+    result: list[int] = []
+    for member in plan.members:
+        if isinstance(member, int):
+            result.append(member)
+            continue
+        user = session.exec(select(User).where(User.username == member.username)).first()
+        if user is None:
+            password_hash = hashes.get(member.username) or hash_password(default_password(member.username))
+            user = User(username=member.username, name=member.name or member.username, role="member",
+                        unit=team.unit, password_hash=password_hash, created_ms=now_ms)
+            session.add(user)
+            session.flush()
+        result.append(user.id or 0)
+    if len(set(result)) != len(result):
+        raise Invalid(t("member_repeated"), code="member_repeated")
+    taken = {uid: name for uid, name in _taken(session, team.competition_id, result).items() if name != team.name}
+    if taken:
+        uid, name = next(iter(taken.items()))
+        raise Conflict(t("member_in_other_team", user_id=uid, team=name), code="member_in_other_team",
+                       details=[{"user_id": u, "team": n} for u, n in taken.items()])
+    return result

@@ -279,14 +279,16 @@ def test_bad_scores_are_refused(api: Callable[..., Any], competition: Callable[.
 
 def test_live_layer_interface(app: Any, api: Callable[..., Any], competition: Callable[..., dict[str, Any]],
                               monkeypatch: pytest.MonkeyPatch) -> None:
-    from quiz.competitions import bind_live_game, ranking, record_tiebreak, round_ranking, round_teams
+    from live import store
+    from quiz.competitions import bind_live_game, record_tiebreak, round_ranking, round_teams
 
     comp = competition(teams=3)
     a, b, c = team_ids(comp)
     rnd = make_round(api, comp["id"], stage="final", format="live", prizes=[{"name": "冠军", "count": 1}])
-    monkeypatch.setattr(ranking, "_live_function", lambda name: {
-        "round_team_scores": lambda session, round_id: {a: (50, 9000), b: {"score": 50, "time_ms": 9000}, c: 10},
-        "round_player_scores": None}.get(name))
+    # The competitions read a round's live results from live.store (quiz may import live, never the reverse).
+    monkeypatch.setattr(store, "round_team_scores", lambda session, round_id: {a: (50, 9000), b: (50, 9000),
+                                                                               c: (10, 0)})
+    monkeypatch.setattr(store, "round_player_results", lambda session, round_id: {})
     with app.state.db.write() as session:
         bind_live_game(session, rnd["id"], 77)
         teams = round_teams(session, rnd["id"])
