@@ -108,6 +108,7 @@ class Game(SegmentRules, Settlement):
         self._paused_from = Phase.QUESTION
         self._paused_at = 0
         self._card_until: int | None = None
+        self._now = 0
         self._acks: dict[tuple[PlayerId, str], AnswerAcked] = {}
         self._reversed: dict[int, int] = {}
         self._users: dict[int, PlayerId] = {}
@@ -127,6 +128,7 @@ class Game(SegmentRules, Settlement):
     def handle(self, command: Command, now_ms: int) -> list[Event]:
         """Apply one command at server time `now_ms`; return the events to send, in order."""
         sender = "host" if isinstance(command, (HostAction, Tick)) else f"player:{command.player_id}"
+        self._now = now_ms  # the time of the command being handled (`now_ms` moves only if it succeeds)
         try:
             if isinstance(command, SubmitAnswer):
                 events = self._submit(command, now_ms)
@@ -258,6 +260,7 @@ class Game(SegmentRules, Settlement):
         if run.kind in TURN_KINDS:
             player.time_ms += elapsed
             self.teams[team_id].time_ms += elapsed
+            run.timed = True
             return events + self._close(run)
         if correct is None:  # a short answer waits for the host's judgement
             run.deadline = None
@@ -292,6 +295,7 @@ class Game(SegmentRules, Settlement):
 
     def _close(self, run: QuestionRun) -> list[Event]:
         self.phase = Phase.CLOSED
+        run.closed_at = self._now
         return [QuestionClosed(audience="all", question=run.question.id, answered=run.answered)]
 
     def _question_events(self, run: QuestionRun, now: int, audience_only: bool = False) -> list[Event]:

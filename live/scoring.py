@@ -18,7 +18,7 @@ from live.messages import Event, PlayerId, ScoreChanged
 from live.prizes import prize_bands, prize_name
 
 if TYPE_CHECKING:
-    from live.segments import QuestionRun, SegmentConfig, TeamConfig
+    from live.segments import GameConfig, QuestionRun, SegmentConfig, TeamConfig
 
 QUESTION_TYPES = ("single", "multiple", "judge", "fill", "short")
 MAX_BLANK_CHARS = 200
@@ -309,6 +309,8 @@ class Settlement:
                     question_id: int | None, by: str, now: int, reverses: int | None = None) -> LedgerEntry: ...
         def _score(self, team_id: int, player_id: PlayerId | None, delta: Score, reason: str,
                    question_id: int | None, by: str, now: int, reverses: int | None = None) -> list[Event]: ...
+        def _add_time(self, team_id: int, player_id: PlayerId | None, elapsed: int) -> None: ...
+        config: GameConfig
 
     def _settle_all(self, run: QuestionRun, results: dict[PlayerId, dict[str, Any]], now: int) -> list[Event]:
         """Score everyone-answers: O(players). Team members go to the ledger, the audience to its own board."""
@@ -355,6 +357,10 @@ class Settlement:
         assert run.team_id is not None
         answer = run.team_answer
         events: list[Event] = []
+        if answer is None and run.judged is None and not run.timed and self.config.rules >= 2:
+            # No answer at all: the team used the whole countdown (or the time until the host closed it).
+            run.timed = True
+            self._add_time(run.team_id, run.player_id, run.elapsed(run.closed_at if run.closed_at is not None else now))
         if run.judged is not None:
             correct, points = run.judged, run.judged_points
         else:

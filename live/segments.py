@@ -366,10 +366,20 @@ class QuestionRun:
     buzzes: int = 0
     revealed: bool = False
     results: dict[PlayerId, dict[str, Any]] = field(default_factory=dict)
+    timed: bool = False  # the team on turn (required, risk) has its answer time counted
+    closed_at: int | None = None
+    buzz_ms: int = 0  # the answering team's time from the question shown to its buzz (pauses left out)
 
     @property
     def kind(self) -> str:
         return self.segment.config.kind
+
+    def elapsed(self, now: int) -> int:
+        """Time since the question was shown, pauses left out, at most its time limit (a late judgement
+        after the countdown ran out took the whole countdown, no more)."""
+        elapsed = max(0, now - self.opened_at - self.paused_ms)
+        limit = seconds_to_ms(self.config.time_limit_s)
+        return min(elapsed, limit) if limit > 0 else elapsed
 
     @property
     def config(self) -> SegmentConfig:
@@ -444,6 +454,15 @@ class SegmentRules:
         def _question_events(self, run: QuestionRun, now: int, audience_only: bool = False) -> list[Event]: ...
         def _open(self, seg: SegmentRun, index: int, now: int, **turn: Any) -> list[Event]: ...
         def _between_questions(self) -> None: ...
+        config: GameConfig
+
+    def _add_time(self, team_id: int, player_id: PlayerId | None, elapsed: int) -> None:
+        """Count a team's answer time (and its answering player's): the rankings' tie rule."""
+        self.teams[team_id].time_ms += elapsed
+        player = self.players.get(player_id) if player_id is not None else None
+        if player is not None:
+            player.time_ms += elapsed
+        self._score_version += 1
 
     # --- buzzer and tiebreak ---
 
@@ -474,6 +493,7 @@ class SegmentRules:
             run.buzzes += 1
             run.ever_buzzed = True
             run.answering_team, run.answering_player = team_id, player.id
+            run.buzz_ms = max(0, now - run.opened_at - run.paused_ms)
             run.deadline = self._deadline(now, run.config.time_limit_s)
             self.phase = Phase.ANSWERING
             return [Buzzed(audience="all", question=run.question.id, team_id=team_id, player_id=player.id,
@@ -537,6 +557,10 @@ class SegmentRules:
             else:
                 points = (timeout_delta if timeout else wrong_delta)(run.config, run.points)
         run.team_results[team_id] = {"answered": not timeout, "correct": correct, "points": points}
+        if run.kind == "buzzer" and self.config.rules >= 2:
+            # Fair ties: a buzzer team's time runs from the question shown to its buzz, judged aloud or not.
+            # (Not in a tiebreak: it settles places by its own results, never by time.)
+            self._add_time(team_id, player_id, run.buzz_ms)
         events: list[Event] = [AnswerJudged(audience="all", question=run.question.id, team_id=team_id,
                                             player_id=player_id, correct=correct, timeout=timeout, points=points)]
         if points:
@@ -596,6 +620,10 @@ class SegmentRules:
         answer = run.team_answer
         if answer is not None:
             answer.correct = correct
+        elif self.config.rules >= 2 and not run.timed:
+            # Judged aloud: the team's time runs from the question shown to the judgement, pauses left out.
+            run.timed = True
+            self._add_time(team_id, run.player_id, run.elapsed(now))
         run.judged_points = run.points if correct else wrong_delta(run.config, run.points)
         player_id = answer.player_id if answer else run.player_id
         events: list[Event] = [AnswerJudged(audience="all", question=run.question.id, team_id=team_id,

@@ -10,6 +10,7 @@ from typing import Any
 from live.engine import Game, GameConfig, Phase, QuestionSnapshot, SegmentConfig, TeamConfig
 from live.messages import (
     AnswerAcked,
+    Buzz,
     Command,
     Error,
     Event,
@@ -176,3 +177,65 @@ def test_a_game_with_cards_picks_and_judgements_replays_the_same() -> None:
     again = replayed(play)
     assert json.dumps(again.snapshot("host"), default=str) == json.dumps(play.game.snapshot("host"), default=str)
     assert again.ledger == play.game.ledger and again.leaderboard() == play.game.leaderboard()
+
+
+# --- item 4: fair ties ---------------------------------------------------------------------------
+
+def test_after_a_required_round_a_team_judged_aloud_ranks_by_its_real_time() -> None:
+    play = Play(SegmentConfig("required", "必答题", [single(1), single(2), single(3)], time_limit_s=20),
+                roster=teams(3), card_ms=0)
+    play.host(0, "start")  # team 1's question, shown at 0
+    play.host(4000, "judge", team_id=1, correct=True)  # answered aloud, judged 4 s after it was shown
+    play.host(4001, "reveal")
+    play.host(10_000, "next")  # team 2's question
+    play.answer(14_000, 200, "A")  # on the phone, also 4 s
+    play.host(14_001, "reveal")
+    play.host(20_000, "next")  # team 3's question, with a pause of 30 s that does not count
+    play.host(21_000, "pause")
+    play.host(51_000, "resume")
+    play.host(54_000, "judge", team_id=3, correct=True)  # 4 s of clock, 34 s of wall time
+    play.host(54_001, "reveal")
+    board = {t["team_id"]: t for t in play.game.leaderboard()["teams"]}
+    assert {t: (row["score"], row["time_ms"]) for t, row in board.items()} == {
+        1: (10, 4000), 2: (10, 4000), 3: (10, 4000)}
+    assert {row["rank"] for row in board.values()} == {1} and all(row["tied"] for row in board.values())
+
+
+def test_a_slower_judged_team_ranks_below_a_faster_phone_team_and_equal_times_tie() -> None:
+    play = Play(SegmentConfig("required", "必答题", [single(1), single(2), single(3)], time_limit_s=20),
+                roster=teams(3), card_ms=0)
+    play.host(0, "start")
+    play.host(9000, "judge", team_id=1, correct=True)  # aloud, 9 s: before the fix it counted as 0 s
+    play.host(9001, "reveal")
+    play.host(10_000, "next")
+    play.answer(13_000, 200, "A")  # phone, 3 s
+    play.host(13_001, "reveal")
+    play.host(20_000, "next")
+    play.answer(23_000, 300, "A")  # phone, 3 s
+    play.host(23_001, "reveal")
+    ranked = [(t["team_id"], t["rank"], t["tied"], t["time_ms"]) for t in play.game.leaderboard()["teams"]]
+    assert ranked == [(2, 1, True, 3000), (3, 1, True, 3000), (1, 3, False, 9000)]
+
+
+def test_a_timeout_and_a_buzz_judged_aloud_have_their_times() -> None:
+    play = Play(SegmentConfig("required", "必答题", [single(1)], time_limit_s=10), roster=teams(2), card_ms=0)
+    play.host(0, "start")
+    play.do(Tick(), 10_001)  # team 1 never answers: it used the whole countdown, not 0 s
+    play.host(10_002, "reveal")
+    assert play.game.teams[1].time_ms == 10_000
+    buzz = Play(SegmentConfig("buzzer", "抢答题", [single(2)], time_limit_s=10), roster=teams(2), card_ms=0)
+    buzz.host(0, "start")
+    buzz.host(1000, "open_buzz")
+    buzz.do(Buzz(200, 2), 2500)  # team 2 buzzes 2.5 s after the question was shown
+    buzz.host(6000, "judge", team_id=2, correct=True)  # and answers aloud
+    assert (buzz.game.teams[2].time_ms, buzz.game.players[200].time_ms) == (2500, 2500)
+    assert buzz.game.leaderboard()["teams"][0]["time_ms"] == 2500
+
+
+def test_old_games_keep_their_old_times_on_replay() -> None:
+    play = Play(SegmentConfig("required", "必答题", [single(1)], time_limit_s=20), roster=teams(1), card_ms=0,
+                rules=1)
+    play.host(0, "start")
+    play.host(4000, "judge", team_id=1, correct=True)
+    play.host(4001, "reveal")
+    assert play.game.teams[1].time_ms == 0  # as it was played and exported before the rule
