@@ -22,6 +22,7 @@ settles each kind at reveal (`Settlement`) and ranks.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -43,6 +44,7 @@ from live.messages import (
     PlayerAnswered,
     PlayerId,
     PlayerJoined,
+    PlayerKicked,
     QuestionClosed,
     QuestionShown,
     Rejected,
@@ -91,6 +93,12 @@ ALLOWED_WHILE_PAUSED = ("resume", "adjust", "reverse", "kick")
 ALLOWED_DURING_CARD = ("adjust", "reverse", "kick")  # the card ends by itself in a moment; nothing else waits
 
 
+def name_key(name: str) -> str:
+    """A name as compared for `name_taken`: trimmed, full-width folded (NFKC) and case folded, so
+    "小明", " 小明 " and "ＸＩＡＯ" == "xiao" are one name."""
+    return unicodedata.normalize("NFKC", name).strip().casefold()
+
+
 class Game(SegmentRules, Settlement):
     """One live game driven by commands; see the module docstring."""
 
@@ -112,6 +120,9 @@ class Game(SegmentRules, Settlement):
         self._acks: dict[tuple[PlayerId, str], AnswerAcked] = {}
         self._reversed: dict[int, int] = {}
         self._users: dict[int, PlayerId] = {}
+        self._names: dict[str, PlayerId] = {}  # name_key → who took it (kicked players keep theirs)
+        self._kicked: dict[PlayerId, None] = {}
+        self._joins = 0
         self._tie_positions: dict[int, int] = {}
         self._seats = {ref: (t.id, i) for t in config.teams for i, ref in enumerate(t.seats)}
         self._board_cache: tuple[int, dict[str, Any]] | None = None
@@ -119,7 +130,7 @@ class Game(SegmentRules, Settlement):
         self._host_actions: dict[str, Callable[[dict[str, Any], int], list[Event]]] = {
             "start": self._start, "next": self._next, "open_buzz": self._open_buzz, "close": self._close_action,
             "reveal": self._reveal, "judge": self._judge, "risk": self._risk, "adjust": self._adjust,
-            "reverse": self._reverse, "leaderboard": self._leaderboard, "pause": self._pause,
+            "reverse": self._reverse, "kick": self._kick, "leaderboard": self._leaderboard, "pause": self._pause,
             "resume": self._resume, "finish": self._finish,
         }
 
@@ -152,6 +163,11 @@ class Game(SegmentRules, Settlement):
     def _join(self, cmd: Join) -> list[Event]:
         if cmd.player_id in self.players:
             return []  # a repeated join (reconnect) changes nothing
+        if cmd.player_id in self._kicked:
+            raise Rejected("kicked")
+        key = name_key(cmd.name)
+        if self.config.rules >= 2 and cmd.user_id is None and key and key in self._names:
+            raise Rejected("name_taken")  # a guest may not pass for a player already in the game
         seat = self._seats.get(cmd.user_id) if cmd.user_id is not None else None
         if seat is None and isinstance(cmd.player_id, str):
             seat = self._seats.get(cmd.player_id)
@@ -169,8 +185,11 @@ class Game(SegmentRules, Settlement):
             if team.config.seats:
                 raise Rejected("not_in_team")
             team_id = team.id
-        player = Player(cmd.player_id, cmd.name, team_id, cmd.user_id, seat[1] if seat else None, len(self.players))
+        player = Player(cmd.player_id, cmd.name, team_id, cmd.user_id, seat[1] if seat else None, self._joins)
+        self._joins += 1
         self.players[player.id] = player
+        if key:
+            self._names.setdefault(key, player.id)
         self._score_version += 1
         if cmd.user_id is not None:
             self._users[cmd.user_id] = player.id
@@ -514,6 +533,31 @@ class Game(SegmentRules, Settlement):
         self._reversed[entry_id] = len(self.ledger) + 1
         return self._score(entry.team_id, entry.player_id, tidy(-entry.delta), "reverse", entry.question_id,
                            "host", now, reverses=entry_id)
+
+    def _kick(self, params: dict[str, Any], now: int) -> list[Event]:
+        """Remove a guest: off the boards and counts, its name kept taken; its socket is closed by the caller."""
+        player_id = params.get("player_id")
+        player = self.players.get(player_id) if isinstance(player_id, (int, str)) else None
+        if player is None:
+            raise Rejected("unknown_player")
+        if player.user_id is not None:
+            raise Rejected("cannot_kick")  # a member playing with an account is an organiser's matter
+        del self.players[player.id]
+        self._kicked[player.id] = None
+        if player.team_id is not None:
+            team = self.teams[player.team_id]
+            team.members.remove(player.id)
+            for seat, who in list(team.by_seat.items()):
+                if who == player.id:
+                    del team.by_seat[seat]
+        run = self.current
+        if run is not None and not run.revealed and run.answers.pop(player.id, None) is not None:
+            run.answered -= 1
+        self._score_version += 1
+        count = len(self.players)
+        return [PlayerKicked(audience=f"player:{player.id}", player_id=player.id, name=player.name, count=count),
+                PlayerKicked(audience="host", player_id=player.id, name=player.name, count=count),
+                PlayerKicked(audience="screen", player_id=player.id, name=player.name, count=count)]
 
     def _leaderboard(self, params: dict[str, Any], now: int) -> list[Event]:
         self._between_questions()

@@ -48,7 +48,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "already_fouled": "你的队伍已经犯规",
         "paused": "比赛已暂停",
         "name_taken": "这个名字已经有人使用，请换一个名字",
-        "name_required": "请填写名字",
         "kicked": "你已被主持人移出本场比赛",
         # host errors
         "unknown_action": "未知的主持操作",

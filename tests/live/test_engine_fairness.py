@@ -239,3 +239,55 @@ def test_old_games_keep_their_old_times_on_replay() -> None:
     play.host(4000, "judge", team_id=1, correct=True)
     play.host(4001, "reveal")
     assert play.game.teams[1].time_ms == 0  # as it was played and exported before the rule
+
+
+# --- item 5: names and removal ---------------------------------------------------------------------
+
+def test_a_guest_name_already_in_the_game_is_refused_after_trimming_and_folding() -> None:
+    play = Play(SegmentConfig("all", "", [single(1)]), card_ms=0)
+    assert play.do(Join(1, "小明"), 0)[0].type == "joined"
+    for same in ("小明", " 小明 ", "小明\u3000"):
+        assert code(play.do(Join(2, same), 1)) == "name_taken"
+    play.do(Join(3, "Ｌｉ Ｌｅｉ"), 2)  # full-width
+    assert code(play.do(Join(4, "li lei"), 3)) == "name_taken"
+    assert code(play.do(Join(5, "LI LEI"), 3)) == "name_taken"
+    assert play.do(Join(6, "小明2"), 4)[0].type == "joined"
+    assert [p["name"] for p in play.game.leaderboard()["players"]] == ["小明", "Ｌｉ Ｌｅｉ", "小明2"]
+
+
+def test_accounts_may_share_a_name_but_a_guest_may_not_take_theirs() -> None:
+    play = Play(SegmentConfig("all", "", [single(1)]), card_ms=0)
+    assert play.do(Join(1, "张伟", user_id=501), 0)[0].type == "joined"
+    assert play.do(Join(2, "张伟", user_id=502), 0)[0].type == "joined"  # two real people called 张伟
+    assert code(play.do(Join(3, "张伟"), 1)) == "name_taken"
+
+
+def test_the_host_kicks_a_guest_off_the_boards_and_its_name_stays_out() -> None:
+    play = Play(SegmentConfig("all", "", [single(1), single(2)], time_limit_s=20), card_ms=0)
+    for pid, name in ((1, "小明"), (2, "捣乱的"), (3, "小红")):
+        play.do(Join(pid, name), 0)
+    play.host(10, "start")
+    play.answer(20, 2, "A")
+    assert play.game.counts()["answered"] == 1
+    kicked = play.host(30, "kick", player_id=2)
+    assert [(e.type, e.audience) for e in kicked] == [("kicked", "player:2"), ("kicked", "host"), ("kicked", "screen")]
+    assert kicked[0].to_message() == {"type": "kicked", "player_id": 2, "name": "捣乱的", "count": 2}
+    assert play.game.player(2) is None  # a resume with its token finds nobody
+    assert play.game.counts() == {"joined": 2, "answered": 0, "buzzes": 0}
+    assert [p["player_id"] for p in play.game.leaderboard()["players"]] == [1, 3]
+    assert code(play.do(SubmitAnswer(2, "again", 1, "A"), 40)) == "not_joined"
+    assert code(play.do(Join(9, " 捣乱的 "), 50)) == "name_taken"  # the name cannot come back
+    assert code(play.do(Join(2, "别的名字"), 50)) == "kicked"  # nor the player
+    assert code(play.host(60, "kick", player_id=2)) == "unknown_player"
+    play.answer(70, 1, "A")
+    play.answer(71, 3, "B")
+    reveal = play.do(Tick(), 20_011) + play.host(20_020, "reveal")
+    assert play.game.current is not None and sorted(play.game.current.results) == [1, 3]
+    assert reveal and json.dumps(replayed(play).snapshot("host"), default=str) == json.dumps(
+        play.game.snapshot("host"), default=str)
+
+
+def test_only_guests_can_be_kicked() -> None:
+    play = Play(SegmentConfig("all", "", [single(1)]), roster=teams(1), card_ms=0)
+    assert code(play.host(0, "kick", player_id=100)) == "cannot_kick"
+    assert play.game.player(100) is not None
