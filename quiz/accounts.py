@@ -6,7 +6,6 @@ import csv
 import io
 import os
 import secrets
-import threading
 import time
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -22,7 +21,8 @@ from quiz.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, NotL
 from quiz.i18n import register as register_texts
 from quiz.i18n import t
 from quiz.models import ROLES, AuthToken, User, role_rank
-from quiz.sessions import TRUST_S, after_commit, bus_for_engine, register, token_digest, unregister
+from quiz.sessions import TRUST_S, after_commit, bus_for_engine, namespace, register, token_digest, unregister
+from quiz.throttle import Backend, Policy, RedisBackend, Throttle, backend_for
 from quiz.web import Ctx, JSONResponse, api, request_token
 
 # OWASP's argon2id parameters: 19 MiB, 2 passes, 1 lane (~25 ms here instead of ~160 ms).
@@ -105,62 +105,60 @@ def forget_users_after_commit(session: Session) -> None:
     after_commit(session, lambda bus: bus.forget("all"))
 
 
-@dataclass
-class _Failures:
-    count: int = 0
-    locked_until_ms: int = 0
-    lockouts: int = 0
-
-
 class LoginThrottle:
-    """Slows down guessing: after N failures for an account (or an address), logins wait, doubling each time.
+    """Slows down the guesser, not the owner (CONTRACT §2; issue: anyone could lock anyone out).
 
-    Keys come with their own limit: an account and an (address, account) pair lock after ``max_failures``;
-    a whole address only after ten times as many, since a unit's members often share one address.
-    Expired entries are pruned, so the table stays small whatever a client sends.
+    Three failure counters (``quiz/throttle.py``, shared by every worker with Redis), each with a growing
+    delay once its allowance is spent — ``lock_s``, then twice that with each further failure:
+    - the (address, account) pair: ``max_failures`` — the one guesser at one account;
+    - the account from anywhere: ``ACCOUNT_FACTOR`` times as many — a guess spread over many addresses;
+    - the address on any account: ``ADDRESS_FACTOR`` times as many — one address trying many names
+      (a unit's members often share one address, hence the headroom).
+    The owner is known by where they logged in before: an address this account logged in from within
+    ``session_days`` is exempt from the account's and the address's counters, so neither a guesser
+    elsewhere nor a neighbour behind the same NAT trying other names locks the owner out.
     """
 
+    ACCOUNT_FACTOR = 4
     ADDRESS_FACTOR = 10
-    MAX_ENTRIES = 100_000
+    MEMORY_MS = 3_600_000  # failures are forgotten an hour after the last one
+    KNOWN_MS = 30 * 86_400_000
 
-    def __init__(self, max_failures: int, lock_s: int) -> None:
+    def __init__(self, max_failures: int, lock_s: int, backend: Backend | None = None) -> None:
         self.max_failures = max_failures
-        self.lock_ms = lock_s * 1000
-        self._by_key: dict[str, _Failures] = {}
-        self._lock = threading.Lock()
+        self.lock_s = lock_s
+        self.throttle = Throttle(backend)
+        lock_ms = lock_s * 1000
 
-    def keys(self, username: str, address: str) -> list[str]:
+        def policy(factor: int) -> Policy:
+            return Policy(max_failures * factor, lock_ms, lock_ms * 64, self.MEMORY_MS)
+
+        self.pair, self.account, self.address = policy(1), policy(self.ACCOUNT_FACTOR), policy(self.ADDRESS_FACTOR)
+
+    @staticmethod
+    def _keys(username: str, address: str) -> tuple[str, str, str]:
         name = username.strip().lower()
-        return [f"u:{name}", f"ip:{address}:{name}", f"ip:{address}"]
+        return f"login:pair:{address}:{name}", f"login:user:{name}", f"login:ip:{address}"
 
-    def _limit(self, key: str) -> int:
-        return self.max_failures * (self.ADDRESS_FACTOR if key.count(":") == 1 and key.startswith("ip:") else 1)
-
-    def check(self, keys: list[str], now_ms: int) -> None:
-        with self._lock:
-            wait = max((self._by_key[k].locked_until_ms - now_ms for k in keys if k in self._by_key), default=0)
-        if wait > 0:
-            seconds = max(1, (wait + 999) // 1000)
+    def check(self, username: str, address: str, now_ms: int) -> None:
+        """Raise 429 (with ``Retry-After``) while this attempt must wait."""
+        pair, account, whole_address = self._keys(username, address)
+        known = self.throttle.backend.marked(f"login:known:{address}:{username.strip().lower()}", now_ms)
+        seconds = self.throttle.retry_after_s([pair] if known else [pair, account, whole_address], now_ms)
+        if seconds:
             raise TooManyRequests(t("login_throttled", seconds=seconds), code="login_throttled",
                                   details=[{"retry_after_s": seconds}])
 
-    def failed(self, keys: list[str], now_ms: int) -> None:
-        with self._lock:
-            if len(self._by_key) > self.MAX_ENTRIES:
-                self._by_key = {k: v for k, v in self._by_key.items() if v.locked_until_ms > now_ms}
-            for key in keys:
-                entry = self._by_key.setdefault(key, _Failures())
-                entry.count += 1
-                if entry.count >= self._limit(key):
-                    entry.lockouts += 1
-                    entry.locked_until_ms = now_ms + self.lock_ms * 2 ** min(entry.lockouts - 1, 6)
-                    entry.count = 0
+    def failed(self, username: str, address: str, now_ms: int) -> None:
+        pair, account, whole_address = self._keys(username, address)
+        self.throttle.failed([(pair, self.pair), (account, self.account), (whole_address, self.address)], now_ms)
 
-    def succeeded(self, keys: list[str]) -> None:
-        with self._lock:
-            for key in keys:
-                if key.count(":") >= 2 or key.startswith("u:"):
-                    self._by_key.pop(key, None)
+    def succeeded(self, username: str, address: str, now_ms: int) -> None:
+        """The owner is in: their account's counters start again, and this address is theirs from now on.
+        The address's own counter stays (a success among many guesses does not excuse the others)."""
+        pair, account, _ = self._keys(username, address)
+        self.throttle.succeeded([pair, account])
+        self.throttle.backend.mark(f"login:known:{address}:{username.strip().lower()}", self.KNOWN_MS, now_ms)
 
 
 def find_user(session: Session, username: str) -> User | None:
@@ -212,8 +210,7 @@ def login(ctx: Ctx) -> Any:
     now = ctx.now_ms()
     client = ctx.request.client.host if ctx.request.client else "?"
     throttle: LoginThrottle = ctx.app.state.login_throttle
-    keys = throttle.keys(data.username, client)
-    throttle.check(keys, now)
+    throttle.check(data.username, client, now)
     with ctx.db.read() as session:
         user = find_user(session, data.username)
     if user is None or not user.active:
@@ -222,9 +219,9 @@ def login(ctx: Ctx) -> Any:
     else:
         ok = verify_password(user.password_hash, data.password)
     if not ok or user is None:
-        throttle.failed(keys, now)
+        throttle.failed(data.username, client, now)
         raise NotLoggedIn(t("bad_credentials"), code="bad_credentials")
-    throttle.succeeded(keys)
+    throttle.succeeded(data.username, client, now)
     with ctx.db.write() as session:
         token = issue_token(session, user, now, ctx.settings.session_days)
     return login_response(ctx, user, token)
@@ -592,11 +589,19 @@ def import_users(ctx: Ctx) -> Any:
 
 async def startup(app: Any) -> None:
     """This app's token cache, and with Redis the reader of every process's session invalidations."""
-    register(app.state.db, app.state.settings.redis_url).start()
+    redis_url = app.state.settings.redis_url
+    register(app.state.db, redis_url).start()
+    # One backend for every counter of this app: logins, and PIN guesses and guests in live games.
+    backend = backend_for(redis_url, namespace(app.state.db))
+    app.state.login_throttle.throttle.backend = backend
+    app.state.throttle = Throttle(backend)
 
 
 async def shutdown(app: Any) -> None:
     await bus_for_engine(app.state.db.engine).stop()
+    backend = app.state.login_throttle.throttle.backend
+    if isinstance(backend, RedisBackend):
+        backend.close()
     unregister(app.state.db)
 
 

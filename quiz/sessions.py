@@ -179,12 +179,15 @@ def bus_for_engine(engine: Any, redis_url: str | None = None, namespace: str = "
     return bus
 
 
-def register(db: Any, redis_url: str | None) -> SessionBus:
-    """Give ``db`` a bus of its own (at start-up, and in the command line before it changes users).
+def namespace(db: Any) -> str:
+    """A name for this deployment's keys in Redis, from its database: two deployments (or test runs)
+    sharing one Redis never meet, and every worker of one deployment shares them."""
+    return hashlib.sha256(db.url.encode()).hexdigest()[:12]
 
-    The stream's name comes from the database, so two deployments sharing one Redis never meet."""
-    namespace = hashlib.sha256(db.url.encode()).hexdigest()[:12]
-    bus = SessionBus(redis_url, namespace)
+
+def register(db: Any, redis_url: str | None) -> SessionBus:
+    """Give ``db`` a bus of its own (at start-up, and in the command line before it changes users)."""
+    bus = SessionBus(redis_url, namespace(db))
     with _BUSES_LOCK:
         _BUSES[id(db.engine)] = bus
     return bus

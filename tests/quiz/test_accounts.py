@@ -115,15 +115,17 @@ def test_throttled_after_repeated_failures_then_allowed_after_lock(client, users
     assert login(client, "bob", "secret123").status_code == 200
 
 
-def test_throttle_lock_doubles_after_a_second_lockout(client, users, clock, settings):
+def test_throttle_delay_doubles_with_each_further_failure(client, users, clock, settings):
     for _ in range(settings.login_max_failures):
         login(client, "bob", "bad-guess")
     clock.advance(settings.login_lock_s * 1000)
-    for _ in range(settings.login_max_failures):
-        assert login(client, "bob", "bad-guess").status_code == 401
+    assert login(client, "bob", "bad-guess").status_code == 401  # one more try after the wait, wrong again
     response = login(client, "bob", "secret123")
     assert response.status_code == 429
     assert response.headers["Retry-After"] == str(2 * settings.login_lock_s)
+    clock.advance(2 * settings.login_lock_s * 1000)
+    assert login(client, "bob", "bad-guess").status_code == 401
+    assert login(client, "bob", "secret123").headers["Retry-After"] == str(4 * settings.login_lock_s)
 
 
 def test_logout_invalidates_the_token(client, users):
@@ -394,7 +396,7 @@ def test_usernames_are_one_account_whatever_their_case(client: Any, api: Any, ap
 
 
 def test_one_address_guessing_across_accounts_is_slowed_down(client: Any, users: Any) -> None:
-    """Trying one password against many accounts from one address locks that address, not only each account."""
+    """Trying one password against many accounts from one address slows that address, not only each account."""
     throttle = client.app.state.login_throttle
     limit = throttle.max_failures * throttle.ADDRESS_FACTOR
     for i in range(limit):
