@@ -109,11 +109,13 @@ def import_questions(ctx: Ctx) -> Any:
         with ctx.db.read() if dry_run else ctx.db.write() as session:
             _bank_or_404(session, bank_id)
             imported, duplicates = service.store_parsed(session, bank_id, result, dry_run=dry_run, now_ms=ctx.now_ms())
-    errors = [{"row": e.row, "field": e.field, "message": e.message} for e in result.errors]
+    errors = [{"row": e.row, "field": e.field, "message": e.message} for e in result.errors[:1000]]
     body = {"imported": imported, "duplicates": duplicates, "errors": errors, "warnings": result.warnings,
-            "dry_run": dry_run, "total_rows": len(result.questions) + result.duplicates}
+            "dry_run": dry_run, "total_rows": len(result.questions) + result.duplicates,
+            "error_count": result.total_errors}  # errors: the first 1,000 (question_bank.formats.limits)
     if errors:
-        body["error"] = {"code": "import_invalid", "message": t("import_invalid", count=len(errors)), "details": errors}
+        body["error"] = {"code": "import_invalid", "message": t("import_invalid", count=result.total_errors),
+                         "details": errors}
         body["imported"] = 0
         return JSONResponse(body, status_code=422)
     if dry_run:

@@ -407,17 +407,21 @@ def _cell(value: Any) -> str:
 
 def read_table(filename: str, data: bytes) -> list[tuple[int, list[str]]]:
     """Rows of an xlsx or csv file as (row number as the user sees it, cells). Raises BadRequest."""
+    from question_bank.formats.limits import check_archive, count_rows  # zip bombs and row floods: 413
+
     name = filename.lower()
     if name.endswith(".xlsx") or data[:2] == b"PK":
         import zipfile
 
         from openpyxl import load_workbook
+        check_archive(data)
         try:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+            ws = wb.worksheets[0]
+            rows = [(i, [_cell(c) for c in row])
+                    for i, row in enumerate(count_rows(ws.iter_rows(values_only=True)), start=1)]
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError, EOFError):
             raise Invalid("文件不是有效的 Excel (.xlsx) 文件", code="bad_file") from None
-        ws = wb.worksheets[0]
-        rows = [(i, [_cell(c) for c in row]) for i, row in enumerate(ws.iter_rows(values_only=True), start=1)]
         wb.close()
         return rows
     for encoding in ("utf-8-sig", "gb18030"):
@@ -428,7 +432,10 @@ def read_table(filename: str, data: bytes) -> list[tuple[int, list[str]]]:
             continue
     else:
         raise Invalid("无法识别文件编码（请使用 UTF-8 或 GBK）", code="bad_file")
-    return [(i, [c.strip() for c in row]) for i, row in enumerate(csv.reader(io.StringIO(text)), start=1)]
+    try:
+        return [(i, [c.strip() for c in row]) for i, row in enumerate(count_rows(csv.reader(io.StringIO(text))), start=1)]
+    except csv.Error:
+        raise Invalid("CSV 格式错误", code="bad_file") from None
 
 
 def header_map(cells: list[str], spec: dict[str, tuple[str, ...]]) -> dict[str, int]:
@@ -528,6 +535,8 @@ def import_users(ctx: Ctx) -> Any:
     password and role only where the roster gives them); accounts above the importer's reach are errors."""
     actor = ctx.user
     assert actor
+    from question_bank.formats.limits import cap_errors
+
     filename, data = ctx.upload()
     rows, errors = parse_roster(filename, data)
     with ctx.db.read() as session:
@@ -545,9 +554,10 @@ def import_users(ctx: Ctx) -> Any:
                 errors.append({"row": r.row, "field": "角色", "message": exc.message})
     if errors:
         errors.sort(key=lambda e: e["row"])
-        return JSONResponse({"error": {"code": "import_invalid", "message": t("roster_import_invalid", count=len(errors)),
-                                       "details": errors}, "created": 0, "updated": 0, "errors": errors},
-                            status_code=422)
+        errors, count = cap_errors(errors)
+        return JSONResponse({"error": {"code": "import_invalid", "message": t("roster_import_invalid", count=count),
+                                       "details": errors}, "created": 0, "updated": 0, "errors": errors,
+                             "error_count": count}, status_code=422)
     now = ctx.now_ms()
     # Hash outside the transaction (the argon2 work must not hold the write lock), and only what is stored:
     # new accounts (given or default password) and existing ones whose row gives a password.

@@ -26,6 +26,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from question_bank.formats import limits
 from quiz import gcpolicy
 from quiz.db import Database
 from quiz.errors import (
@@ -33,6 +34,7 @@ from quiz.errors import (
     app_error_handler,
     database_error_handler,
     http_error_handler,
+    import_too_large_handler,
     server_error_handler,
 )
 from quiz.exams.fastpath import AutosaveFastPath
@@ -173,10 +175,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         # The autosave fast path first: a test window's thousands of saves a second skip the rest.
         middleware=[Middleware(AutosaveFastPath), Middleware(GZipMiddleware, minimum_size=2048)],
         exception_handlers={AppError: app_error_handler, HTTPException: http_error_handler,
+                            limits.ImportTooLarge: import_too_large_handler,
                             DataError: database_error_handler, IntegrityError: database_error_handler,
                             Exception: server_error_handler},
     )
     app.state.settings = settings
+    limits.configure(limits.ImportLimits(settings.max_unpacked_bytes, settings.max_import_rows))
     app.state.clock = clock or Clock()
     app.state.db = Database(settings.database_url)
     from quiz.accounts import LoginThrottle

@@ -89,6 +89,11 @@ _HTTP_CODES = {400: "bad_request", 401: "not_logged_in", 403: "forbidden", 404: 
                405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "invalid"}
 
 
+async def import_too_large_handler(request: Request, exc: Exception) -> Response:
+    """An upload that unpacks to more than the limits allow (question_bank.formats.limits): 413."""
+    return error_response(request, 413, TooLarge(str(exc), code="too_large").body())
+
+
 async def http_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = _HTTP_CODES.get(exc.status_code, "bad_request")

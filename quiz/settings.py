@@ -17,6 +17,8 @@ HELP = {
     "secret_key": "secret for signing; random per process when unset (sessions are stored server side)",
     "timezone": "time zone for dates shown to people and in exports",
     "max_upload_mb": "largest accepted upload in MB (larger ones get 413 before they are read whole)",
+    "max_unpacked_mb": "largest size an uploaded xlsx/zip may unpack to, in MB (larger: 413 within seconds)",
+    "max_import_rows": "most rows an imported file may hold (more: 413)",
     "session_days": "how long a login stays valid, in days",
     "base_url": "public base URL used in join links and QR codes; default taken from each request",
     "login_max_failures": "failed logins per account (and per client address) before logins are slowed down",
@@ -54,6 +56,8 @@ class Settings:
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     timezone: str = "Asia/Shanghai"
     max_upload_mb: float = 20.0
+    max_unpacked_mb: float = 200.0
+    max_import_rows: int = 100_000
     session_days: int = 30
     base_url: str | None = None
     login_max_failures: int = 5
@@ -67,6 +71,10 @@ class Settings:
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def max_unpacked_bytes(self) -> int:
+        return int(self.max_unpacked_mb * 1024 * 1024)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from pathlib import PurePath
 
+from question_bank.formats import limits
 from question_bank.formats.aiken import parse_aiken
 from question_bank.formats.common import (
     ParseResult,
@@ -75,13 +76,16 @@ def sniff_text_format(data: bytes) -> str:
 def parse(data: bytes, filename: str | None = None, fmt: str | None = None, *,
           skip_unsupported: bool = False) -> ParseResult:
     """Read a question file. Content problems are in ``ParseResult.errors``, never raised;
-    only an unknown format raises UnsupportedFormat."""
+    only an unknown format raises UnsupportedFormat, and a file past the limits ImportTooLarge."""
     name = detect_format(filename, fmt)
     if name == "txt":
         name = sniff_text_format(data)
     if name == "gift":
-        return parse_gift(data, skip_unsupported=skip_unsupported)
-    return _PARSERS[name](data)
+        result = parse_gift(data, skip_unsupported=skip_unsupported)
+    else:
+        result = _PARSERS[name](data)
+    limits.check_row_count(len(result.questions) + result.duplicates)  # formats read whole (json, gift, …)
+    return result
 
 
 _PARSERS: dict[str, Callable[[bytes], ParseResult]] = {

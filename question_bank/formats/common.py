@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from question_bank.formats.limits import cap_errors
+
 QUESTION_TYPES = ("single", "multiple", "judge", "fill", "short")
 CHOICE_TYPES = ("single", "multiple")
 OPTION_KEYS = "ABCDEFGH"
@@ -82,6 +84,12 @@ class ParseResult:
     errors: list[RowError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     duplicates: int = 0
+    error_count: int = 0
+    """How many errors there were; ``errors`` holds at most the first ``limits.MAX_ROW_ERRORS``."""
+
+    @property
+    def total_errors(self) -> int:
+        return max(self.error_count, len(self.errors))
 
 
 # Punctuation that NFKC leaves alone but people type either way.
@@ -127,13 +135,13 @@ def finish(questions: Iterable[QuestionData], errors: list[RowError], warnings: 
         kept.append(q)
     if not kept and not errors:
         errors = [RowError(0, "file", "文件中没有找到任何题目")]
-    return ParseResult(questions=kept, errors=sorted(errors, key=lambda e: e.row), warnings=warnings,
-                       duplicates=duplicates)
+    shown, count = cap_errors(sorted(errors, key=lambda e: e.row))
+    return ParseResult(questions=kept, errors=shown, warnings=warnings, duplicates=duplicates, error_count=count)
 
 
 def file_error(message: str, row: int = 0) -> ParseResult:
     """A result for a file that could not be read at all."""
-    return ParseResult(errors=[RowError(row, "file", message)])
+    return ParseResult(errors=[RowError(row, "file", message)], error_count=1)
 
 
 def decode_text(data: bytes) -> str | None:

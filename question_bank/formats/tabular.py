@@ -20,6 +20,7 @@ from typing import Any
 from openpyxl import load_workbook
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
+from question_bank.formats import limits
 from question_bank.formats.common import (
     ParseResult,
     QuestionData,
@@ -85,6 +86,7 @@ def parse_xlsx(data: bytes) -> ParseResult:
         return file_error("这是旧版 Excel（.xls）文件，请在 Excel 中“另存为” .xlsx 后再导入")
     if not data.startswith(b"PK\x03\x04"):
         return file_error("文件不是有效的 Excel（.xlsx）文件，请确认文件内容与扩展名一致")
+    limits.check_archive(data)  # a zip bomb is refused (413) before openpyxl inflates anything
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it skips
@@ -98,10 +100,12 @@ def parse_xlsx(data: bytes) -> ParseResult:
         sheet = next((s for s in sheets if s.title == PREFERRED_SHEET), sheets[0])
         sheet.reset_dimensions()  # the stored size is often wrong in files written by other programs
         rows = ((number, [cell_text(v) for v in values])
-                for number, values in enumerate(sheet.iter_rows(values_only=True), start=1))
+                for number, values in enumerate(limits.count_rows(sheet.iter_rows(values_only=True)), start=1))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return parse_rows(rows, f"工作表“{sheet.title}”")
+    except limits.ImportTooLarge:
+        raise
     except Exception:  # damaged sheet XML surfaces only while reading rows
         return file_error("读取 Excel 文件时出错，文件可能已损坏")
     finally:
@@ -131,7 +135,7 @@ def parse_csv(data: bytes) -> ParseResult:
             yield start, [cell_text(v) for v in values]
 
     try:
-        return parse_rows(records(), "文件")
+        return parse_rows(limits.count_rows(records()), "文件")
     except csv.Error as exc:
         return file_error(f"CSV 格式错误：{exc}", row=reader.line_num)
 
@@ -150,7 +154,7 @@ def parse_rows(rows: Iterable[tuple[int, list[str]]], where: str) -> ParseResult
         errors = [RowError(header_row, CANONICAL_HEADERS[name],
                            f"缺少“{CANONICAL_HEADERS[name]}”列（可用列名：{'、'.join(HEADER_ALIASES[name][:5])}）")
                   for name in missing]
-        return ParseResult(errors=errors, warnings=warnings_)
+        return ParseResult(errors=errors, warnings=warnings_, error_count=len(errors))
     questions: list[QuestionData] = []
     errors = []
     option_columns = [(key, columns[f"option:{key}"]) for key in string.ascii_uppercase[:8]
