@@ -34,25 +34,42 @@ def raise_open_files_limit() -> int:
         return 0
 
 
+def worker_app() -> Any:
+    """The app of one worker process of ``quiz serve --workers N`` (uvicorn imports it by name in each)."""
+    from quiz import logsetup
+    from quiz.app import create_app
+
+    settings = Settings.from_env()
+    logsetup.configure(settings.log_level)
+    return create_app(settings)
+
+
 def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
+
+    from quiz import logsetup
 
     raise_open_files_limit()
 
     # WebSockets: websockets' sans-I/O protocol (less memory and CPU a connection than the legacy
     # "websockets" one), extended with a fast lane for frames shared by many connections
     # (live.wsproto; see docs/benchmarks.md "Live game"); QUIZ_WS_IMPL overrides it for measuring.
+    # SIGTERM (or Ctrl-C): uvicorn stops listening, closes idle keep-alive connections, lets the requests
+    # in hand finish for up to shutdown_grace_s, then runs the app's shutdown (the live games flush
+    # their logs and tell their sockets to reconnect elsewhere).
     options: dict[str, Any] = {
         "host": host, "port": port, "log_level": "warning", "ws_per_message_deflate": settings.ws_per_message_deflate,
         "backlog": 4096, "timeout_keep_alive": 30,
+        "timeout_graceful_shutdown": settings.shutdown_grace_s or None,
         "ws_ping_interval": settings.ws_ping_interval_s or None, "ws_ping_timeout": settings.ws_ping_interval_s or None,
         "ws": os.environ.get("QUIZ_WS_IMPL") or "live.wsproto:QuizWebSocketProtocol",
     }
     if workers > 1:
-        uvicorn.run("quiz.app:create_app", factory=True, workers=workers, **options)
+        uvicorn.run("quiz.cli:worker_app", factory=True, workers=workers, **options)
     else:
         from quiz.app import create_app
 
+        logsetup.configure(settings.log_level)
         uvicorn.run(create_app(settings), **options)
 
 
@@ -84,18 +101,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
-    from quiz.accounts import upsert_user
+    """Add a user, or update one: an update changes only what is given (no --role keeps the role, no --unit
+    the unit, no --password the password), and a new password or role ends the user's sessions everywhere."""
+    from quiz.accounts import find_user, upsert_user
     from quiz.models import ROLES
+    from quiz.sessions import register, unregister
     from quiz.timeutil import Clock
 
-    if args.role not in ROLES:
+    if args.role is not None and args.role not in ROLES:
         print(f"未知角色：{args.role}（可选：{', '.join(ROLES)}）", file=sys.stderr)
         return 2
-    db = _database(Settings.from_env())
-    with db.write() as session:
-        user, created = upsert_user(session, username=args.username, password=args.password, name=args.name or "",
-                                    role=args.role, unit=args.unit or "", now_ms=Clock().now_ms(), overwrite=True)
-        print(f"{'已创建' if created else '已更新'}用户 {user.username}（{user.role}）id={user.id}")
+    settings = Settings.from_env()
+    db = _database(settings)
+    register(db, settings.redis_url)  # running servers forget the user's sessions (through Redis) at once
+    try:
+        with db.write() as session:
+            if args.password is None and find_user(session, args.username) is None:
+                print("新用户需要 --password", file=sys.stderr)
+                return 2
+            user, created = upsert_user(session, username=args.username, password=args.password, name=args.name,
+                                        role=args.role, unit=args.unit, now_ms=Clock().now_ms(), overwrite=True)
+            print(f"{'已创建' if created else '已更新'}用户 {user.username}（{user.role}）id={user.id}")
+    finally:
+        unregister(db)
     return 0
 
 
@@ -216,10 +244,10 @@ def build_parser() -> argparse.ArgumentParser:
     user_sub = user.add_subparsers(dest="user_command", required=True)
     add = user_sub.add_parser("add", help="添加或更新用户")
     add.add_argument("username")
-    add.add_argument("--password", required=True)
-    add.add_argument("--role", default="member")
+    add.add_argument("--password", help="新用户必填；更新时不填则不改")
+    add.add_argument("--role", help="新用户默认 member；更新时不填则不改")
     add.add_argument("--name")
-    add.add_argument("--unit")
+    add.add_argument("--unit", help="更新时不填则不改")
     add.set_defaults(func=cmd_user_add)
 
     imp = sub.add_parser("import", help="导入题目文件")

@@ -29,6 +29,8 @@ HELP = {
     "lang": "default language of pages and messages (zh or en)",
     "gc_freeze_s": "how often long-lived objects are moved out of the garbage collector's way (s); 0: off",
     "threads": "worker threads for blocking work (database, files); 0: 8 on SQLite, 40 on PostgreSQL",
+    "shutdown_grace_s": "on SIGTERM: seconds the requests in hand may take to finish before the server stops anyway",
+    "log_level": "level of the server log on stderr (JSON lines): info logs one line per request, warning only problems",
 }
 
 
@@ -67,6 +69,8 @@ class Settings:
     lang: str = "zh"
     threads: int = 0
     gc_freeze_s: float = 1.0
+    shutdown_grace_s: float = 25.0
+    log_level: str = "info"
 
     @property
     def max_upload_bytes(self) -> int:
