@@ -41,7 +41,12 @@ def opening(frames: Frames) -> dict[str, Any]:
 
 def host_do(host: Frames, action: str, **params: Any) -> list[dict[str, Any]]:
     host.send({"type": "host", "action": action, **params})
-    return host.sync()
+    frames = host.sync()
+    card = next((m for m in frames if m["type"] == "segment" and m.get("card_until_ms")), None)
+    if card is not None:  # a segment's title card: its question comes once the (fake) clock is past the card
+        host.ws.app.state.clock.advance(card["card_ms"] + 1)
+        frames += host.sync()
+    return frames
 
 
 def answer(frames: Frames, question: int, value: Any, cid: str) -> dict[str, Any]:
@@ -377,9 +382,9 @@ def test_every_answer_is_stored_before_it_is_acknowledged(client: Any, make_game
             rows = session.exec(select(store.LiveCommand).where(store.LiveCommand.game_id == game["id"])
                                 .order_by(store.LiveCommand.seq)).all()
     kinds = [r.command["command"] for r in rows]
-    assert kinds == ["join", "host", "answer"]
+    assert kinds == ["join", "host", "tick", "answer"]  # the tick put the question up after the title card
     assert rows[-1].command["client_id"] == "a-1" and rows[-1].command["answer"] == "C"
-    assert stored == [1, 2, 3]
+    assert stored == [1, 2, 3, 4]
 
 
 def test_a_reveal_tells_each_player_their_own_result(client: Any, make_game: Callable[..., Any]) -> None:
