@@ -31,7 +31,6 @@ from live import store
 from live.engine import Game
 from live.hub import Backend, backend_for, channel
 from live.messages import (
-    LIVE,
     Buzz,
     Command,
     CountsUpdated,
@@ -283,10 +282,7 @@ class Runner:
     # --- deadlines ---
 
     def _deadline(self) -> int | None:
-        run = self.game.current
-        if run is None or self.game.phase not in LIVE:
-            return None
-        return run.deadline
+        return self.game.wake_ms()  # a question's deadline, or the end of a segment's title card (ENGINE)
 
     def _tick(self, burst: Burst) -> None:
         deadline = self._deadline()
