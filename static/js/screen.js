@@ -1,6 +1,8 @@
 // The big screen (/screen/{pin}): a television quiz show on a 1920×1080 stage scaled to any projector.
 // It has no controls; it only draws what the audience may see (CONTRACT §7, role=screen, no token).
 import { escapeHtml } from "./common.js";
+import { fitQuestion, fitSide } from "./screen_fit.js";
+import { shapeName, shapeSvg } from "./shapes.js";
 import { Countdown, KIND_NAMES, LiveClient, answerText, secondsLeft } from "./live_client.js";
 
 // Every text this page writes, in one place.
@@ -120,7 +122,7 @@ function joinedName(name) {
   if (!name) return;
   cloud.push(name);
   if (cloud.length > 18) cloud.shift();
-  $("name-cloud").innerHTML = cloud.map((n, i) => `<span style="--i:${i}">${escapeHtml(n)}</span>`).join("");
+  $("name-cloud").innerHTML = cloud.map((n) => `<span>${escapeHtml(n)}</span>`).join("");
 }
 
 function drawJoined() {
@@ -157,9 +159,10 @@ function optClass(question, o, i) {
   return `opt-${i % 8}`;
 }
 
-function optLabel(question, o) {
-  if (question.type === "judge") return o.key === "true" ? "✓" : "✗";
-  return escapeHtml(o.key);
+/** The option's badge: its shape with its letter on it (judge options: ✓ and ✗ in a circle). */
+function optBadge(question, o, i) {
+  if (question.type === "judge") return `<span class="tv-key judge-key"><b>${o.key === "true" ? "✓" : "✗"}</b></span>`;
+  return `<span class="tv-key" title="${escapeHtml(shapeName(i))}">${shapeSvg(i)}<b>${escapeHtml(o.key)}</b></span>`;
 }
 
 /** The answer distribution after `reveal`: one bar per option, the right one(s) in gold. */
@@ -167,27 +170,27 @@ function distHtml(question, opts, right, dist) {
   let rows;
   let head = "";
   if (["single", "multiple", "judge"].includes(question.type)) {
-    rows = opts.map((o, i) => ({ cls: optClass(question, o, i), label: optLabel(question, o), text: o.text,
+    rows = opts.map((o, i) => ({ cls: optClass(question, o, i), badge: optBadge(question, o, i), text: o.text,
       count: Number(dist[o.key] || 0), right: right.has(String(o.key)) }));
   } else {
     head = `<div class="answer-line"><span>${T.rightAnswer}</span><b>${escapeHtml(answerText(question, S.reveal.answer))}</b></div>`;
     rows = [
-      { cls: "opt-judge-true", label: "✓", text: T.correct, count: Number(dist.correct || 0), right: true },
-      { cls: "opt-judge-false", label: "✗", text: T.wrong, count: Number(dist.wrong || 0), right: false },
+      { cls: "opt-judge-true", badge: '<span class="tv-key judge-key"><b>✓</b></span>', text: T.correct, count: Number(dist.correct || 0), right: true },
+      { cls: "opt-judge-false", badge: '<span class="tv-key judge-key"><b>✗</b></span>', text: T.wrong, count: Number(dist.wrong || 0), right: false },
     ];
   }
   const most = Math.max(1, ...rows.map((r) => r.count));
   return `${head}<div class="dist n${rows.length}">${rows.map((r) => `
     <div class="dist-row ${r.cls}${r.right ? " is-right" : ""}">
-      <span class="tv-key">${r.label}</span><span class="dist-text">${escapeHtml(r.text)}</span>
-      <span class="dist-track"><i style="--w:${(r.count / most) * 100}%"></i></span>
+      ${r.badge}<span class="dist-text">${escapeHtml(r.text)}</span>
+      <span class="dist-track"><i data-w="${(r.count / most) * 100}%"></i></span>
       <span class="dist-count">${r.count}</span><span class="dist-tick">${r.right ? "✓" : ""}</span>
     </div>`).join("")}</div>`;
 }
 
-function stemClass(stem) {
-  const n = [...(stem || "")].length;
-  return n > 90 ? "long" : n > 48 ? "mid" : "";
+/** Custom properties from data attributes (a strict CSP allows no style attributes in markup). */
+function applyDataStyles(root) {
+  root.querySelectorAll("[data-w]").forEach((el) => el.style.setProperty("--w", el.dataset.w));
 }
 
 function drawQuestion() {
@@ -202,10 +205,8 @@ function drawQuestion() {
   if (reveal) {
     options = distHtml(question, opts, right, dist);
   } else if (["single", "multiple", "judge"].includes(question.type)) {
-    const longest = Math.max(0, ...opts.map((o) => [...(o.text || "")].length));
-    const layout = opts.length <= 4 && longest <= 16 ? "grid" : "rows";
-    options = `<div class="tv-opts ${layout} n${opts.length}">${opts.map((o, i) => `
-      <div class="tv-opt ${optClass(question, o, i)}"><span class="tv-key">${optLabel(question, o)}</span>
+    options = `<div class="tv-opts grid n${opts.length}">${opts.map((o, i) => `
+      <div class="tv-opt ${optClass(question, o, i)}">${optBadge(question, o, i)}
         <span class="tv-text">${escapeHtml(o.text)}</span></div>`).join("")}</div>`;
   } else if (question.type === "fill") {
     options = `<div class="tv-blanks">${Array.from({ length: question.blanks || 1 }, (_, i) => `<span>${i + 1}</span>`).join("")}</div>`;
@@ -219,9 +220,9 @@ function drawQuestion() {
       <span class="q-type">${T.types[question.type] || ""}</span>
       <span class="q-points">${T.points(q.points ?? 0)}</span>
     </div>
-    <div class="q-body">
-      <div class="q-main">
-        <h1 class="q-stem ${stemClass(question.stem)}">${escapeHtml(question.stem)}</h1>
+    <div class="q-body${reveal ? " revealed" : ""}">
+      <div class="q-main${reveal ? " revealed" : ""}" id="q-main">
+        <h1 class="q-stem">${escapeHtml(question.stem)}</h1>
         ${options}
         ${explain}
       </div>
@@ -236,6 +237,8 @@ function drawQuestion() {
     </div>`;
   show("question");
   drawSide();
+  applyDataStyles($("sc-question"));
+  fitQuestion($("q-main"), $("sc-question").querySelector(".q-bar"));
   // The bars grow from zero once they are on the screen: the reveal is a moment of the show.
   requestAnimationFrame(() => requestAnimationFrame(() => $("sc-question").querySelectorAll(".dist-track i").forEach((b) => b.classList.add("grow"))));
   runTimer();
@@ -274,6 +277,7 @@ function drawSide() {
   }
   box.innerHTML = html;
   $("ring").classList.toggle("done", !!S.reveal || S.phase === "closed");
+  fitSide(box.parentElement);
 }
 
 const timer = new Countdown({ remaining: (d) => client.remaining(d) }, (ms, frozen) => {
@@ -350,12 +354,13 @@ function drawBoard() {
       return `<li data-row="${escapeHtml(r.id)}" class="r${r.rank}${move ? ` moved-${move}` : ""}">
         <span class="b-rank">${escapeHtml(r.rank)}</span>
         <span class="b-name">${escapeHtml(r.name)}${r.unit ? `<small>${escapeHtml(r.unit)}</small>` : ""}</span>
-        <span class="b-bar"><i style="--w:${Math.max(0, (Number(r.score) || 0) / top) * 100}%"></i></span>
+        <span class="b-bar"><i data-w="${Math.max(0, (Number(r.score) || 0) / top) * 100}%"></i></span>
         <span class="b-score" data-score="${escapeHtml(r.score)}">${escapeHtml(r.score)}</span>
         ${move ? `<span class="b-move ${move}" aria-hidden="true">${move === "up" ? "▲" : "▼"}</span>` : ""}
       </li>`;
     }).join("") || `<li class="empty">${T.noTeams}</li>`}</ol>`;
   show("board");
+  applyDataStyles(box);
   box.querySelectorAll("[data-row]").forEach((row) => {
     const was = first.get(row.dataset.row);
     if (was == null) { row.classList.add("enter"); return; }
@@ -378,7 +383,7 @@ function drawPodium() {
   const top = rows.slice(0, 3);
   const order = [1, 0, 2].filter((i) => top[i]);
   const rest = rows.slice(3, 10);
-  $("sc-podium").innerHTML = `<div class="confetti" aria-hidden="true">${Array.from({ length: 40 }, (_, i) => `<i style="--x:${(i * 37) % 100};--d:${(i % 7) * 0.45}s;--c:${i % 4}"></i>`).join("")}</div>
+  $("sc-podium").innerHTML = `<div class="confetti" aria-hidden="true">${Array.from({ length: 40 }, (_, i) => `<i data-x="${(i * 37) % 100}" data-d="${(i % 7) * 0.45}s"></i>`).join("")}</div>
     <h1 class="podium-title">${escapeHtml(S.title || T.podium)}</h1>
     <div class="podium">${order.map((i) => {
       const r = top[i];
@@ -391,6 +396,10 @@ function drawPodium() {
     ${rest.length ? `<ol class="podium-rest">${rest.map((r) => `<li><span>${escapeHtml(r.rank)}</span><b>${escapeHtml(r.name)}</b>
       <em>${escapeHtml(r.prize || "")}</em><i>${escapeHtml(r.score)}</i></li>`).join("")}</ol>` : ""}`;
   show("podium");
+  $("sc-podium").querySelectorAll(".confetti i").forEach((el) => {
+    el.style.setProperty("--x", el.dataset.x);
+    el.style.setProperty("--d", el.dataset.d);
+  });
 }
 
 // --- messages --------------------------------------------------------------------------------------
