@@ -431,3 +431,60 @@ def test_anonymous_with_a_broken_body_is_told_to_log_in_first(client):
     """Authentication comes before the body: a caller without a login learns that first (401), not a JSON error."""
     response = client.post("/api/banks", content=b"{not json", headers={"content-type": "application/json"})
     assert_error(response, 401, "not_logged_in")
+
+
+# --- quiz user add (CLI) --------------------------------------------------------------------------------
+
+
+def test_cli_user_add_on_an_existing_user_changes_only_what_is_given(database_url, tmp_path, monkeypatch, capsys):
+    """Resetting an admin's password from the command line keeps the admin an admin of their unit."""
+    from quiz.accounts import verify_password
+    from quiz.cli import main
+    from quiz.db import Database
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QUIZ_DATABASE_URL", database_url)
+    assert main(["user", "add", "chief", "--password", "first-pass", "--role", "admin", "--name", "主任",
+                 "--unit", "市委组织部"]) == 0
+    assert main(["user", "add", "chief", "--password", "second-pass"]) == 0
+    assert "已更新" in capsys.readouterr().out
+    db = Database(database_url)
+    with db.read() as session:
+        chief = session.exec(select(User).where(User.username == "chief")).one()
+    assert (chief.role, chief.unit, chief.name) == ("admin", "市委组织部", "主任")
+    assert verify_password(chief.password_hash, "second-pass")
+    assert main(["user", "add", "chief", "--unit", "市纪委"]) == 0  # no password: the password stays too
+    with db.read() as session:
+        chief = session.exec(select(User).where(User.username == "chief")).one()
+    assert (chief.role, chief.unit) == ("admin", "市纪委") and verify_password(chief.password_hash, "second-pass")
+    assert main(["user", "add", "newbie"]) == 2  # a new user needs a password
+    assert "--password" in capsys.readouterr().err
+    db.dispose()
+
+
+@pytest.mark.redis
+def test_cli_password_reset_ends_the_users_sessions_on_running_servers(database_url, redis_url, tmp_path,
+                                                                       monkeypatch):
+    import time
+
+    from starlette.testclient import TestClient
+
+    from quiz.app import create_app
+    from quiz.cli import main
+    from quiz.settings import Settings
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QUIZ_DATABASE_URL", database_url)
+    monkeypatch.setenv("QUIZ_REDIS_URL", redis_url)
+    assert main(["user", "add", "wang", "--password", "first-pass", "--role", "organizer"]) == 0
+    settings = Settings(database_url=database_url, redis_url=redis_url, secret_key="test", gc_freeze_s=0)
+    with TestClient(create_app(settings)) as server:
+        token = login(server, "wang", "first-pass").json()["token"]
+        server.cookies.clear()
+        headers = {"Authorization": f"Bearer {token}"}
+        assert server.get("/api/users", headers=headers).status_code == 200  # cached by the server
+        assert main(["user", "add", "wang", "--password", "second-pass"]) == 0
+        deadline = time.monotonic() + 1
+        while server.get("/api/me", headers=headers).status_code == 200 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert_error(server.get("/api/me", headers=headers), 401)
