@@ -14,6 +14,17 @@ answers, none duplicated, every attempt submitted; then the xlsx/csv/json result
 candidates are exported and timed.
 
 Targets: autosave p99 ≤ 100 ms at ≥ 1,000 saves/s; results export ≤ 3 s (2 cores, SQLite).
+
+    .venv/bin/python bench/exam_window.py --mix phones         # 2,000 phones: roster, logins, resumes
+
+``--mix phones`` is the window as phones use it: an organiser imports a roster of ``--candidates``
+(2,000) with initial passwords through the API, each candidate logs in (argon2) at a random moment of
+``--login-ramp`` seconds, opens the paper at a random moment of the last ``--ramp`` seconds of it,
+autosaves its answers in the background every ``--think`` seconds (the next answer does not wait
+for the reply; with chance ``--overlap`` the next follows at once on a second connection, so two
+saves are in flight), reloads the page once mid-paper (``--resume``: start again on a new
+connection, which must return the same attempt with every acknowledged answer), and submits.
+Targets there: save p99 ≤ 100 ms, resume and submit p99 ≤ 300 ms at ≥ 1,000 saves/s.
 """
 
 from __future__ import annotations
@@ -160,7 +171,10 @@ class Connection:
         head = (f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: Bearer {self.token}\r\n"
                 f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n").encode()
         self.writer.write(head + data)
-        status = int((await self.reader.readline()).split()[1])
+        line = await self.reader.readline()
+        if not line:  # the server closed an idle keep-alive connection: reconnect (the caller retries)
+            raise ConnectionResetError("connection closed by the server")
+        status = int(line.split()[1])
         length, chunked = 0, False
         while True:
             line = await self.reader.readline()
@@ -290,6 +304,161 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+# --- the phones mix: logins from an imported roster, random start moments, resumes, overlapping saves ---
+
+def password_of(n: int) -> str:
+    return f"Bench-{n:05d}-pw"
+
+
+def import_roster(port: int, org_token: str, candidates: int, units: int) -> float:
+    """Import the candidates as an organiser does (CSV roster with initial passwords: argon2 on the server)."""
+    import httpx
+
+    lines = ["姓名,账号,单位,初始密码"]
+    lines += [f"考生{n},cand{n:05d},第{n % units + 1:02d}单位,{password_of(n)}" for n in range(candidates)]
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    t = time.perf_counter()
+    response = httpx.post(f"http://127.0.0.1:{port}/api/users/import", files={"file": ("名单.csv", data, "text/csv")},
+                          headers={"Authorization": f"Bearer {org_token}"}, timeout=600)
+    elapsed = time.perf_counter() - t
+    if response.status_code != 200 or response.json().get("created") != candidates:
+        raise SystemExit(f"roster import failed: {response.status_code} {response.text[:500]}")
+    return elapsed
+
+
+@dataclass
+class PhoneStats(Stats):
+    login_ms: list[float] = field(default_factory=list)
+    resume_ms: list[float] = field(default_factory=list)
+    started_at: list[float] = field(default_factory=list)  # perf_counter when each first start was answered
+    submit_at: list[float] = field(default_factory=list)  # perf_counter when each submit was sent
+    overlapped: int = 0
+    resume_checked: int = 0
+
+
+async def phone(n: int, args: argparse.Namespace, exam_id: int, stats: PhoneStats, origin: float) -> None:
+    """One candidate on a phone: log in, start, answer in the background, reload once mid-paper, submit."""
+    rng = random.Random(n)
+    # Phones log in over --login-ramp seconds and open the paper over the last --ramp of them (after their login):
+    # argon2 costs ~25 ms of CPU a login, so 2,000 logins within the 30 s of starts would need 1.7 of the 2 cores.
+    login_at = origin + rng.random() * args.login_ramp
+    start_at = origin + max(0.0, args.login_ramp - args.ramp) + rng.random() * args.ramp
+    await asyncio.sleep(max(0.0, min(login_at, start_at) - time.perf_counter()))
+    main, spare = Connection("127.0.0.1", args.port, ""), Connection("127.0.0.1", args.port, "")
+    try:
+        t = time.perf_counter()
+        status, body = await main.request("POST", "/api/auth/login",
+                                          {"username": f"cand{n:05d}", "password": password_of(n)})
+        stats.login_ms.append((time.perf_counter() - t) * 1000)
+        if status != 200:
+            stats.error(f"login {status}")
+            return
+        main.token = spare.token = json.loads(body)["token"]
+        await asyncio.sleep(max(0.0, start_at - time.perf_counter()))
+        t = time.perf_counter()
+        status, body = await main.request("POST", f"/api/exams/{exam_id}/attempts")
+        stats.start_ms.append((time.perf_counter() - t) * 1000)
+        stats.started_at.append(time.perf_counter())
+        if status not in (200, 201):
+            stats.error(f"start {status}")
+            return
+        attempt = json.loads(body)
+        questions = attempt["questions"]
+        given: dict[str, Any] = {}  # question id -> the answer acknowledged by the server
+        reload_at = rng.randrange(len(questions) // 4, 3 * len(questions) // 4) if rng.random() < args.resume else -1
+        busy: dict[int, asyncio.Future[None]] = {}  # id(connection) -> its save in flight
+        connections = (main, spare)
+
+        def free() -> Connection | None:
+            return next((c for c in connections if id(c) not in busy or busy[id(c)].done()), None)
+
+        async def settle() -> None:
+            pending = [task for task in busy.values() if not task.done()]
+            if pending:
+                await asyncio.gather(*pending)
+
+        async def save(conn: Connection, question: dict[str, Any]) -> None:
+            answer = answer_for(question, rng)
+            t = time.perf_counter()
+            try:
+                status, _ = await conn.request("PUT", f"/api/attempts/{attempt['id']}/answers/{question['id']}",
+                                               {"answer": answer})
+            except Exception as exc:  # counted, never silent
+                stats.error(f"save {type(exc).__name__}")
+                return
+            done = time.perf_counter()
+            stats.save_ms.append((done - t) * 1000)
+            stats.save_done.append(done)
+            if status == 200:
+                given[str(question["id"])] = answer
+                stats.saves_ok += 1
+                stats.first_save = stats.first_save or t
+                stats.last_save = max(stats.last_save, done)
+            else:
+                stats.error(f"save {status}")
+
+        begin = time.perf_counter()
+        k = 0
+        while k < len(questions):
+            due = begin + (k + rng.random()) * args.think
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            if k == reload_at:  # the phone reloads the page: the saves in hand finish, the page asks again
+                await settle()
+                await main.close()
+                await spare.close()
+                t = time.perf_counter()
+                status, body = await main.request("POST", f"/api/exams/{exam_id}/attempts")
+                stats.resume_ms.append((time.perf_counter() - t) * 1000)
+                if status != 200:
+                    stats.error(f"resume {status}")
+                    return
+                resumed = json.loads(body)
+                if resumed["id"] != attempt["id"] or resumed["answers"] != given:
+                    stats.error("resume without the saved answers")
+                stats.resume_checked += 1
+            # Autosave in the background: the next answer does not wait for this one's reply (a phone with both
+            # connections busy waits for one). Now and then the next answer follows at once: two saves in flight.
+            conn = free()
+            while conn is None:
+                await asyncio.wait(list(busy.values()), return_when=asyncio.FIRST_COMPLETED)
+                conn = free()
+            busy[id(conn)] = asyncio.ensure_future(save(conn, questions[k]))
+            k += 1
+            second = free()
+            if k < len(questions) and second is not None and rng.random() < args.overlap:
+                busy[id(second)] = asyncio.ensure_future(save(second, questions[k]))
+                stats.overlapped += 1
+                k += 1
+        await settle()
+        t = time.perf_counter()
+        stats.submit_at.append(t)
+        status, _ = await main.request("POST", f"/api/attempts/{attempt['id']}/submit")
+        stats.submit_ms.append((time.perf_counter() - t) * 1000)
+        if status != 200:
+            stats.error(f"submit {status}")
+    except Exception as exc:  # counted, never silent
+        stats.error(type(exc).__name__)
+    finally:
+        await main.close()
+        await spare.close()
+
+
+async def run_phones(args: argparse.Namespace, exam_id: int, stats: PhoneStats) -> float:
+    origin = time.perf_counter()
+
+    async def progress() -> None:
+        while True:
+            await asyncio.sleep(10)
+            print(f"  {time.perf_counter() - origin:.0f} s: {len(stats.login_ms)} logged in, {stats.saves_ok} saves, "
+                  f"{len(stats.resume_ms)} resumes, {len(stats.submit_ms)} submitted, errors {stats.errors or 0}",
+                  flush=True)
+
+    reporter = asyncio.ensure_future(progress())
+    await asyncio.gather(*(phone(n, args, exam_id, stats, origin) for n in range(args.candidates)))
+    reporter.cancel()
+    return time.perf_counter() - origin
+
+
 # --- the run -----------------------------------------------------------------------------------------
 
 def machine() -> str:
@@ -408,24 +577,35 @@ def postgres_version(server: str) -> str:
 
 def run_server(args: argparse.Namespace, url: str, workdir: Path) -> tuple[Any, ...]:
     """Seed, start ``quiz serve`` on ``url``, run the load, check the database and time the exports."""
-    print(f"seeding {args.candidates} candidates in {url} …", flush=True)
-    exam_id, tokens, org_token = seed(url, args.candidates, args.questions, args.units)
+    phones = args.mix == "phones"
+    print(f"seeding {0 if phones else args.candidates} candidates in {url} …", flush=True)
+    exam_id, tokens, org_token = seed(url, 0 if phones else args.candidates, args.questions, args.units)
     env = {**os.environ, "QUIZ_DATABASE_URL": url, "QUIZ_SECRET_KEY": hashlib.sha256(b"bench").hexdigest()}
     quiz = shutil.which("quiz", path=str(Path(sys.executable).parent)) or "quiz"
     command = [quiz, "serve", "--port", str(args.port), "--workers", str(args.workers)]
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, cwd=workdir)
     try:
         wait_ready(args.port, proc)
-        print(f"quiz serve on port {args.port}; {args.active} candidates at a time, an answer every "
-              f"{args.think:g} s each (≈ {args.active / args.think:.0f} saves/s offered)", flush=True)
-        stats = Stats()
+        if phones:
+            args.import_s = import_roster(args.port, org_token, args.candidates, args.units)
+            print(f"quiz serve on port {args.port}; roster of {args.candidates} imported in {args.import_s:.1f} s; "
+                  f"they log in over {args.login_ramp:g} s, start over the last {args.ramp:g} s of it, an answer every {args.think:g} s each (≈ "
+                  f"{args.candidates / args.think:.0f} saves/s offered once all answer)", flush=True)
+        else:
+            print(f"quiz serve on port {args.port}; {args.active} candidates at a time, an answer every "
+                  f"{args.think:g} s each (≈ {args.active / args.think:.0f} saves/s offered)", flush=True)
+        stats = PhoneStats() if phones else Stats()
         with contextlib.suppress(ImportError):
             import uvloop
 
             asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
         load_before = os.getloadavg()[0]
         cpu_before, load_cpu_before = cpu_seconds(proc.pid), time.process_time()
-        elapsed = asyncio.run(run_load(args, exam_id, tokens, stats))
+        if phones:
+            assert isinstance(stats, PhoneStats)
+            elapsed = asyncio.run(run_phones(args, exam_id, stats))
+        else:
+            elapsed = asyncio.run(run_load(args, exam_id, tokens, stats))
         server_cpu = cpu_seconds(proc.pid) - cpu_before
         load_cpu = time.process_time() - load_cpu_before
         time.sleep(1)
@@ -440,15 +620,77 @@ def run_server(args: argparse.Namespace, url: str, workdir: Path) -> tuple[Any, 
     return stats, counts, exports, elapsed, server_cpu, load_cpu, load_before
 
 
+def phones_report(args: argparse.Namespace, where: str, stats: PhoneStats, counts: dict[str, int],
+                  exports: dict[str, tuple[float, int]], elapsed: float, server_cpu: float, load_cpu: float,
+                  load_before: float) -> tuple[str, bool]:
+    # Full load: from the moment every candidate has started until the first one submits (all answering).
+    full_from, full_to = max(stats.started_at or [0.0]), min(stats.submit_at or [0.0])
+    full = [ms for ms, done in zip(stats.save_ms, stats.save_done, strict=True) if full_from <= done <= full_to]
+    full_rate = len(full) / max(1e-9, full_to - full_from)
+    per_second: dict[int, int] = {}
+    for done in stats.save_done:
+        per_second[int(done)] = per_second.get(int(done), 0) + 1
+    save_window = max(1e-9, stats.last_save - stats.first_save)
+    ok = (counts["answers"] == counts["expected"] == stats.saves_ok and counts["duplicates"] == 0
+          and counts["submitted"] == args.candidates and not stats.errors)
+    s = stats
+    lines = [
+        f"`{' '.join(['.venv/bin/python', 'bench/exam_window.py'] + sys.argv[1:])}` — "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {machine()}; `quiz serve --workers {args.workers}` "
+        f"on {where}; load generator on the same machine; load average {load_before:.1f} before, "
+        f"{os.getloadavg()[0]:.1f} after.",
+        "",
+        "| measure | result | target |",
+        "|---|---|---|",
+        f"| roster import ({args.candidates:,} accounts with passwords, argon2) | {getattr(args, 'import_s', 0):.1f} s "
+        "| |",
+        f"| login p50 / p99 | {pct(s.login_ms, 50):.0f} / {pct(s.login_ms, 99):.0f} ms | |",
+        f"| autosaves at full load ({full_to - full_from:.0f} s, all {args.candidates:,} answering) | {len(full):,} = "
+        f"**{full_rate:,.0f} saves/s** (busiest second {max(per_second.values() or [0]):,}) | ≥ 1,000 saves/s |",
+        f"| autosave latency at full load p50 / p95 / p99 / max | {pct(full, 50):.1f} / {pct(full, 95):.1f} / "
+        f"**{pct(full, 99):.1f}** / {max(full or [0]):.0f} ms | p99 ≤ 100 ms |",
+        f"| autosaves, whole run | {s.saves_ok:,} in {save_window:.0f} s; p50 / p99 / max {pct(s.save_ms, 50):.1f} / "
+        f"**{pct(s.save_ms, 99):.1f}** / {max(s.save_ms or [0]):.0f} ms; {s.overlapped:,} sent while the "
+        "candidate's previous one was in flight | p99 ≤ 100 ms |",
+        f"| start (draw the paper) p50 / p99 | {pct(s.start_ms, 50):.1f} / {pct(s.start_ms, 99):.1f} ms | |",
+        f"| resume (start again mid-paper) p50 / p99 | {pct(s.resume_ms, 50):.1f} / **{pct(s.resume_ms, 99):.1f}** ms; "
+        f"{s.resume_checked:,} resumes, each with every acknowledged answer | p99 ≤ 300 ms |",
+        f"| submit (grade) p50 / p99 | {pct(s.submit_ms, 50):.1f} / **{pct(s.submit_ms, 99):.1f}** ms | p99 ≤ 300 ms |",
+        f"| answers in the database | {counts['answers']:,} of {counts['expected']:,} expected, "
+        f"{counts['duplicates']} duplicated; {counts['submitted']:,} of {args.candidates:,} attempts submitted | "
+        "none lost or duplicated |",
+        f"| errors | {s.errors or 'none'} | none |",
+        f"| server CPU during the load | {server_cpu:.0f} s in {elapsed:.0f} s = {100 * server_cpu / elapsed:.0f} % of "
+        f"one core (load generator {load_cpu:.0f} s) | |",
+        f"| results export | xlsx {exports['xlsx'][0]:.2f} s, csv {exports['csv'][0]:.2f} s, json "
+        f"{exports['json'][0]:.2f} s | |",
+        "",
+        f"Verdict: {'all checks passed' if ok else 'CHECKS FAILED'}.",
+    ]
+    return "\n".join(lines), ok
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--candidates", type=int, default=10_000)
+    parser.add_argument("--mix", choices=("window", "phones"), default="window",
+                        help="window: candidates with tokens start, save and submit at a steady rate; phones: an "
+                             "imported roster logs in, starts at random moments, saves in the background (now "
+                             "and then two in flight), reloads once mid-paper (start again = resume), submits")
+    parser.add_argument("--candidates", type=int, default=None, help="10,000 (window) or 2,000 (phones)")
     parser.add_argument("--questions", type=int, default=30, help="questions per paper (a multiple of 30)")
     parser.add_argument("--active", type=int, default=2000, help="candidates answering at the same time")
-    parser.add_argument("--think", type=float, default=2.0, help="seconds between two answers of one candidate")
+    parser.add_argument("--think", type=float, default=None,
+                        help="seconds between two answers of one candidate: 2 (window) or 1.6 (phones)")
+    parser.add_argument("--overlap", type=float, default=0.1,
+                        help="phones: chance that the next answer is saved at once, two saves in flight")
+    parser.add_argument("--resume", type=float, default=1.0,
+                        help="phones: share of candidates whose phone reloads the paper once mid-way")
     parser.add_argument("--ramp", type=float, default=None,
                         help="seconds over which the first --active candidates start (default: one paper's "
                              "duration, questions × think, so candidates come and go at a steady rate)")
+    parser.add_argument("--login-ramp", type=float, default=60.0,
+                        help="phones: seconds over which the candidates log in; they start over the last --ramp "
+                             "seconds of it (default ramp for phones: 30 s)")
     parser.add_argument("--units", type=int, default=60)
     parser.add_argument("--workers", type=int, default=1, help="quiz serve --workers")
     parser.add_argument("--keep", action="store_true", help="keep the temporary database")
@@ -457,8 +699,15 @@ def main() -> int:
     parser.add_argument("--write-docs", action="store_true", help=f"replace '{SECTION}' in docs/benchmarks.md")
     args = parser.parse_args()
     args.port = free_port()
+    phones = args.mix == "phones"
+    if phones and args.write_docs:
+        parser.error("--write-docs rewrites the window section; copy a phones report by hand")
+    if args.candidates is None:
+        args.candidates = 2000 if phones else 10_000
+    if args.think is None:
+        args.think = 1.6 if phones else 2.0
     if args.ramp is None:
-        args.ramp = args.questions * args.think
+        args.ramp = 30.0 if phones else args.questions * args.think
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
@@ -468,6 +717,10 @@ def main() -> int:
         url = stack.enter_context(postgres_database(args.postgres)) if args.postgres else f"sqlite:///{db_path}"
         stats, counts, exports, elapsed, server_cpu, load_cpu, load_before = run_server(args, url, workdir)
     where = "PostgreSQL " + postgres_version(args.postgres) if args.postgres else "SQLite (WAL)"
+    if phones:
+        assert isinstance(stats, PhoneStats)
+        report, ok = phones_report(args, where, stats, counts, exports, elapsed, server_cpu, load_cpu, load_before)
+        return finish(args, report, ok, db_path, workdir)
     save_window = max(1e-9, stats.last_save - stats.first_save)
     rate = stats.saves_ok / save_window
     # Full load: from the end of the first wave's ramp until the last candidate started (after it the
@@ -516,7 +769,10 @@ def main() -> int:
         f"{os.getloadavg()[0]:.1f} after. "
         f"Verdict: {'all checks passed' if ok else 'CHECKS FAILED'}.",
     ]
-    report = "\n".join(lines)
+    return finish(args, "\n".join(lines), ok, db_path, workdir)
+
+
+def finish(args: argparse.Namespace, report: str, ok: bool, db_path: Path, workdir: Path) -> int:
     print("\n" + report + "\n")
     if args.write_docs:
         write_docs(report)
