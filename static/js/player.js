@@ -1,6 +1,7 @@
 // The phone player (/play/{pin}): join, answer with one thumb, buzz, see the result, survive a dropped network.
 // Everything shown comes from the server's messages (CONTRACT §7); the phone's clock is never trusted.
 import { escapeHtml, toast } from "./common.js";
+import { shapeName, shapeSvg } from "./shapes.js";
 import {
   Countdown, KIND_NAMES, LiveClient, answerText, loadValue, resumeKey, saveValue, secondsLeft,
 } from "./live_client.js";
@@ -577,8 +578,9 @@ function answerAreaHtml() {
     const multi = q.type === "multiple";
     return `<p class="pad-hint">${multi ? T.multiHint : T.pickHint}</p>
     <div class="answer-pad" role="${multi ? "group" : "radiogroup"}">${(q.options || []).map((o, i) => `
-      <button type="button" class="answer-tile tile-${i % 8}" data-key="${escapeHtml(o.key)}" aria-pressed="${chosen.has(o.key)}"${dis}>
-        <span class="tile-key">${escapeHtml(o.key)}</span><span class="tile-text">${escapeHtml(o.text)}</span>
+      <button type="button" class="answer-tile tile-${i % 8}" data-key="${escapeHtml(o.key)}" aria-pressed="${chosen.has(o.key)}"${dis}
+        aria-label="${escapeHtml(`${o.key} ${shapeName(i)} ${o.text}`)}">
+        <span class="tile-key">${shapeSvg(i)}<b>${escapeHtml(o.key)}</b></span><span class="tile-text">${escapeHtml(o.text)}</span>
         ${multi ? '<span class="tile-check" aria-hidden="true"></span>' : ""}</button>`).join("")}
     </div>
     ${multi && !locked ? `<button type="button" class="btn block huge submit-btn" id="submit" disabled>${T.submitMultiple(0)}</button>` : ""}`;
@@ -654,7 +656,7 @@ function optionListHtml(compact) {
   // Beside the buzzer the options only need to be read: two to a row, so the button stays in sight.
   const short = (S.q.question.options || []).every((o) => [...(o.text || "")].length <= 8);
   return `<ul class="opt-readonly${compact && short ? " compact" : ""}">${(S.q.question.options || []).map((o, i) => `
-    <li class="tile-${i % 8}"><b>${escapeHtml(o.key)}</b>${escapeHtml(o.text)}</li>`).join("")}</ul>`;
+    <li class="tile-${i % 8}"><span class="tile-key">${shapeSvg(i)}<b>${escapeHtml(o.key)}</b></span>${escapeHtml(o.text)}</li>`).join("")}</ul>`;
 }
 
 function judgedHtml() {
@@ -688,7 +690,7 @@ function resultHtml() {
   const options = ["single", "multiple"].includes(q.type) ? `<ul class="opt-readonly result">${(q.options || []).map((o, i) => {
     const mine = S.mine && (S.mine.answer || []).map(String).includes(o.key);
     return `<li class="tile-${i % 8}${right.has(o.key) ? " is-right" : " is-dim"}${mine ? " is-mine" : ""}">
-      <b>${escapeHtml(o.key)}</b>${escapeHtml(o.text)}${mine ? '<em>我的选择</em>' : ""}</li>`;
+      <span class="tile-key">${shapeSvg(i)}<b>${escapeHtml(o.key)}</b></span>${escapeHtml(o.text)}${mine ? '<em>我的选择</em>' : ""}</li>`;
   }).join("")}</ul>` : `<p class="right-line">${T.rightAnswer}：<b>${escapeHtml(answerText(q, r.answer))}</b></p>${mineHtml()}`;
   return `${verdict}
   <div class="q-card">${qHeadHtml()}<h2 class="q-stem small">${escapeHtml(q.stem)}</h2>${options}

@@ -203,3 +203,20 @@ def shot(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         return path
 
     return take
+
+
+def wait_until(page: Any, expression: str, arg: Any = None, timeout_s: float = 10.0) -> Any:
+    """Poll ``expression`` (a JS expression, or a function of ``arg``) until it is truthy; returns its value.
+
+    Playwright's ``wait_for_function`` polls by evaluating the text inside the page, which the app's
+    Content-Security-Policy (script-src 'self', no 'unsafe-eval') forbids; ``evaluate`` goes through the
+    DevTools protocol, which the policy does not govern.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = page.evaluate(expression, arg) if arg is not None else page.evaluate(expression)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for: {expression}")
+        page.wait_for_timeout(50)

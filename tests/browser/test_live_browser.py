@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browser.conftest import PHONE, SAMPLE_QUESTIONS
+from tests.browser.conftest import PHONE, SAMPLE_QUESTIONS, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -100,9 +100,9 @@ def test_phone_screen_and_console_play_one_open_game(live_server: Any, new_page:
     phone.fill("#name", "王小明")
     phone.click("#join-go")
     phone.wait_for_selector(".lobby h1")
-    screen.wait_for_function("document.getElementById('joined-num').textContent === '1'")
+    wait_until(screen, "document.getElementById('joined-num').textContent === '1'")
     assert "王小明" in screen.inner_text("#name-cloud")
-    console.wait_for_function("document.getElementById('count-joined').textContent === '1'")
+    wait_until(console, "document.getElementById('count-joined').textContent === '1'")
     shot(phone, "phone-lobby")
     shot(screen, "screen-lobby", full_page=False)
 
@@ -112,7 +112,7 @@ def test_phone_screen_and_console_play_one_open_game(live_server: Any, new_page:
     screen.wait_for_selector(".q-stem")
     assert first["stem"] in screen.inner_text(".q-stem")
     assert px(screen, ".q-stem") >= 56, "question text must read from 20 m"
-    screen.wait_for_function("document.getElementById('ring-num').textContent !== ''")
+    wait_until(screen, "document.getElementById('ring-num').textContent !== ''")
     assert px(screen, ".ring-num") >= 120, "the countdown must read from 20 m"
     for page in (phone, screen):
         assert first["explanation"] not in page.content()
@@ -202,7 +202,7 @@ def test_buzzer_round_driven_from_the_console(live_server: Any, new_page: Any, s
     put(live_server, f"/api/rounds/{final['id']}/teams", {"team_ids": [t["id"] for t in teams]}, "org")
     game = post(live_server, "/api/live", {"title": "决赛", "bank_id": bank_id, "round_id": final["id"], "segments": [
         {"kind": "buzzer", "title": "抢答题", "question_ids": [1], "buzz_window_s": 30, "time_limit_s": 30,
-         "points": 10, "wrong_points": -10}]}, "host")
+         "points": 10, "wrong_points": -10}]}, "org")
     pin = game["pin"]
 
     screen = new_page(SCREEN)
@@ -248,7 +248,7 @@ def test_buzzer_round_driven_from_the_console(live_server: Any, new_page: Any, s
     console.keyboard.press("l")
     screen.wait_for_selector(".board li.r1")
     assert "财政局代表队" in screen.inner_text(".board li.r1")
-    console.wait_for_function("document.querySelector('#ledger table') !== null")
+    wait_until(console, "document.querySelector('#ledger table') !== null")
     assert "答对" in console.inner_text("#ledger")
 
     # A correction needs a reason; it lands in the ledger and on the scoreboard.
@@ -258,7 +258,7 @@ def test_buzzer_round_driven_from_the_console(live_server: Any, new_page: Any, s
     assert "原因" in console.inner_text("#adjust-error")
     console.fill("#adjust-reason", "评委复核")
     console.click("#adjust-go")
-    console.wait_for_function("document.getElementById('ledger').textContent.includes('评委复核')")
+    wait_until(console, "document.getElementById('ledger').textContent.includes('评委复核')")
     shot(console, "host-console-ledger")
 
 
@@ -285,7 +285,7 @@ def test_the_host_judges_everyones_short_answers_from_the_console(live_server: A
         phone.wait_for_selector("#short-answer")
         phone.fill("#short-answer", text)
         phone.click("#submit")
-    console.wait_for_function("document.querySelectorAll('.short-answers tbody tr').length === 2")
+    wait_until(console, "document.querySelectorAll('.short-answers tbody tr').length === 2")
     rows = console.inner_text(".short-answers")
     assert "王小明" in rows and "全心全意为人民服务" in rows and "为人民服务吧" in rows and "待评判 2 份" in rows
     assert "为人民服务吧" not in phones[0][0].content()  # a phone never sees another player's answer

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, SAMPLE_QUESTIONS
+from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, SAMPLE_QUESTIONS, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -46,8 +46,8 @@ def test_member_practises_three_questions_on_a_phone(live_server: Any, new_page:
 
     expected = SAMPLE_QUESTIONS[:3]  # sequential: single, judge, multiple
     for index, question in enumerate(expected):
-        page.wait_for_function("(stem) => document.querySelector('#question .stem')?.textContent.includes(stem)",
-                               arg=question["stem"])
+        wait_until(page, "(stem) => document.querySelector('#question .stem')?.textContent.includes(stem)",
+                   arg=question["stem"])
         html = page.content()
         assert question["explanation"] not in html, "the explanation was in the page before answering"
         assert "is-right" not in html
@@ -210,7 +210,7 @@ def test_organizer_imports_an_xlsx_after_a_dry_run(live_server: Any, new_page: A
     shot(page, "03-dry-run")
     page.click("#confirm-import")
     page.wait_for_selector("#import-report .report-box.ok >> text=导入完成")
-    page.wait_for_function("document.getElementById('bank-total').textContent === '3'")
+    wait_until(page, "document.getElementById('bank-total').textContent === '3'")
     page.wait_for_selector("#questions .qitem >> nth=2")
     shot(page, "04-imported")
 
@@ -220,7 +220,7 @@ def test_organizer_imports_an_xlsx_after_a_dry_run(live_server: Any, new_page: A
     page.wait_for_selector("#confirm-import")
     assert "可导入 1 题" in page.inner_text("#import-report")
     page.click("#confirm-import")
-    page.wait_for_function("document.getElementById('bank-total').textContent === '4'")
+    wait_until(page, "document.getElementById('bank-total').textContent === '4'")
 
     # Edit a question; a bad edit shows the field's error next to the form.
     page.click("#questions [data-edit] >> nth=0")

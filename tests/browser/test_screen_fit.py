@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.browser.conftest import wait_until
 from tests.conftest import shared_file
 
 pytestmark = pytest.mark.browser
@@ -116,8 +117,8 @@ class FakeServer:
 
 def assert_fits(page: Any, case: str, phase: str, viewport: dict[str, int]) -> int:
     page.set_viewport_size(viewport)
-    page.wait_for_function("""(w) => Math.abs(document.getElementById('tv').getBoundingClientRect().width - w) < 2""",
-                           arg=min(viewport["width"] / 1920, viewport["height"] / 1080) * 1920, timeout=15_000)
+    wait_until(page, """(w) => Math.abs(document.getElementById('tv').getBoundingClientRect().width - w) < 2""",
+                           arg=min(viewport["width"] / 1920, viewport["height"] / 1080) * 1920, timeout_s=15)
     page.evaluate(SETTLE_JS)
     faults = page.evaluate(FAULTS_JS)
     assert not faults, f"{case} / {phase} at {viewport['width']}×{viewport['height']}: {faults[:6]}"
