@@ -39,6 +39,7 @@ from quiz.errors import (
 )
 from quiz.exams.fastpath import AutosaveFastPath
 from quiz.request_log import RequestLog
+from quiz.security import EdgeMiddleware
 from quiz.settings import Settings
 from quiz.timeutil import Clock
 
@@ -174,7 +175,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         routes=routes,
         lifespan=lifespan,
         # The autosave fast path first: a test window's thousands of saves a second skip the rest.
-        middleware=[Middleware(RequestLog), Middleware(AutosaveFastPath), Middleware(GZipMiddleware, minimum_size=2048)],
+        middleware=[Middleware(RequestLog), Middleware(EdgeMiddleware, base_url=settings.base_url),
+                    Middleware(AutosaveFastPath), Middleware(GZipMiddleware, minimum_size=2048)],
         exception_handlers={AppError: app_error_handler, HTTPException: http_error_handler,
                             limits.ImportTooLarge: import_too_large_handler,
                             DataError: database_error_handler, IntegrityError: database_error_handler,

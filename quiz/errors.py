@@ -62,6 +62,10 @@ class TooLarge(AppError):
     status, code = 413, "too_large"
 
 
+class UnsupportedMediaType(AppError):
+    status, code = 415, "unsupported_media_type"
+
+
 class Invalid(AppError):
     status, code = 422, "invalid"
 
@@ -86,7 +90,8 @@ async def app_error_handler(request: Request, exc: Exception) -> Response:
 
 
 _HTTP_CODES = {400: "bad_request", 401: "not_logged_in", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "invalid"}
+               405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+               422: "invalid"}
 
 
 async def import_too_large_handler(request: Request, exc: Exception) -> Response:

@@ -1,8 +1,9 @@
 """The thin layer between Starlette and the app's logic.
 
 ``@api(role=...)`` turns a plain synchronous function ``fn(ctx)`` into an endpoint:
-the body is read (with the upload limit) on the event loop, then authentication and
-``fn`` run together in one worker thread (one thread hop a request), and the result
+the caller is authenticated first (from the token cache, or in a thread on a miss) and
+their role checked, and only then is the body read (with the upload limit), so nobody
+unknown makes the server buffer anything; ``fn`` runs in a worker thread and the result
 is returned as JSON. An ``async def fn(ctx)`` runs on the event loop instead, for the
 few hot paths that never block (a test's autosave): the login comes from the token
 cache when it can, and only a cache miss takes a thread. Pages use ``@page``. Request
@@ -30,7 +31,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.responses import JSONResponse as _StarletteJSONResponse
 from starlette.templating import Jinja2Templates
 
-from quiz.errors import AppError, BadRequest, Forbidden, Invalid, NotLoggedIn, TooLarge
+from quiz.errors import AppError, BadRequest, Forbidden, Invalid, NotLoggedIn, TooLarge, UnsupportedMediaType
 from quiz.i18n import MESSAGES, t
 from quiz.models import User, role_rank
 
@@ -158,6 +159,8 @@ class Ctx:
     def parse(self, model: type[M], data: Any = None) -> M:
         """Validate the JSON body (or ``data``) into ``model``; 422 with every field error."""
         raw = self.body if data is None else data
+        if raw is None and data is None and self.form:
+            raise UnsupportedMediaType()  # a form sent where JSON is expected
         if not isinstance(raw, dict):
             raise BadRequest(t("invalid_json"), code="invalid_json")
         try:
@@ -205,12 +208,25 @@ async def read_limited_body(request: Request, limit: int) -> bytes:
     return body
 
 
+JSON_TYPE = "application/json"
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")  # read as a form; ctx.parse refuses it (415)
+
+
+def media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
 async def _read_input(request: Request, settings: Any) -> tuple[Any, dict[str, Any]]:
+    """The raw JSON body or the form, read only now that the caller is known to be allowed (CONTRACT §0).
+
+    A JSON body must say ``application/json``: a ``text/plain`` one is what another site's form can
+    send without asking first, so it is refused (415), never parsed.
+    """
     if request.method in ("GET", "HEAD", "DELETE", "OPTIONS"):
         return None, {}
-    ctype = request.headers.get("content-type", "")
+    ctype = media_type(request)
     raw = await read_limited_body(request, settings.max_upload_bytes)
-    if ctype.startswith("multipart/form-data") or ctype.startswith("application/x-www-form-urlencoded"):
+    if ctype in FORM_TYPES:
         try:
             form = await request.form(max_files=5, max_fields=100, max_part_size=settings.max_upload_bytes)
         except Exception as exc:  # a broken multipart body is the client's fault
@@ -225,7 +241,9 @@ async def _read_input(request: Request, settings: Any) -> tuple[Any, dict[str, A
         return None, values
     if not raw.strip():
         return None, {}
-    return raw, {}  # decoded after authentication: an anonymous caller gets 401, not a JSON complaint
+    if ctype != JSON_TYPE and not ctype.endswith("+json"):
+        raise UnsupportedMediaType()
+    return raw, {}
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
@@ -292,23 +310,22 @@ def api(role: str | None = "member", status: int = 200) -> Callable[[Callable[[C
         on_loop = inspect.iscoroutinefunction(fn)
 
         async def endpoint(request: Request) -> Response:
-            raw, form = await _read_input(request, request.app.state.settings)
-            ctx = Ctx(request=request, form=form)
-
-            def admit(user: User | None) -> None:
-                """Who is asking, then whether they may, then the body (an anonymous caller gets 401, not 400)."""
-                ctx.user = user
-                if role is not None:
-                    ctx.require(role)
-                if raw is not None:
-                    ctx.body = parse_json_body(raw)
+            # Who is asking, then whether they may, and only then the body: an anonymous or unauthorised
+            # upload is refused before a byte of it is buffered (issue 9, item 3).
+            ctx = Ctx(request=request)
+            ctx.user = await authenticate_async(request)
+            if role is not None:
+                ctx.require(role)
+            raw, ctx.form = await _read_input(request, request.app.state.settings)
 
             def run() -> Any:
-                admit(authenticate(request))
+                if raw is not None:
+                    ctx.body = parse_json_body(raw)
                 return fn(ctx)
 
             if on_loop:
-                admit(await authenticate_async(request))
+                if raw is not None:
+                    ctx.body = parse_json_body(raw)
                 result = await fn(ctx)  # type: ignore[misc]
             else:
                 result = await run_in_threadpool(run)

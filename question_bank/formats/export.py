@@ -15,12 +15,12 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from question_bank.formats.cells import xlsx_cell
 from question_bank.formats.common import CHOICE_TYPES, OPTION_KEYS, QuestionData, UnsupportedFormat
 from question_bank.formats.gift import escape as gift_escape
 from question_bank.formats.rules import TYPE_NAMES
@@ -111,16 +111,14 @@ def write_sheet(sheet: WriteOnlyWorksheet, rows: list[list[Any]], option_count: 
 
 
 def _cell(sheet: WriteOnlyWorksheet, value: Any, wrap: Alignment) -> Any:
-    if not isinstance(value, str):
-        return value
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    if value.startswith("=") or "\n" in value:
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"  # text that starts with = is text, not a formula
-        if "\n" in value:
-            cell.alignment = wrap
-        return cell
-    return value
+    """Text as written and never a formula (cells.xlsx_cell: the quote prefix leaves the text itself
+    unchanged, so the file imports again to the same question); multi-line text wrapped."""
+    cell = xlsx_cell(sheet, value)
+    if isinstance(cell, str) and "\n" in cell:
+        cell = WriteOnlyCell(sheet, value=cell)
+    if not isinstance(cell, str) and isinstance(value, str) and "\n" in value:
+        cell.alignment = wrap
+    return cell
 
 
 def _option_count(questions: Sequence[QuestionData]) -> int:

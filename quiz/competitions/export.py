@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from question_bank.formats.cells import clean_text, csv_row, xlsx_row  # never a formula from a name
 from quiz.competitions.service import competition_public, get_competition, get_round, round_ranking, rounds_of
 from quiz.errors import NotFound
 
@@ -117,14 +118,14 @@ def to_xlsx(data: dict[str, Any]) -> bytes:
     header, rows = summary_rows(data)
     summary.append(header)
     for cells in rows:
-        summary.append(cells)
+        summary.append(xlsx_row(summary, cells))
     sheets = [summary]
     for r in data["rounds"]:
         ws = wb.create_sheet(_sheet_title(r["round"]["name"], used))
         has_rule = bool(r["round"]["advance"])
         ws.append(TEAM_COLUMNS)
         for row in r["teams"]:
-            ws.append(team_cells(row, has_rule))
+            ws.append(xlsx_row(ws, team_cells(row, has_rule)))
         if r["players"]:
             ws.append([])
             ws.append(["个人成绩"])
@@ -133,7 +134,7 @@ def to_xlsx(data: dict[str, Any]) -> bytes:
             for cell in ws[ws.max_row]:
                 cell.font = bold
             for row in r["players"]:
-                ws.append(player_cells(row))
+                ws.append(xlsx_row(ws, player_cells(row)))
         sheets.append(ws)
     for ws in sheets:
         for cell in ws[1]:
@@ -143,7 +144,7 @@ def to_xlsx(data: dict[str, Any]) -> bytes:
         for column in ws.columns:
             width = max((len(str(c.value)) * 2 if c.value is not None else 0) for c in column)
             ws.column_dimensions[column[0].column_letter].width = min(max(8, width), 60)
-    wb.properties.title = data["competition"]["title"]
+    wb.properties.title = clean_text(data["competition"]["title"])
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
@@ -157,7 +158,7 @@ def to_csv(data: dict[str, Any]) -> bytes:
     for r in data["rounds"]:
         has_rule = bool(r["round"]["advance"])
         for row in r["teams"]:
-            writer.writerow([r["round"]["name"], *team_cells(row, has_rule)])
+            writer.writerow(csv_row([r["round"]["name"], *team_cells(row, has_rule)]))
     return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
 
 

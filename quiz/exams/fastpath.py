@@ -62,7 +62,10 @@ class AutosaveFastPath:
     async def _save(self, scope: Scope, match: re.Match[str], body: bytes) -> dict[str, Any] | None:
         """The reply when the save was stored; None for anything the full application should answer."""
         attempt_id, question_id = int(match.group(1)), int(match.group(2))
-        token = request_token(Request(scope))
+        request = Request(scope)
+        if request.headers.get("content-type", "").split(";", 1)[0].strip().lower() != "application/json":
+            return None  # the full application answers 415 (CONTRACT §0: JSON endpoints take application/json)
+        token = request_token(request)
         app = scope.get("app")
         if token is None or app is None or not (1 <= attempt_id <= MAX_ID and 1 <= question_id <= MAX_ID):
             return None

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import case, func
 from sqlmodel import Session, select
 
+from question_bank.formats.cells import csv_cell, csv_row, xlsx_cell, xlsx_row  # never a formula from a name
 from question_bank.models import Question
 from quiz.exams.grading import cents_text, from_cents
 from quiz.exams.models import AttemptAnswer, Exam, ExamAttempt
@@ -180,12 +181,12 @@ def results_xlsx(session: Session, exam: Exam, tz: str) -> bytes:
 
     header(sheet, ROW_HEADERS)
     for r in rows:
-        sheet.append(_row_cells(r, tz))
+        sheet.append(xlsx_row(sheet, _row_cells(r, tz)))
     units = wb.create_sheet("单位汇总")
     units.column_dimensions["A"].width = 22
     header(units, UNIT_HEADERS)
     for s in summary:
-        cells: list[Any] = [s["unit"], s["expected"], s["participants"]]
+        cells: list[Any] = [xlsx_cell(units, s["unit"]), s["expected"], s["participants"]]
         for value, fmt in ((s["participation_rate"], "0.00%"), (s["average"], "0.00"), (s["passed"], None),
                            (s["pass_rate"], "0.00%")):
             cell = WriteOnlyCell(units, value=value)
@@ -206,14 +207,14 @@ def results_csv(session: Session, exam: Exam, tz: str, sheet: str = "rows") -> b
     if sheet == "units":
         writer.writerow(UNIT_HEADERS)
         for s in unit_summary(session, exam, rows):
-            writer.writerow([s["unit"], s["expected"], s["participants"], f"{s['participation_rate'] * 100:.2f}%",
+            writer.writerow([csv_cell(s["unit"]), s["expected"], s["participants"], f"{s['participation_rate'] * 100:.2f}%",
                              s["average"], s["passed"], f"{s['pass_rate'] * 100:.2f}%"])
     else:
         writer.writerow(ROW_HEADERS)
         for r in rows:
             cells = _row_cells(r, tz)
             cells[3] = cents_text(r.score_cents)
-            writer.writerow(cells)
+            writer.writerow(csv_row(cells))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
