@@ -398,11 +398,13 @@ ROLE_WORDS = {"成员": "member", "党员": "member", "主持人": "host", "组�
 
 
 def _cell(value: Any) -> str:
+    from question_bank.formats.cells import clean_text  # a stray control character is dropped, never stored
+
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).strip()
+    return clean_text(str(value)).strip()
 
 
 def read_table(filename: str, data: bytes) -> list[tuple[int, list[str]]]:
@@ -433,7 +435,7 @@ def read_table(filename: str, data: bytes) -> list[tuple[int, list[str]]]:
     else:
         raise Invalid("无法识别文件编码（请使用 UTF-8 或 GBK）", code="bad_file")
     try:
-        return [(i, [c.strip() for c in row]) for i, row in enumerate(count_rows(csv.reader(io.StringIO(text))), start=1)]
+        return [(i, [_cell(c) for c in row]) for i, row in enumerate(count_rows(csv.reader(io.StringIO(text))), start=1)]
     except csv.Error:
         raise Invalid("CSV 格式错误", code="bad_file") from None
 

@@ -260,6 +260,34 @@ def _finite(text: str) -> float:
     return value
 
 
+MAX_TEXT_CHARS = 20_000
+"""The longest string any JSON body may hold (a stem, an explanation); fields have their own, smaller limits."""
+_FORBIDDEN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+
+
+def _check_texts(value: Any, path: str = "") -> None:
+    """Text people type holds no control characters but tab and newline (CR LF and CR count as newline:
+    clients differ) and no lone surrogates, and no string is longer than MAX_TEXT_CHARS: 422 naming the
+    field. Checked once here, for every JSON body, so no model, store or export ever sees such text."""
+    if isinstance(value, str):
+        reason = None
+        if len(value) > MAX_TEXT_CHARS:
+            reason = t("text_too_long", limit=MAX_TEXT_CHARS)
+        elif _FORBIDDEN_TEXT.search(value.replace("\r", "")):
+            reason = t("text_control_chars")
+        if reason:
+            field_name = path or "body"
+            message = t("validation_error", field=field_name, reason=reason)
+            raise Invalid(message, details=[{"field": field_name, "message": message}])
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_texts(key, path or "body")
+            _check_texts(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_texts(item, f"{path}.{index}" if path else str(index))
+
+
 def parse_json_body(raw: bytes) -> Any:
     """Strict JSON: UTF-8, no NaN/Infinity, no lone surrogates, bounded nesting; else 400 invalid_json.
 
@@ -272,7 +300,11 @@ def parse_json_body(raw: bytes) -> Any:
         if _SURROGATE_ESCAPE.search(text):
             json.dumps(value, ensure_ascii=False).encode("utf-8")
     except (ValueError, UnicodeError, RecursionError):
+        if _SURROGATE_ESCAPE.search(raw.decode("utf-8", "replace")):
+            # a lone surrogate is not bad JSON but bad text: 422 naming the field, like a control character
+            _check_texts(json.loads(raw.decode("utf-8-sig", "replace")))
         raise BadRequest(t("invalid_json"), code="invalid_json") from None
+    _check_texts(value)
     return value
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from question_bank.formats.common import (
@@ -248,6 +248,25 @@ def _infer_type(stem: str, options: list[dict[str, str]], answer: str, choice_on
     return "short"
 
 
+TEXT_LIMITS = {"stem": 10_000, "options": 2_000, "explanation": 10_000, "answer": 5_000, "tags": 1_000}
+"""Longest text of each part of a question, in characters (CONTRACT §0: every text field is bounded)."""
+UNTYPEABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+"""What no typed text holds: control characters but tab and newline, lone surrogates (CR is a newline)."""
+
+
+def _texts(q: QuestionData) -> Iterator[tuple[str, str, int]]:
+    yield "stem", q.stem.replace("\r", ""), TEXT_LIMITS["stem"]
+    yield "explanation", q.explanation.replace("\r", ""), TEXT_LIMITS["explanation"]
+    for option in q.options:
+        yield "options", str(option.get("text", "")).replace("\r", ""), TEXT_LIMITS["options"]
+    for tag in q.tags:
+        yield "tags", tag, TEXT_LIMITS["tags"]
+    for item in q.answer:
+        for text in (item if isinstance(item, list) else [item]):
+            if isinstance(text, str):
+                yield "answer", text.replace("\r", ""), TEXT_LIMITS["answer"]
+
+
 def check_question(q: QuestionData, labels: Labels = CANONICAL) -> list[RowError]:
     """Structural checks every finished question must pass, whatever its format."""
     errors: list[RowError] = []
@@ -257,6 +276,11 @@ def check_question(q: QuestionData, labels: Labels = CANONICAL) -> list[RowError
 
     if not q.stem.strip():
         fail("stem", "题干为空")
+    for name, text, limit in _texts(q):
+        if len(text) > limit:
+            fail(name, f"内容过长（{len(text)} 字，最多 {limit} 字）")
+        elif UNTYPEABLE.search(text):
+            fail(name, "含有控制字符或无效字符，请删除后再导入")
     if not 1 <= q.difficulty <= 5:
         fail("difficulty", f"难度 {q.difficulty} 超出范围，应为 1–5 的整数")
     if q.type in CHOICE_TYPES:
