@@ -623,8 +623,14 @@ def run_server(args: argparse.Namespace, url: str, workdir: Path) -> tuple[Any, 
 def phones_report(args: argparse.Namespace, where: str, stats: PhoneStats, counts: dict[str, int],
                   exports: dict[str, tuple[float, int]], elapsed: float, server_cpu: float, load_cpu: float,
                   load_before: float) -> tuple[str, bool]:
-    # Full load: from the moment every candidate has started until the first one submits (all answering).
-    full_from, full_to = max(stats.started_at or [0.0]), min(stats.submit_at or [0.0])
+    # Full load: while at least 80 % of the candidates are mid-paper (started, not yet submitting).
+    events = sorted([(t, 1) for t in stats.started_at] + [(t, -1) for t in stats.submit_at])
+    answering, busy_moments = 0, []
+    for moment, change in events:
+        answering += change
+        if answering >= 0.8 * args.candidates:
+            busy_moments.append(moment)
+    full_from, full_to = (busy_moments[0], busy_moments[-1]) if busy_moments else (0.0, 0.0)
     full = [ms for ms, done in zip(stats.save_ms, stats.save_done, strict=True) if full_from <= done <= full_to]
     full_rate = len(full) / max(1e-9, full_to - full_from)
     per_second: dict[int, int] = {}
@@ -645,7 +651,7 @@ def phones_report(args: argparse.Namespace, where: str, stats: PhoneStats, count
         f"| roster import ({args.candidates:,} accounts with passwords, argon2) | {getattr(args, 'import_s', 0):.1f} s "
         "| |",
         f"| login p50 / p99 | {pct(s.login_ms, 50):.0f} / {pct(s.login_ms, 99):.0f} ms | |",
-        f"| autosaves at full load ({full_to - full_from:.0f} s, all {args.candidates:,} answering) | {len(full):,} = "
+        f"| autosaves at full load ({full_to - full_from:.0f} s, ≥ 80 % of {args.candidates:,} answering) | {len(full):,} = "
         f"**{full_rate:,.0f} saves/s** (busiest second {max(per_second.values() or [0]):,}) | ≥ 1,000 saves/s |",
         f"| autosave latency at full load p50 / p95 / p99 / max | {pct(full, 50):.1f} / {pct(full, 95):.1f} / "
         f"**{pct(full, 99):.1f}** / {max(full or [0]):.0f} ms | p99 ≤ 100 ms |",
