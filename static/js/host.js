@@ -145,7 +145,7 @@ function legal() {
   const judgeTeam = judgeableTeam();
   return {
     start: p === "lobby",
-    next: between && !riskPending,
+    next: between && !riskPending && !S.noMore && !lastQuestionDone(),
     open_buzz: p === "question" && BUZZ_KINDS.includes(k) && !S.q?.audience_only && !(S.buzz && S.buzz.armed)
       && (!S.buzz?.eligible || S.buzz.eligible.length > 0),
     close: LIVE_PHASES.includes(p),
@@ -171,6 +171,7 @@ function judgeableTeam() {
 
 /** Whether the question just revealed was the last of the last segment (a tiebreak may still follow). */
 function lastQuestionDone() {
+  if (S.q?.last && S.revealed) return true; // the server says so (question.last_question)
   if (!S.q || !S.revealed || !SEGMENTS.length) return false;
   const seg = S.q.segment || S.segment || {};
   const later = SEGMENTS.slice(seg.index || 1).filter((s) => s.questions > 0 && s.kind !== "tiebreak");
@@ -183,7 +184,10 @@ function expected(l) {
   if (p === "finished") return "none";
   if (p === "paused") return "resume";
   if (p === "lobby") return "start";
-  if (l.judge && (p === "answering" || (TURN_KINDS.includes(kind()) && (S.teamAnswer?.pendingJudge || p === "closed")))) return "judge";
+  // A team's phone answer to an objective question is graded by the reveal itself: judging is not the next step.
+  const gradedByReveal = S.teamAnswer && !S.teamAnswer.pendingJudge;
+  if (l.judge && (p === "answering" || (TURN_KINDS.includes(kind()) && !gradedByReveal
+    && (S.teamAnswer?.pendingJudge || p === "closed")))) return "judge";
   if (p === "question" && l.open_buzz) return "open_buzz";
   if (LIVE_PHASES.includes(p)) return "close";
   if (p === "closed") return "reveal";
@@ -203,7 +207,8 @@ function draw() {
   });
   $("next-hint").textContent = T.next[want] || "";
   const badge = $("phase-badge");
-  badge.textContent = PHASE_NAMES[S.phase] || S.phase;
+  // While a team picks its risk value the game is "between" questions, but the hall waits for that pick.
+  badge.textContent = legal().risk ? "等待选择风险分值" : PHASE_NAMES[S.phase] || S.phase;
   badge.dataset.phase = S.phase;
   $("count-joined").textContent = S.counts.joined;
   $("count-answered").textContent = S.counts.answered;
@@ -266,7 +271,7 @@ function drawNow() {
       <span class="q-meta">${T.qNo(q.index, q.count)} · ${T.types[question.type] || ""} · ${T.points(q.points ?? 0)}</span></p>
     <p class="host-stem">${escapeHtml(question.stem)}</p>
     ${options}
-    <div class="host-answer"><span>${T.answer}（仅主持人可见）</span><b>${escapeHtml(answerText(question, S.answer) || "—")}</b></div>
+    <div class="host-answer"><span>${T.answer}${S.revealed ? "（已公布）" : "（仅主持人可见）"}</span><b>${escapeHtml(answerText(question, S.answer) || "—")}</b></div>
     ${S.explanation ? `<p class="host-explain"><b>${T.explanation}：</b>${escapeHtml(S.explanation)}</p>` : ""}
     ${status}`;
 }
@@ -320,7 +325,8 @@ function drawTeams(l, want) {
     return;
   }
   $("teams-title").textContent = T.teamsTitle;
-  const rows = [...S.teams.entries()].sort((a, b) => (b[1].score ?? 0) - (a[1].score ?? 0));
+  // Seat order (team id), never by score: during play the ✓/✗ buttons must not move under the cursor.
+  const rows = [...S.teams.entries()].sort((a, b) => a[0] - b[0]);
   box.innerHTML = `<table class="team-table"><thead><tr><th>队伍</th><th>得分</th><th>评判</th><th>风险选分</th></tr></thead><tbody>${rows.map(([id, t]) => {
     const canJudge = l.judge && l.judgeTeam === id;
     const onTurn = l.risk && S.turnTeam === id;
@@ -364,7 +370,7 @@ function noteTeams(list) {
 function newQuestion(msg) {
   S.q = { question: msg.question, index: msg.index, count: msg.count, points: msg.points, team_id: msg.team_id ?? null,
     player_id: msg.player_id ?? null, team_ids: msg.team_ids || null, audience_only: !!msg.audience_only,
-    segment: msg.segment || S.segment };
+    segment: msg.segment || S.segment, last: !!msg.last_question };
   if (msg.segment) S.segment = msg.segment;
   S.answer = msg.question.answer ?? msg.answer ?? null;
   S.explanation = msg.question.explanation ?? msg.explanation ?? "";
@@ -419,6 +425,12 @@ function receive(msg) {
       return;
     case "joined":
       S.counts.joined = msg.count ?? S.counts.joined + 1;
+      if (msg.player) noteGuest(msg.player);
+      break;
+    case "kicked":
+      if (typeof msg.count === "number") S.counts.joined = msg.count;
+      recentPlayers.delete(JSON.stringify(msg.player_id));
+      drawGuests();
       break;
     case "counts": // pushed by the server after a burst of answers/buzzes/joins (at most ~2 a second)
       Object.assign(S.counts, msg.counts || {});
@@ -536,6 +548,36 @@ function receive(msg) {
   }
   draw();
 }
+
+// --- the players who joined last, each with 移出 (the server refuses to remove a member with an account) ---
+const recentPlayers = new Map(); // player id (as JSON) -> {id, name, team_id}
+const RECENT_LIMIT = 40;
+
+function noteGuest(player) {
+  const key = JSON.stringify(player.id);
+  recentPlayers.delete(key);
+  recentPlayers.set(key, player);
+  while (recentPlayers.size > RECENT_LIMIT) recentPlayers.delete(recentPlayers.keys().next().value);
+  drawGuests();
+}
+
+function drawGuests() {
+  const box = $("guests");
+  if (!box) return;
+  const rows = [...recentPlayers.entries()].reverse();
+  box.innerHTML = rows.length ? `<ul class="guest-list">${rows.map(([key, p]) => `<li><span>${escapeHtml(p.name)}${
+    p.team_id != null ? `<small>${escapeHtml(teamName(p.team_id))}</small>` : ""}</span>
+    <button type="button" class="btn small ghost" data-kick="${escapeHtml(key)}" aria-label="移出 ${escapeHtml(p.name)}">移出</button></li>`).join("")}</ul>`
+    : '<p class="muted">还没有选手加入</p>';
+}
+
+$("guests")?.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-kick]");
+  if (!button) return;
+  const player = recentPlayers.get(button.dataset.kick);
+  if (!player || !window.confirm(`确定把“${player.name}”移出本场比赛吗？`)) return;
+  act("kick", { player_id: player.id });
+});
 
 // --- sending -------------------------------------------------------------------------------------------
 function act(action, params = {}) {
