@@ -197,7 +197,9 @@ def build_config(title: str, base_score: int, teams: list[TeamConfig], segments:
 
 
 def base_url(ctx: Ctx) -> str:
-    return (ctx.settings.base_url or str(ctx.request.base_url)).rstrip("/")
+    from quiz.security import link_base  # QUIZ_BASE_URL, else a trusted Host (issue 9, item 11)
+
+    return link_base(ctx.request, ctx.settings)[0]
 
 
 def urls(ctx: Ctx, row: store.LiveGame) -> dict[str, str]:
@@ -379,7 +381,11 @@ def join_qr(ctx: Ctx) -> Any:
         raise NotFound(t("live_not_found"), code="live_not_found")
     buffer = io.BytesIO()
     segno.make(urls(ctx, row)["join_url"], error="m").save(buffer, kind="svg", scale=10, border=2, xmldecl=False)
-    return Response(buffer.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=3600"})
+    from quiz.security import link_base
+
+    # Built from QUIZ_BASE_URL: the same for everyone, cacheable; built from the request's Host: never public.
+    cache = "public, max-age=3600" if link_base(ctx.request, ctx.settings)[1] else "private, no-store"
+    return Response(buffer.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": cache})
 
 
 routes = [

@@ -36,8 +36,9 @@ def path_pin(ctx: Ctx) -> str:
 
 def public_base(ctx: Ctx) -> str:
     """The address phones use to reach this server: ``QUIZ_BASE_URL`` if set, else the request's own."""
-    base = ctx.settings.base_url or str(ctx.request.base_url)
-    return base.rstrip("/")
+    from quiz.security import link_base  # QUIZ_BASE_URL, else a trusted Host (issue 9, item 11)
+
+    return link_base(ctx.request, ctx.settings)[0]
 
 
 def join_qr_svg(url: str) -> str:

@@ -155,3 +155,21 @@ async def _refuse_cross_site(send: Any) -> None:
         (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *SECURITY_HEADERS,
         NO_STORE]})
     await send({"type": "http.response.body", "body": body})
+
+
+def link_base(request: Any, settings: Any) -> tuple[str, bool]:
+    """The base of the links and QR codes the server hands out, and whether it may be cached publicly.
+
+    ``QUIZ_BASE_URL`` when set (trusted: cacheable). Else the request's own address, when its ``Host`` is
+    one of ``QUIZ_TRUSTED_HOSTS`` (or no list is set); a ``Host`` outside the list gets the first trusted
+    host instead, so ``Host: evil.example`` never ends up in a QR code. Built from a request header, a
+    link is never cached publicly (a shared cache would hand it to everyone).
+    """
+    if settings.base_url:
+        return settings.base_url.rstrip("/"), True
+    own = str(request.base_url).rstrip("/")
+    trusted = [h.strip().lower() for h in (getattr(settings, "trusted_hosts", None) or "").split(",") if h.strip()]
+    host = request.headers.get("host", "").strip().lower()
+    if trusted and host not in trusted:
+        return f"{request.url.scheme}://{trusted[0]}", False
+    return own, False

@@ -21,6 +21,8 @@ HELP = {
     "max_import_rows": "most rows an imported file may hold (more: 413)",
     "session_days": "how long a login stays valid, in days",
     "base_url": "public base URL used in join links and QR codes; default taken from each request",
+    "trusted_hosts": "comma-separated host names (with :port if not 80/443) links may be built from when "
+                     "QUIZ_BASE_URL is unset; another Host header gets the first of them",
     "login_max_failures": "failed logins per account (and per client address) before logins are slowed down",
     "login_lock_s": "seconds a throttled account must wait after too many failures",
     "ws_per_message_deflate": "grant WebSocket per-message compression (costs memory per connection)",
@@ -62,6 +64,7 @@ class Settings:
     max_import_rows: int = 100_000
     session_days: int = 30
     base_url: str | None = None
+    trusted_hosts: str | None = None
     login_max_failures: int = 5
     login_lock_s: int = 60
     ws_per_message_deflate: bool = False
