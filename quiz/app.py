@@ -48,6 +48,7 @@ log = logging.getLogger("quiz")
 # Areas in the order their routes are matched. Optional ones load when present.
 AREAS = [
     "quiz.health",
+    "quiz.audit",
     "quiz.accounts",
     "question_bank.api",
     "quiz.practice",

@@ -145,7 +145,9 @@ class Database:
             config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
             with self.engine.begin() as connection:
                 config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+                # "heads": migrations written side by side may branch from one parent (independent tables);
+                # every branch is applied.
+                command.upgrade(config, "heads")
             self._migrated = True
 
     def dispose(self) -> None:

@@ -8,7 +8,7 @@ import question_bank.models  # noqa: F401
 import quiz.models  # noqa: F401
 
 # Areas that may not exist yet in every checkout are imported when present.
-for _name in ("quiz.exams.models", "quiz.competitions.models", "live.store"):
+for _name in ("quiz.exams.models", "quiz.competitions.models", "live.store", "quiz.audit"):
     try:
         importlib.import_module(_name)
     except ModuleNotFoundError as exc:

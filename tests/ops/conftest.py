@@ -3,8 +3,11 @@ picture of a database to compare two of them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import inspect, text
 
 from tests.exams.conftest import exam_body, right_answer, seed_bank  # noqa: F401  (shared with the exam tests)
@@ -60,3 +63,18 @@ def snapshot(db: Any, skip: frozenset[str] = frozenset()) -> dict[str, list[tupl
             rows = conn.execute(text(f"SELECT * FROM {quoted}")).fetchall()
             picture[name] = sorted((tuple(row) for row in rows), key=repr)
     return picture
+
+
+@pytest.fixture
+def sqlite_app(tmp_path: Path) -> Iterator[tuple[Any, Any]]:
+    """An app on a SQLite file of its own, whatever database the suite runs on (the SQLite backup path)."""
+    from starlette.testclient import TestClient
+
+    from quiz.app import create_app
+    from quiz.settings import Settings
+    from quiz.timeutil import FakeClock
+
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'sqlite-app.db'}", secret_key="t", gc_freeze_s=0),
+                     clock=FakeClock())
+    with TestClient(app) as client:
+        yield app, client

@@ -45,7 +45,8 @@ class Writer(threading.Thread):
             self.error = exc
 
 
-def test_sqlite_backup_while_writing_restores_everything(app: Any, client: Any, tmp_path: Path) -> None:
+def test_sqlite_backup_while_writing_restores_everything(sqlite_app: Any, tmp_path: Path) -> None:
+    app, client = sqlite_app
     filled = fill(app, client)
     db = app.state.db
     writer = Writer(db)
@@ -86,7 +87,8 @@ def test_sqlite_backup_while_writing_restores_everything(app: Any, client: Any, 
     fresh.dispose()
 
 
-def test_restore_refuses_a_database_with_rows_unless_forced(app: Any, client: Any, tmp_path: Path) -> None:
+def test_restore_refuses_a_database_with_rows_unless_forced(sqlite_app: Any, tmp_path: Path) -> None:
+    app, client = sqlite_app
     fill(app, client)
     backup(app.state.db, tmp_path / "b.db")
     other = Database(f"sqlite:///{tmp_path / 'other.db'}")
@@ -113,8 +115,9 @@ def test_restore_refuses_what_is_not_a_backup(tmp_path: Path) -> None:
     target.dispose()
 
 
-def test_cli_backup_and_restore(app: Any, client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+def test_cli_backup_and_restore(sqlite_app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                 capsys: pytest.CaptureFixture[str]) -> None:
+    app, client = sqlite_app
     fill(app, client)
     monkeypatch.chdir(tmp_path)  # no stray .env
     monkeypatch.setenv("QUIZ_DATABASE_URL", str(app.state.db.engine.url))

@@ -41,19 +41,19 @@ def test_both_answer_without_login(client: TestClient) -> None:
     assert ready.headers["cache-control"] == "no-store"
 
 
-def test_readyz_is_503_when_the_database_is_gone(client: TestClient, app: Any) -> None:
+def test_readyz_is_503_when_the_database_is_gone(client: TestClient, app: Any, tmp_path: Path) -> None:
+    from quiz.db import Database
+
     assert client.get("/readyz").status_code == 200
-    path = Path(app.state.db.engine.url.database)
+    # The app's database replaced by one that cannot be opened (a file in a folder that does not exist).
     app.state.db.dispose()
-    # The database file replaced by a directory: every new connection fails.
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(path) + suffix).unlink(missing_ok=True)
-    path.mkdir()
+    app.state.db = Database(f"sqlite:///{tmp_path / 'gone' / 'quiz.db'}")
     ready = client.get("/readyz")
     assert ready.status_code == 503, ready.text
     error = ready.json()["error"]
     assert error["code"] == "not_ready" and "database" in error["message"]
     assert {"check": "database", "result": "error: OperationalError"} in error["details"]
+    assert str(tmp_path) not in ready.text  # nothing about the setup reaches an anonymous caller
     assert client.get("/healthz").status_code == 200  # alive, just not ready
 
 
