@@ -14,6 +14,7 @@ from starlette.routing import Route
 from question_bank import service
 from question_bank.formats import UnsupportedFormat, dedup_key, export, parse
 from question_bank.models import Bank, Question, QuestionTag
+from quiz import audit
 from quiz.errors import BadRequest, Invalid, NotFound
 from quiz.i18n import t
 from quiz.models import role_rank
@@ -109,6 +110,8 @@ def import_questions(ctx: Ctx) -> Any:
         with ctx.db.read() if dry_run else ctx.db.write() as session:
             _bank_or_404(session, bank_id)
             imported, duplicates = service.store_parsed(session, bank_id, result, dry_run=dry_run, now_ms=ctx.now_ms())
+            if not dry_run:
+                audit.record(session, ctx.user, "question.import", "bank", bank_id, {"file": filename, "imported": imported, "duplicates": duplicates})
     errors = [{"row": e.row, "field": e.field, "message": e.message} for e in result.errors[:1000]]
     body = {"imported": imported, "duplicates": duplicates, "errors": errors, "warnings": result.warnings,
             "dry_run": dry_run, "total_rows": len(result.questions) + result.duplicates,
@@ -174,6 +177,7 @@ def create_question(ctx: Ctx) -> Any:
         _bank_or_404(session, bank_id)
         data = _validated(ctx, bank_id)
         (qid,) = service.insert_questions(session, bank_id, [data], ctx.now_ms())
+        audit.record(session, ctx.user, "question.create", "question", qid, {"bank_id": bank_id})
         return session.get(Question, qid).full()  # type: ignore[union-attr]
 
 
@@ -202,6 +206,7 @@ def update_question(ctx: Ctx) -> Any:
         session.add(question)
         session.flush()
         service.set_tags(session, question)
+        audit.record(session, ctx.user, "question.update", "question", question.id, {"bank_id": question.bank_id, "version": question.version})
         return question.full()
 
 
@@ -210,6 +215,7 @@ def delete_question(ctx: Ctx) -> Any:
     with ctx.db.write() as session:
         question = _question_or_404(session, ctx.path_int("question_id"))
         question.deleted = True
+        audit.record(session, ctx.user, "question.delete", "question", question.id, {"bank_id": question.bank_id})
         question.updated_ms = ctx.now_ms()
         session.add(question)
     return {"ok": True, "id": question.id}

@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from starlette.responses import Response
 from starlette.routing import Route
 
+from quiz import audit
 from quiz.competitions import export, service
 from quiz.competitions.models import STAGE_NAMES, Competition, Round, Team
 from quiz.competitions.teams import (

@@ -9,9 +9,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import quote
 
+import anyio
+import anyio.to_thread
 from sqlalchemy import func
 from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
@@ -19,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from question_bank.models import Bank
+from quiz import audit
 from quiz.errors import BadRequest, Conflict, NotFound
 from quiz.exams import autosave, marking, results, service
 from quiz.exams.grading import from_cents
@@ -41,12 +45,23 @@ from quiz.web import Ctx, JSONResponse, api, page
 
 log = logging.getLogger("quiz.exams")
 SWEEP_INTERVAL_S = 1.0
+# Threads of their own for a candidate's start, resume, reading and submit. In the shared pool they queued
+# behind logins: an argon2 verify holds a thread ~25 ms of CPU (~100 ms on a busy machine), so while phones log
+# in a resume waited seconds for a free thread. A few threads suffice: on SQLite the work is short and
+# under the GIL, more threads would only contend with the event loop.
+EXAM_THREADS = 4
 
+T = TypeVar("T")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _tz(ctx: Ctx) -> str:
     return str(ctx.settings.timezone)
+
+
+async def in_exam_thread(ctx: Ctx, fn: Callable[..., T], *args: Any) -> T:
+    """Run ``fn(*args)`` in the exam's own threads (the shared pool when the app did not start them)."""
+    return await anyio.to_thread.run_sync(fn, *args, limiter=getattr(ctx.app.state, "exam_threads", None))
 
 
 def _organiser(user: User | None) -> bool:
@@ -107,6 +122,7 @@ def create_exam(ctx: Ctx) -> Any:
     now = ctx.now_ms()
     with ctx.db.write() as session:
         exam = service.apply_exam(session, Exam(created_by=ctx.user.id, created_ms=now), data, _tz(ctx), now)
+        audit.record(session, ctx.user, "exam.create", "exam", exam.id, {"title": exam.title})
         return exam_json(exam, now, _tz(ctx), organiser=True)
 
 
@@ -163,6 +179,7 @@ def update_exam(ctx: Ctx) -> Any:
         if not service.can_edit(session, exam, now):
             raise Conflict(t("exam_already_open"), code="exam_already_open")
         service.apply_exam(session, exam, data, _tz(ctx), now)
+        audit.record(session, ctx.user, "exam.update", "exam", exam.id, {"title": exam.title})
         return exam_json(exam, now, _tz(ctx), organiser=True)
 
 
@@ -176,6 +193,7 @@ def delete_exam(ctx: Ctx) -> Any:
             raise Conflict(t("exam_has_attempts"), code="exam_has_attempts")
         exam.deleted = True
         session.add(exam)
+        audit.record(session, ctx.user, "exam.delete", "exam", exam.id, {"title": exam.title})
     return {"ok": True}
 
 
@@ -220,15 +238,19 @@ def _attempt_response(ctx: Ctx, attempt_id: int, status: int = 200) -> Any:
 
 
 @api(role="member")
-def start_attempt(ctx: Ctx) -> Any:
+async def start_attempt(ctx: Ctx) -> Any:
     """Start the test (201 with a freshly drawn paper) or resume the open attempt (200, saved answers)."""
-    assert ctx.user
-    now = ctx.now_ms()
-    attempt_id, created, exam = service.start_attempt(ctx.db, ctx.path_int("exam_id"), ctx.user, now,
-                                                      str(ctx.settings.secret_key), _tz(ctx))
-    if created is not None:
-        return JSONResponse(attempt_json(None, created, exam, now, _tz(ctx)), status_code=201)
-    return _attempt_response(ctx, attempt_id)
+
+    def run() -> Any:
+        assert ctx.user
+        now = ctx.now_ms()
+        attempt_id, created, exam = service.start_attempt(ctx.db, ctx.path_int("exam_id"), ctx.user, now,
+                                                          str(ctx.settings.secret_key), _tz(ctx))
+        if created is not None:
+            return JSONResponse(attempt_json(None, created, exam, now, _tz(ctx)), status_code=201)
+        return _attempt_response(ctx, attempt_id)
+
+    return await in_exam_thread(ctx, run)
 
 
 def _own_attempt(ctx: Ctx) -> int:
@@ -246,9 +268,9 @@ def _own_attempt(ctx: Ctx) -> int:
 
 
 @api(role="member")
-def get_attempt(ctx: Ctx) -> Any:
+async def get_attempt(ctx: Ctx) -> Any:
     """The attempt: questions in this candidate's order, saved answers, deadline; the result once submitted."""
-    return _attempt_response(ctx, _own_attempt(ctx))
+    return await in_exam_thread(ctx, lambda: _attempt_response(ctx, _own_attempt(ctx)))
 
 
 @api(role="member")
@@ -264,25 +286,29 @@ async def save_answer(ctx: Ctx) -> Any:
     attempt_id, question_id, now = ctx.path_int("attempt_id"), ctx.path_int("question_id"), ctx.now_ms()
     info = service.cached_paper(ctx.db, attempt_id)
     if info is None:
-        info = await run_in_threadpool(service.paper_info, ctx.db, attempt_id)
+        info = await in_exam_thread(ctx, service.paper_info, ctx.db, attempt_id)
     save, reply = service.prepare_save(info, attempt_id, ctx.user, question_id, data.answer, now)
     if await autosave.save_async(ctx.db, save):
         return reply
     assert info is not None  # prepare_save refused a missing paper
-    await run_in_threadpool(service.refuse_save, ctx.db, attempt_id, info.deadline_ms, now)
+    await in_exam_thread(ctx, service.refuse_save, ctx.db, attempt_id, info.deadline_ms, now)
     raise AssertionError("unreachable: refuse_save raises")
 
 
 @api(role="member")
-def submit_attempt(ctx: Ctx) -> Any:
+async def submit_attempt(ctx: Ctx) -> Any:
     """Submit: score, pass, details (with keys and explanations only once review is allowed)."""
-    assert ctx.user
-    now = ctx.now_ms()
-    attempt, exam, graded = service.submit(ctx.db, ctx.path_int("attempt_id"), ctx.user, now)
-    if graded is not None:
-        return result_json(None, attempt, exam, now, _tz(ctx), rows=graded)
-    with ctx.db.read() as session:
-        return result_json(session, attempt, exam, now, _tz(ctx))
+
+    def run() -> Any:
+        assert ctx.user
+        now = ctx.now_ms()
+        attempt, exam, graded = service.submit(ctx.db, ctx.path_int("attempt_id"), ctx.user, now)
+        if graded is not None:
+            return result_json(None, attempt, exam, now, _tz(ctx), rows=graded)
+        with ctx.db.read() as session:
+            return result_json(session, attempt, exam, now, _tz(ctx))
+
+    return await in_exam_thread(ctx, run)
 
 
 @api(role="member")
@@ -463,7 +489,8 @@ async def _sweep_forever(app: Any) -> None:
 
 
 async def startup(app: Any) -> None:
-    """Submit what expired while the server was down, then keep sweeping."""
+    """Start the exam's threads; submit what expired while the server was down, then keep sweeping."""
+    app.state.exam_threads = anyio.CapacityLimiter(EXAM_THREADS)
     count = await run_in_threadpool(service.sweep, app.state.db, app.state.clock.now_ms())
     if count:
         log.info("submitted %d overdue exam attempts at start-up", count)
