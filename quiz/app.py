@@ -84,17 +84,28 @@ def load_areas() -> list[ModuleType]:
 _CONVERTER = re.compile(r"{(\w+)(?::(\w+))?}")
 
 
+def _path_schema(name: str, converter: str) -> dict[str, Any]:
+    """Ids are integers (CONTRACT §0), a PIN six digits: what a client may put in a path at all."""
+    from quiz.web import MAX_ID
+
+    if converter == "int" or name == "id" or name.endswith("_id"):
+        return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+    if name == "pin":
+        return {"type": "string", "pattern": "^[0-9]{6}$"}
+    return {"type": "string"}
+
+
 def openapi(routes: list[BaseRoute]) -> dict[str, Any]:
     """An OpenAPI 3 description generated from the routes: paths, path parameters, bodies, summaries."""
     paths: dict[str, Any] = {}
     error = {"description": "错误：{error: {code, message, details}}",
              "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     for route in routes:
-        if not isinstance(route, Route) or not route.path.startswith("/api"):
+        if not isinstance(route, Route) or not route.path.startswith("/api") or not route.include_in_schema:
             continue
-        params = [{"name": name, "in": "path", "required": True,
-                   "schema": {"type": "integer" if conv == "int" else "string"}}
+        params = [{"name": name, "in": "path", "required": True, "schema": _path_schema(name, conv)}
                   for name, conv in _CONVERTER.findall(route.path)]
+        public = bool(getattr(route.endpoint, "public", False))
         path = _CONVERTER.sub(lambda m: "{" + m.group(1) + "}", route.path)
         for method in sorted((route.methods or set()) - {"HEAD"}):
             doc = (route.endpoint.__doc__ or "").strip().splitlines()
@@ -106,6 +117,8 @@ def openapi(routes: list[BaseRoute]) -> dict[str, Any]:
             }
             if params:
                 operation["parameters"] = params
+            if public:
+                operation["security"] = []  # no login needed (CONTRACT §0); everything else needs one
             if method in ("POST", "PUT", "PATCH"):
                 operation["requestBody"] = {"required": False, "content": {
                     "application/json": {"schema": {"type": "object"}},

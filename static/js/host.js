@@ -3,6 +3,7 @@
 // score corrections with a reason, and the ledger. The server remains the judge of what is legal: a refused
 // action comes back as an `error` and changes nothing.
 import { api, escapeHtml, toast } from "./common.js";
+import * as sound from "./sound.js";
 import { Countdown, KIND_NAMES, LiveClient, PHASE_NAMES, answerText, secondsLeft } from "./live_client.js";
 
 // Every text this page writes, in one place.
@@ -467,6 +468,7 @@ function receive(msg) {
       S.counts.buzzes += 1;
       if (msg.foul) S.buzz.fouls = [...(S.buzz.fouls || []), msg.team_id];
       else {
+        if (!S.buzz.order?.length) sound.play("buzz");
         S.buzz.order = [...(S.buzz.order || []), msg.team_id];
         if (msg.order === 1) {
           S.phase = "answering";
@@ -578,6 +580,10 @@ $("guests")?.addEventListener("click", (event) => {
   if (!player || !window.confirm(`确定把“${player.name}”移出本场比赛吗？`)) return;
   act("kick", { player_id: player.id });
 });
+
+// --- sound: the console hears the buzzer too (M mutes, as on the big screen) ----------------------------
+sound.unlockOn(document);
+sound.muteKey((muted) => toast(muted ? "声音已关闭（按 M 开启）" : "声音已开启"));
 
 // --- sending -------------------------------------------------------------------------------------------
 function act(action, params = {}) {

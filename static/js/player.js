@@ -2,6 +2,7 @@
 // Everything shown comes from the server's messages (CONTRACT §7); the phone's clock is never trusted.
 import { escapeHtml, toast } from "./common.js";
 import { shapeName, shapeSvg } from "./shapes.js";
+import { vibrate } from "./sound.js";
 import {
   Countdown, KIND_NAMES, LiveClient, answerText, loadValue, resumeKey, saveValue, secondsLeft,
 } from "./live_client.js";
@@ -355,6 +356,7 @@ function receive(msg) {
     case "question":
       S.phase = "question";
       newQuestion(msg);
+      vibrate(60); // a new question: the phone in a pocket or on the table says so
       render(true);
       if (navigator.vibrate && mayAnswer()) navigator.vibrate(60);
       return;
@@ -390,7 +392,7 @@ function receive(msg) {
       if (!S.q || msg.question !== S.q.question.id || !S.buzz) return;
       if (msg.foul) {
         S.buzz.fouls = [...(S.buzz.fouls || []), msg.team_id];
-        if (onMyTeam(msg.team_id)) S.buzz.mine = "foul";
+        if (onMyTeam(msg.team_id)) { S.buzz.mine = "foul"; vibrate([200, 80, 200]); }
       } else {
         S.buzz.order = [...(S.buzz.order || []), msg.team_id];
         if (msg.order === 1) {
@@ -424,6 +426,7 @@ function receive(msg) {
       if (!S.q || msg.question !== S.q.question.id) return;
       S.phase = "revealed";
       S.result = { answer: msg.answer, explanation: msg.explanation, you: msg.you || null, distribution: msg.distribution };
+      if (msg.you && msg.you.answered) vibrate(msg.you.correct ? [50, 40, 50] : 250);
       if (msg.you && typeof msg.you.team_score === "number" && S.me?.team_id != null) {
         const team = S.teams.get(S.me.team_id) || { name: `${S.me.team_id} 号队` };
         S.teams.set(S.me.team_id, { ...team, score: msg.you.team_score });

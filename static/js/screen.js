@@ -3,6 +3,7 @@
 import { escapeHtml } from "./common.js";
 import { fitQuestion, fitSide } from "./screen_fit.js";
 import { shapeName, shapeSvg } from "./shapes.js";
+import * as sound from "./sound.js";
 import { Countdown, KIND_NAMES, LiveClient, answerText, secondsLeft } from "./live_client.js";
 
 // Every text this page writes, in one place.
@@ -81,6 +82,15 @@ document.addEventListener("mousemove", () => {
   idleTimer = setTimeout(() => frame.classList.add("idle"), 2500);
 });
 
+// --- sound: a gesture unlocks it (the badge says so until then); M mutes ------------------------------
+function drawSoundBadge() {
+  const badge = $("tv-sound");
+  badge.hidden = sound.ready() && !sound.isMuted() ? true : false;
+  badge.textContent = sound.isMuted() ? "已静音（按 M 开启）" : "点击开启声音";
+}
+sound.unlockOn(document, () => { drawSoundBadge(); if (S.phase === "lobby") sound.startLobby(); });
+sound.muteKey(() => { drawSoundBadge(); if (!sound.isMuted() && S.phase === "lobby") sound.startLobby(); });
+
 const S = {
   title: "",
   phase: "lobby",
@@ -103,6 +113,7 @@ function teamName(id) {
 }
 
 function show(scene) {
+  if (scene === "lobby") sound.startLobby(); else sound.stopLobby();
   scenes.forEach((s) => { $(`sc-${s}`).hidden = s !== scene; });
   $("tv-top").hidden = scene === "lobby" || scene === "segment" || scene === "podium";
   tv.dataset.scene = scene;
@@ -294,6 +305,7 @@ const timer = new Countdown({ remaining: (d) => client.remaining(d) }, (ms, froz
   ring.classList.remove("idle");
   if (!total || ms > total) total = Math.max(ms, 1000);
   const s = secondsLeft(ms);
+  if (num.textContent !== String(s) && !frozen && s > 0 && num.textContent !== "") sound.play(s <= 5 ? "urgent" : "tick");
   num.textContent = s;
   fill.style.strokeDashoffset = String(RING * (1 - Math.max(0, Math.min(1, ms / total))));
   ring.classList.toggle("urgent", s <= 5 && !frozen);
@@ -511,12 +523,14 @@ function receive(msg) {
       drawSide();
       runTimer();
       flash("go", T.buzzOpen, "", 1200);
+      sound.play("go");
       return;
     case "buzzed":
       if (!S.q) return;
       if (msg.foul) {
         S.buzz.fouls = [...(S.buzz.fouls || []), msg.team_id];
         flash("foul", teamName(msg.team_id), T.buzzFoul);
+        sound.play("wrong");
         drawSide();
         return;
       }
@@ -527,6 +541,7 @@ function receive(msg) {
         S.buzz.armed = false;
         if (msg.deadline_ms != null) S.deadline = msg.deadline_ms;
         flash("won", teamName(msg.team_id), T.buzzWon);
+        sound.play("buzz");
         runTimer();
       }
       drawSide();
@@ -539,6 +554,7 @@ function receive(msg) {
       if (msg.team_id != null) {
         const text = msg.timeout ? T.judgedTimeout(msg.points) : msg.correct ? T.judgedRight(msg.points) : T.judgedWrong(msg.points);
         flash(msg.correct ? "right" : "wrong", teamName(msg.team_id), text, 2200);
+        sound.play(msg.correct ? "right" : "wrong");
       }
       return;
     case "closed":
@@ -552,6 +568,7 @@ function receive(msg) {
       S.phase = "revealed";
       S.reveal = { answer: msg.answer, explanation: msg.explanation, distribution: msg.distribution };
       drawQuestion();
+      sound.play("reveal");
       return;
     case "score": {
       const t = S.teams.get(msg.team_id) || {};
@@ -578,6 +595,9 @@ function receive(msg) {
       S.phase = "finished";
       S.board = { teams: msg.teams || [], players: msg.players || [], prizes: msg.prizes };
       drawPodium();
+      // third, second, first (screen.css: the steps rise at 0.6 s, 1.8 s and 3.2 s), a drum roll under them
+      sound.play("drumroll", 0, 3.2);
+      sound.play("fanfare", 3.2);
       return;
     case "paused":
       S.phase = "paused";
@@ -613,3 +633,4 @@ function status(kind, info = {}) {
 
 const client = new LiveClient({ pin: PIN, role: "screen", onMessage: receive, onStatus: status }).start();
 show("lobby");
+drawSoundBadge();
