@@ -351,7 +351,7 @@ def live_state(ctx: Ctx) -> Any:
     return _read(ctx, game_id, lambda runner: runner.game.snapshot(role, None, now))
 
 
-@api(role=None)
+@api(role=None, public=False)  # the host token is checked by the endpoint itself
 def live_ledger(ctx: Ctx) -> Any:
     """Every score change of the game, in order (append-only: corrections are entries too); for the game's
     host (host token as ``Authorization: Bearer``, or its creator or an organizer logged in)."""

@@ -335,8 +335,12 @@ async def authenticate_async(request: Request) -> User | None:
     return user if known else await run_in_threadpool(authenticate, request)
 
 
-def api(role: str | None = "member", status: int = 200) -> Callable[[Callable[[Ctx], Any]], Callable[[Request], Any]]:
-    """Decorate ``fn(ctx) -> dict | list | Response`` as a JSON endpoint needing ``role`` (None: anyone)."""
+def api(role: str | None = "member", status: int = 200, *,
+        public: bool | None = None) -> Callable[[Callable[[Ctx], Any]], Callable[[Request], Any]]:
+    """Decorate ``fn(ctx) -> dict | list | Response`` as a JSON endpoint needing ``role`` (None: anyone).
+
+    ``public`` says what the OpenAPI description declares (``security: []``); by default an endpoint
+    without a role is public. ``public=False`` marks one that checks a token itself (a host token)."""
 
     def decorate(fn: Callable[[Ctx], Any]) -> Callable[[Request], Any]:
         on_loop = inspect.iscoroutinefunction(fn)
@@ -368,6 +372,7 @@ def api(role: str | None = "member", status: int = 200) -> Callable[[Callable[[C
         endpoint.__name__ = fn.__name__
         endpoint.__doc__ = fn.__doc__
         endpoint.required_role = role  # type: ignore[attr-defined]  # for the OpenAPI description and tests
+        endpoint.public = role is None if public is None else public  # type: ignore[attr-defined]
         return endpoint
 
     return decorate

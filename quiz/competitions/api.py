@@ -355,6 +355,7 @@ def patch_round(ctx: Ctx) -> Any:
                 rnd.name = STAGE_NAMES[data.stage]
             rnd.stage = data.stage
         _apply_round(session, rnd, data, data.model_fields_set)
+        audit.record(session, ctx.user, "round.update", "round", rnd.id, data.model_dump(mode="json", include=data.model_fields_set))
         session.add(rnd)
         session.flush()
         return service.round_public(session, rnd, _tz(ctx))
@@ -386,6 +387,7 @@ def put_scores(ctx: Ctx) -> Any:
         raise BadRequest()
     with ctx.db.write() as session:
         service.set_scores(session, round_id, items, ctx.user.id, ctx.now_ms())
+        audit.record(session, ctx.user, "round.scores", "round", round_id, {"teams": [{"team_id": t, "score": s, "time_ms": ms} for t, s, ms in items]})
         return service.round_ranking(session, round_id, _tz(ctx))
 
 
@@ -393,7 +395,9 @@ def put_scores(ctx: Ctx) -> Any:
 def advance(ctx: Ctx) -> Any:
     """Enter the advancing teams in the next round (created if absent); 409 while a tie decides it."""
     with ctx.db.write() as session:
-        return service.advance_round(session, ctx.path_int("round_id"), ctx.now_ms(), _tz(ctx))
+        result = service.advance_round(session, ctx.path_int("round_id"), ctx.now_ms(), _tz(ctx))
+        audit.record(session, ctx.user, "round.advance", "round", ctx.path_int("round_id"), result)
+        return result
 
 
 @api(role=ORGANIZER, status=201)
@@ -407,6 +411,7 @@ def tiebreak(ctx: Ctx) -> Any:
                                       user_id=ctx.user.id, now_ms=ctx.now_ms(), note=data.note)
         result = service.round_ranking(session, round_id, _tz(ctx))
         result["tiebreak_id"] = row.id
+        audit.record(session, ctx.user, "round.tiebreak", "round", round_id, {"team_ids": data.team_ids, "note": data.note, "tiebreak_id": row.id})
         return result
 
 
@@ -414,7 +419,9 @@ def tiebreak(ctx: Ctx) -> Any:
 def award(ctx: Ctx) -> Any:
     """Fix the prizes of a round from its ranking; 409 while a tie decides a prize; idempotent."""
     with ctx.db.write() as session:
-        return service.award_prizes(session, ctx.path_int("round_id"), ctx.now_ms(), _tz(ctx))
+        result = service.award_prizes(session, ctx.path_int("round_id"), ctx.now_ms(), _tz(ctx))
+        audit.record(session, ctx.user, "round.award", "round", ctx.path_int("round_id"), {"awards": [{"team_id": a["team_id"], "prize": a["prize"]} for a in result["awards"]]})
+        return result
 
 
 @api(role=ORGANIZER)
