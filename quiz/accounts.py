@@ -17,6 +17,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 from starlette.routing import Route
 
+from quiz import audit
 from quiz.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, NotLoggedIn, TooManyRequests
 from quiz.i18n import register as register_texts
 from quiz.i18n import t
@@ -318,6 +319,7 @@ def create_user(ctx: Ctx) -> Any:
     with ctx.db.write() as session:
         user, _ = upsert_user(session, username=data.username.strip(), password=data.password, name=data.name,
                               role=data.role, unit=data.unit, now_ms=ctx.now_ms(), overwrite=False)
+        audit.record(session, ctx.user, "user.create", "user", user.id, {"username": user.username, "role": user.role, "unit": user.unit})
     return user.public()
 
 
@@ -351,6 +353,7 @@ def update_user(ctx: Ctx) -> Any:
         if user is None:
             raise NotFound(t("not_found"), code="not_found")
         check_reach(ctx.user, user)
+        audit.record(session, ctx.user, audit.user_action(user, data.role), "user", user_id, {"username": user.username, **audit.changes(user, data.model_dump(exclude_unset=True))})
         ends = bool(password_hash) or (data.role is not None and data.role != user.role) or (
             data.active is False and user.active)
         if data.name is not None:
@@ -590,6 +593,7 @@ def import_users(ctx: Ctx) -> Any:
             user.name, user.unit = r.name, r.unit
             session.add(user)
         forget_users_after_commit(session)  # names and units changed too: nobody's cached copy is kept
+        audit.record(session, actor, "user.import", "user", None, {"file": filename, "created": created, "updated": updated})
     warnings = []
     if any(r.team for r in rows):
         warnings.append("“队伍”列未在此处使用：请在竞赛管理中用“导入队伍”把队员编入队伍")

@@ -499,7 +499,9 @@ function receive(msg) {
         extra = `<div class="seg-teams">${msg.order.map((t) => `<span>${escapeHtml(teamName(t))}</span>`).join("")}</div>`;
       }
       drawSegment(extra);
-      segmentHoldUntil = Date.now() + (msg.segment?.kind === "all" ? 1800 : 2600);
+      // The server puts the first question up only when the card's time is over (card_until_ms, its clock):
+      // hold the card exactly that long, and no longer, so no countdown runs unseen on the phones.
+      segmentHoldUntil = Date.now() + (msg.card_until_ms != null ? client.remaining(msg.card_until_ms) ?? 0 : msg.card_ms ?? 0);
       return;
     }
     case "question":
@@ -577,6 +579,12 @@ function receive(msg) {
     }
     case "turn":
       if (msg.team_id == null) return;
+      if (S.reveal && S.phase === "revealed" && !$("sc-question").hidden) {
+        // A reveal stays up until the host moves on: the next turn is only announced beside it.
+        $("side-status").insertAdjacentHTML("beforeend", `<div class="side-turn">${T.riskTurn(escapeHtml(teamName(msg.team_id)))}</div>`);
+        fitSide($("side-status").parentElement);
+        return;
+      }
       drawSegment(`<div class="risk-turn">${T.riskTurn(escapeHtml(teamName(msg.team_id)))}</div>
         <div class="risk-values">${(msg.values_left || []).map((v) => `<span>${escapeHtml(v)}</span>`).join("")}</div>`);
       return;
