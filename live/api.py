@@ -229,7 +229,10 @@ def _create(ctx: Ctx, config: GameConfig, round_id: int | None, bank_id: int | N
         except store.PinTaken:
             raise Conflict(t("live_pin_exhausted"), code="pin_exhausted") from None
         if round_id is not None and row.id is not None:
+            from quiz.audit import record_game_binding
             from quiz.competitions.service import bind_live_game
+
+            record_game_binding(session, ctx.user, round_id, row.id, group)  # before: it names a game replaced
 
             bind_live_game(session, round_id, row.id, group)
     return {**public(ctx, row), "host_token": host_token}

@@ -99,11 +99,16 @@ class AuditLiveCursor(SQLModel, table=True):
 
 # --- writing ------------------------------------------------------------------------------------
 
+def is_secret(key: str) -> bool:
+    """``password``, ``host_token``, ``token_hash``, ``pin``…: a key naming a secret (not ``opinion``)."""
+    parts = str(key).lower().split("_")
+    return any(word in parts for word in SECRET_KEYS)
+
+
 def _clean(value: Any) -> Any:
     """JSON-ready, without secrets: what a details dict may hold."""
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()
-                if not any(word in str(k).lower() for word in SECRET_KEYS)}
+        return {str(k): _clean(v) for k, v in value.items() if not is_secret(str(k))}
     if isinstance(value, (list, tuple, set, frozenset)):
         return [_clean(v) for v in value]
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -132,16 +137,15 @@ def record(session: Session, actor: User | int | None, action: str, target_type:
 
 def changes(obj: Any, given: dict[str, Any]) -> dict[str, Any]:
     """``{field: {"from", "to"}}`` for each field of ``given`` that differs from ``obj`` (call it before the
-    change is applied); a secret field is only named (``"password": "changed"``), never its value."""
+    change is applied); a secret field is only named, in ``"changed": ["password"]``, never its value."""
     out: dict[str, Any] = {}
+    secrets = [name for name, new in given.items() if is_secret(name) and new]
     for name, new in given.items():
-        if any(word in name.lower() for word in SECRET_KEYS):
-            if new:
-                out[name] = "changed"
-            continue
         old = getattr(obj, name, None)
-        if new is not None and new != old:
+        if not is_secret(name) and new is not None and new != old:
             out[name] = {"from": _clean(old), "to": _clean(new)}
+    if secrets:
+        out["changed"] = secrets
     return out
 
 
