@@ -19,6 +19,7 @@ import json
 import secrets
 import sqlite3
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -338,11 +339,14 @@ _REPLAYS: dict[tuple[str, int], tuple[int, Game]] = {}
 _REPLAYS_LOCK = threading.Lock()
 
 
-def _round_games(session: Session, round_id: int) -> list[Game]:
-    """Every game played for a round, newest first, rebuilt from the log (cached while the log is
-    unchanged). A grouped round has one game per group; a replaced game is older than its successor."""
-    rows = session.exec(select(LiveGame).where(LiveGame.round_id == round_id)
-                        .order_by(LiveGame.id.desc())).all()  # type: ignore[union-attr]
+def _round_games(session: Session, round_id: int, game_ids: Iterable[int] | None = None) -> list[Game]:
+    """The games played for a round, newest first, rebuilt from the log (cached while the log is
+    unchanged). A grouped round has one game per group. ``game_ids``: only these (the games an organizer
+    bound to the round: another game created with the round's id never decides its scores)."""
+    query = select(LiveGame).where(LiveGame.round_id == round_id)
+    if game_ids is not None:
+        query = query.where(LiveGame.id.in_(list(game_ids)))  # type: ignore[union-attr]
+    rows = session.exec(query.order_by(LiveGame.id.desc())).all()  # type: ignore[union-attr]
     return [_replayed(session, row) for row in rows if row.id is not None]
 
 
@@ -363,22 +367,24 @@ def _replayed(session: Session, row: LiveGame) -> Game:
     return game
 
 
-def _newest_per_team(session: Session, round_id: int) -> list[tuple[Game, set[int]]]:
+def _newest_per_team(session: Session, round_id: int,
+                     game_ids: Iterable[int] | None = None) -> list[tuple[Game, set[int]]]:
     """Each game of a round with the teams it decides: a team's result comes from the newest game it played in."""
     seen: set[int] = set()
     result = []
-    for game in _round_games(session, round_id):
+    for game in _round_games(session, round_id, game_ids):
         mine = {team_id for team_id in game.teams if team_id not in seen}
         seen |= mine
         result.append((game, mine))
     return result
 
 
-def round_team_scores(session: Session, round_id: int) -> dict[int, tuple[float, int]]:
+def round_team_scores(session: Session, round_id: int,
+                      game_ids: Iterable[int] | None = None) -> dict[int, tuple[float, int]]:
     """``{team_id: (score, time_ms)}`` of the live games played for a round (``{}`` if none):
     every group's game of a grouped round."""
     return {team_id: (float(game.teams[team_id].score), int(game.teams[team_id].time_ms))
-            for game, mine in _newest_per_team(session, round_id) for team_id in mine}
+            for game, mine in _newest_per_team(session, round_id, game_ids) for team_id in mine}
 
 
 def round_player_scores(session: Session, round_id: int) -> dict[int, tuple[float, int]]:
@@ -386,8 +392,9 @@ def round_player_scores(session: Session, round_id: int) -> dict[int, tuple[floa
     return {user_id: (score, time_ms) for user_id, (_, score, time_ms) in round_player_results(session, round_id).items()}
 
 
-def round_player_results(session: Session, round_id: int) -> dict[int, tuple[int, float, int]]:
+def round_player_results(session: Session, round_id: int,
+                         game_ids: Iterable[int] | None = None) -> dict[int, tuple[int, float, int]]:
     """``{user_id: (team_id, score, time_ms)}``: who played for which team in a round's live games."""
     return {p.user_id: (p.team_id, float(p.score), int(p.time_ms))
-            for game, mine in _newest_per_team(session, round_id)
+            for game, mine in _newest_per_team(session, round_id, game_ids)
             for p in game.players.values() if p.user_id is not None and p.team_id in mine}

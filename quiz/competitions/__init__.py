@@ -47,8 +47,11 @@ register("zh", {
     "group_required": "本轮分组进行，请指定小组（group）",
     "group_unknown": "本轮没有小组“{group}”",
     "group_has_game": "{group}已经有现场比赛了",
+    "round_has_game": "这一轮已经有现场比赛了；如要替换，请由组织者明确确认替换",
     "team_playing": "该队伍的比赛正在进行，结束后才能更换队员",
     "no_results_yet": "本轮还没有成绩",
+    "pdf_font_missing": "服务器没有中文字体，无法生成 PDF：请安装 fonts-noto-cjk，或用 QUIZ_PDF_FONT 指定字体文件",
+    "no_prize_winners": "本轮还没有获奖队伍（请先设置奖项并确定名次）",
 })
 register("en", {
     "competition_not_found": "Competition not found",
@@ -84,8 +87,11 @@ register("en", {
     "group_required": "This round is played in groups: name the group",
     "group_unknown": "This round has no group '{group}'",
     "group_has_game": "{group} already has its live game",
+    "round_has_game": "This round already has its live game; an organizer replaces it explicitly",
     "team_playing": "The team is playing a live game; change its players afterwards",
     "no_results_yet": "This round has no results yet",
+    "pdf_font_missing": "No Chinese font on the server: install fonts-noto-cjk or set QUIZ_PDF_FONT",
+    "no_prize_winners": "No prize-winning team in this round yet",
 })
 
 from quiz.competitions.service import (  # noqa: E402  (the texts above come first)

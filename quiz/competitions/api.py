@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from quiz import audit
-from quiz.competitions import export, service
+from quiz.competitions import export, papers, service
 from quiz.competitions.models import STAGE_NAMES, Competition, Round, Team
 from quiz.competitions.teams import (
     NewMember,
@@ -501,6 +501,38 @@ def _team(session: Any, competition_id: int, team_id: int) -> Team:
     return team
 
 
+# --- what organisers hand out -----------------------------------------------------------------
+
+def _pdf_response(content: bytes, name: str) -> Response:
+    return Response(content, media_type="application/pdf", headers={
+        "Content-Disposition": f"inline; filename=\"document.pdf\"; filename*=UTF-8''{quote(name)}"})
+
+
+def _notice(ctx: Ctx) -> dict[str, Any]:
+    with ctx.db.read() as session:
+        return papers.notice_data(session, ctx.path_int("round_id"), ctx.now_ms(), _tz(ctx))
+
+
+@api(role=ORGANIZER)
+def notice_pdf(ctx: Ctx) -> Any:
+    """The round's results notice (成绩通报) as a PDF to print."""
+    data = _notice(ctx)
+    return _pdf_response(papers.notice_pdf(data), f"{data['competition']}_{data['round']}_成绩通报.pdf")
+
+
+@api(role=ORGANIZER)
+def certificates_pdf(ctx: Ctx) -> Any:
+    """Prize certificates (获奖证书): a page for each prize-winning team and each of its players."""
+    data = _notice(ctx)
+    return _pdf_response(papers.certificates_pdf(data), f"{data['competition']}_{data['round']}_获奖证书.pdf")
+
+
+@page("admin_competitions_notice.html", role=ORGANIZER)
+def notice_page(ctx: Ctx) -> Any:
+    """The round's results notice as a printable page."""
+    return {"notice": _notice(ctx)}
+
+
 # --- pages -------------------------------------------------------------------------------------
 
 @page("admin_competitions.html", role=ORGANIZER)
@@ -539,6 +571,9 @@ routes = [
     Route("/api/rounds/{round_id:int}/advance", advance, methods=["POST"]),
     Route("/api/rounds/{round_id:int}/tiebreak", tiebreak, methods=["POST"]),
     Route("/api/rounds/{round_id:int}/prizes", award, methods=["POST"]),
+    Route("/api/rounds/{round_id:int}/notice.pdf", notice_pdf, methods=["GET"]),
+    Route("/api/rounds/{round_id:int}/certificates.pdf", certificates_pdf, methods=["GET"]),
+    Route("/admin/rounds/{round_id:int}/notice", notice_page, methods=["GET"]),
     Route("/admin/competitions", competitions_page, methods=["GET"]),
     Route("/admin/competitions/{competition_id:int}", competition_page, methods=["GET"]),
 ]

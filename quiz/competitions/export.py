@@ -2,7 +2,9 @@
 
 The csv is UTF-8 with a byte-order mark, so Excel on Windows opens the Chinese right.
 Each round sheet lists the teams first (the same rows as the JSON ranking), then, after a
-blank row, the players.
+blank row, the players. A round played in groups has a sheet per group instead (``复赛-第一组``),
+with the group rank first; the summary shows each team's group and every player the team used
+(substitutes included).
 """
 
 from __future__ import annotations
@@ -17,10 +19,18 @@ from typing import Any
 from sqlmodel import Session
 
 from question_bank.formats.cells import clean_text, csv_row, xlsx_row  # never a formula from a name
-from quiz.competitions.service import competition_public, get_competition, get_round, round_ranking, rounds_of
+from quiz.competitions.service import (
+    competition_public,
+    get_competition,
+    get_round,
+    players_used,
+    round_ranking,
+    rounds_of,
+)
 from quiz.errors import NotFound
 
 TEAM_COLUMNS = ["名次", "队伍", "单位", "队员", "得分", "用时(秒)", "晋级", "奖项", "备注"]
+GROUP_COLUMNS = ["组内名次", "总名次", "队伍", "单位", "队员", "得分", "用时(秒)", "晋级", "奖项", "备注"]
 PLAYER_COLUMNS = ["名次", "姓名", "账号", "单位", "队伍", "座次", "得分", "用时(秒)"]
 SUMMARY_SHEET = "汇总"
 
@@ -48,6 +58,12 @@ def team_cells(row: dict[str, Any], has_rule: bool) -> list[Any]:
             seconds(row["time_ms"]), advanced_text(row, has_rule), row["prize"] or "", note_text(row)]
 
 
+def group_team_cells(row: dict[str, Any], has_rule: bool) -> list[Any]:
+    """A team in its group's sheet: the players who played the round (the roster before anyone played)."""
+    return [row["group_rank"], row["rank"], row["name"], row["unit"], "、".join(row["players"] or row["members"]),
+            row["score"], seconds(row["time_ms"]), advanced_text(row, has_rule), row["prize"] or "", note_text(row)]
+
+
 def player_cells(row: dict[str, Any]) -> list[Any]:
     return [row["rank"] if row["rank"] is not None else "未参加", row["name"], row["username"], row["unit"],
             row["team_name"], row["seat"], row["score"] if row["score"] is not None else "",
@@ -65,8 +81,10 @@ def competition_rankings(session: Session, competition_id: int, round_id: int | 
         rounds = [rnd]
     else:
         rounds = rounds_of(session, competition_id)
-    return {"competition": competition_public(session, competition, tz),
-            "rounds": [round_ranking(session, r.id or 0, tz) for r in rounds]}
+    rankings = [round_ranking(session, r.id or 0, tz) for r in rounds]
+    team_ids = sorted({row["team_id"] for r in rankings for row in r["teams"]})
+    return {"competition": competition_public(session, competition, tz), "rounds": rankings,
+            "players_used": {str(tid): names for tid, names in players_used(session, team_ids).items()}}
 
 
 def _sheet_title(name: str, used: set[str]) -> str:
@@ -79,11 +97,14 @@ def _sheet_title(name: str, used: set[str]) -> str:
 
 
 def summary_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
-    """One row per team: its unit and members, rank and score in each round, and its prize;
-    teams that went furthest come first, in their last round's order."""
+    """One row per team: its unit, members and every player it used, its group, rank and score in
+    each round, and its prize; teams that went furthest come first, in their last round's order."""
     rounds = data["rounds"]
-    header = ["队伍", "单位", "队员"]
+    used = data.get("players_used") or {}
+    header = ["队伍", "单位", "队员", "参赛队员"]
     for r in rounds:
+        if r["round"].get("groups"):
+            header.append(f"{r['round']['name']}分组")
         header += [f"{r['round']['name']}名次", f"{r['round']['name']}得分"]
     header.append("奖项")
     teams: dict[int, dict[str, Any]] = {}
@@ -97,13 +118,32 @@ def summary_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     rows = []
     for entry in ordered:
         row = entry["row"]
-        cells: list[Any] = [row["name"], row["unit"], "、".join(row["members"])]
-        for i in range(len(rounds)):
+        cells: list[Any] = [row["name"], row["unit"], "、".join(row["members"]),
+                            "、".join(used.get(str(row["team_id"]), row["members"]))]
+        for i, r in enumerate(rounds):
             result = entry["results"].get(i)
+            if r["round"].get("groups"):
+                cells.append(result["group"] if result else "")
             cells += [result["rank"], result["score"]] if result else ["", ""]
         cells.append(entry["prize"])
         rows.append(cells)
     return header, rows
+
+
+def round_sheets(r: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any]], list[dict[str, Any]]]]:
+    """``(title, header, team rows, players)`` per sheet of a round: one, or one per group."""
+    has_rule = bool(r["round"]["advance"])
+    name = r["round"]["name"]
+    groups = r["round"].get("groups") or []
+    if not groups:
+        return [(name, TEAM_COLUMNS, [team_cells(row, has_rule) for row in r["teams"]], r["players"])]
+    sheets = []
+    for group in groups:
+        rows = [row for row in r["teams"] if row["group"] == group["name"]]
+        members = set(group["team_ids"])
+        sheets.append((f"{name}-{group['name']}", GROUP_COLUMNS, [group_team_cells(row, has_rule) for row in rows],
+                       [p for p in r["players"] if p["team_id"] in members]))
+    return sheets
 
 
 def to_xlsx(data: dict[str, Any]) -> bytes:
@@ -121,21 +161,21 @@ def to_xlsx(data: dict[str, Any]) -> bytes:
         summary.append(xlsx_row(summary, cells))
     sheets = [summary]
     for r in data["rounds"]:
-        ws = wb.create_sheet(_sheet_title(r["round"]["name"], used))
-        has_rule = bool(r["round"]["advance"])
-        ws.append(TEAM_COLUMNS)
-        for row in r["teams"]:
-            ws.append(xlsx_row(ws, team_cells(row, has_rule)))
-        if r["players"]:
-            ws.append([])
-            ws.append(["个人成绩"])
-            ws.cell(ws.max_row, 1).font = bold
-            ws.append(PLAYER_COLUMNS)
-            for cell in ws[ws.max_row]:
-                cell.font = bold
-            for row in r["players"]:
-                ws.append(xlsx_row(ws, player_cells(row)))
-        sheets.append(ws)
+        for title, columns, team_rows, players in round_sheets(r):
+            ws = wb.create_sheet(_sheet_title(title, used))
+            ws.append(columns)
+            for cells in team_rows:
+                ws.append(xlsx_row(ws, cells))
+            if players:
+                ws.append([])
+                ws.append(["个人成绩"])
+                ws.cell(ws.max_row, 1).font = bold
+                ws.append(PLAYER_COLUMNS)
+                for cell in ws[ws.max_row]:
+                    cell.font = bold
+                for row in players:
+                    ws.append(xlsx_row(ws, player_cells(row)))
+            sheets.append(ws)
     for ws in sheets:
         for cell in ws[1]:
             cell.font = bold

@@ -222,8 +222,9 @@ def round_scores(session: Session, rnd: Round, team_ids: Sequence[int],
                 computed[tid] = (team_score([s for s, _ in results], len(members.get(tid, [])) or len(results),
                                             rnd.team_score), sum(ms for _, ms in results))
     else:
-        computed = live_store.round_team_scores(session, rnd.id or 0)
-        players = live_store.round_player_results(session, rnd.id or 0)
+        bound = bound_game_ids(session, rnd)  # never silently the newest game created with the round's id
+        computed = live_store.round_team_scores(session, rnd.id or 0, game_ids=bound)
+        players = live_store.round_player_results(session, rnd.id or 0, game_ids=bound)
         source = "live" if computed else "none"
     manual = {s.team_id: s for s in session.exec(select(RoundScore).where(RoundScore.round_id == rnd.id)).all()}
     teams: dict[int, tuple[float, int, str]] = {}
@@ -671,34 +672,56 @@ def group_named(session: Session, rnd: Round, group: str | None) -> RoundGroup |
     return found
 
 
-def bind_live_game(session: Session, round_id: int, live_id: int, group: str | None = None) -> Round:
+def bound_game_ids(session: Session, rnd: Round) -> list[int]:
+    """The live games an organizer bound to a round: its own, or one per group. Only these decide its scores."""
+    ids = {g.live_id for g in groups_of(session, rnd.id or 0) if g.live_id is not None}
+    if rnd.live_id is not None:
+        ids.add(rnd.live_id)
+    return sorted(ids)
+
+
+def bind_live_game(session: Session, round_id: int, live_id: int, group: str | None = None, *,
+                   replace: bool = False) -> tuple[Round, int | None]:
     """Bind a live game to a round (called when ``POST /api/live`` gets a ``round_id``), to its group in a
-    grouped round (409 when the group already has a game)."""
+    grouped round. A round (or group) that has a game keeps it (409) unless ``replace``; returns the round
+    and the id of the game replaced, if any."""
     rnd = get_round(session, round_id, lock=True)
     found = group_named(session, rnd, group)
+    previous = found.live_id if found is not None else rnd.live_id
+    replaced = previous if previous is not None and previous != live_id and _game_exists(session, previous) else None
+    if replaced is not None and not replace:
+        _refuse_second_game(found)
     if found is not None:
-        if found.live_id is not None and found.live_id != live_id:
-            raise Conflict(t("group_has_game", group=found.name), code="group_has_game")
         found.live_id = live_id
         session.add(found)
     rnd.live_id = live_id
     session.add(rnd)
     session.flush()
-    return rnd
+    return rnd, replaced
 
 
-def round_teams(session: Session, round_id: int, group: str | None = None) -> list[dict[str, Any]]:
+def _game_exists(session: Session, live_id: int) -> bool:
+    return session.get(live_store.LiveGame, live_id) is not None
+
+
+def _refuse_second_game(group: RoundGroup | None) -> None:
+    if group is not None:
+        raise Conflict(t("group_has_game", group=group.name), code="group_has_game")
+    raise Conflict(t("round_has_game"), code="round_has_game")
+
+
+def round_teams(session: Session, round_id: int, group: str | None = None, *,
+                replace: bool = False) -> list[dict[str, Any]]:
     """The teams that play a round (or one group of it), members in seat order:
     ``[{"team_id", "name", "unit", "members": [{"user_id", "name", "username", "seat"}]}]`` (seat from 1).
-    In a grouped round the group is required (422) and may have one game only (409)."""
+    In a grouped round the group is required (422); a round or group with a game has one only (409)
+    unless ``replace``."""
     rnd = get_round(session, round_id)
     found = group_named(session, rnd, group)
-    if found is not None:
-        if found.live_id is not None:
-            raise Conflict(t("group_has_game", group=found.name), code="group_has_game")
-        team_ids = list(found.team_ids)
-    else:
-        team_ids = entered_team_ids(session, rnd)
+    previous = found.live_id if found is not None else rnd.live_id
+    if previous is not None and not replace and _game_exists(session, previous):
+        _refuse_second_game(found)
+    team_ids = list(found.team_ids) if found is not None else entered_team_ids(session, rnd)
     teams = {team.id: team for team in session.exec(select(Team).where(Team.id.in_(team_ids))).all()}  # type: ignore
     members = members_by_team(session, team_ids)
     return [{"team_id": team.id, "name": team.name, "unit": team.unit,

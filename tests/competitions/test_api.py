@@ -286,9 +286,9 @@ def test_live_layer_interface(app: Any, api: Callable[..., Any], competition: Ca
     a, b, c = team_ids(comp)
     rnd = make_round(api, comp["id"], stage="final", format="live", prizes=[{"name": "冠军", "count": 1}])
     # The competitions read a round's live results from live.store (quiz may import live, never the reverse).
-    monkeypatch.setattr(store, "round_team_scores", lambda session, round_id: {a: (50, 9000), b: (50, 9000),
-                                                                               c: (10, 0)})
-    monkeypatch.setattr(store, "round_player_results", lambda session, round_id: {})
+    monkeypatch.setattr(store, "round_team_scores", lambda session, round_id, game_ids=None: {
+        a: (50, 9000), b: (50, 9000), c: (10, 0)})
+    monkeypatch.setattr(store, "round_player_results", lambda session, round_id, game_ids=None: {})
     with app.state.db.write() as session:
         bind_live_game(session, rnd["id"], 77)
         teams = round_teams(session, rnd["id"])
