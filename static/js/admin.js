@@ -1,6 +1,6 @@
 // Organiser pages: the list of banks (/admin) and one bank (/admin/banks/{id}): import with a dry run
 // first, browse with filters, edit, delete, export.
-import { api, escapeHtml, toast, TYPE_NAMES } from "./common.js";
+import { api, busy, escapeHtml, toast, TYPE_NAMES } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const CHOICE = new Set(["single", "multiple"]);
@@ -16,20 +16,6 @@ function showFailure(box, error, retry) {
   box.innerHTML = `<div class="alert error" role="alert"><span>${escapeHtml(error.message || error)}</span>${
     retry ? '<button type="button" class="btn small secondary">重试</button>' : ""}</div>`;
   if (retry) box.querySelector("button").addEventListener("click", () => { box.innerHTML = ""; retry(); });
-}
-
-async function busy(button, label, work) {
-  const before = button.textContent;
-  button.disabled = true;
-  button.setAttribute("aria-busy", "true");
-  if (label) button.textContent = label;
-  try {
-    return await work();
-  } finally {
-    button.disabled = false;
-    button.removeAttribute("aria-busy");
-    if (label) button.textContent = before;
-  }
 }
 
 function formatAnswer(q) {

@@ -50,7 +50,23 @@ export function escapeHtml(text) {
   return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 }
 
-export const TYPE_NAMES = { single: "单选题", multiple: "多选题", judge: "判断题", fill: "填空题", short: "简答题" };
+export { TYPE_NAMES, answerLong, answerText } from "./format.js";
+
+/** Run `work` with `button` disabled and marked busy (optionally relabelled `label`), whatever happens. */
+export async function busy(button, label, work) {
+  if (typeof label === "function") { work = label; label = null; }
+  const before = button.textContent;
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  if (label) button.textContent = label;
+  try {
+    return await work();
+  } finally {
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+    if (label) button.textContent = before;
+  }
+}
 
 document.querySelectorAll("[data-logout]").forEach((button) => {
   button.addEventListener("click", async () => {

@@ -351,21 +351,5 @@ export class Countdown {
   stop() { clearInterval(this.timer); this.timer = 0; }
 }
 
-export const KIND_NAMES = { all: "全员答题", required: "必答题", buzzer: "抢答题", risk: "风险题", tiebreak: "加赛" };
-export const PHASE_NAMES = {
-  lobby: "等待开始", question: "答题中", buzzing: "抢答中", answering: "作答中", closed: "作答结束",
-  revealed: "已公布答案", leaderboard: "排行榜", paused: "已暂停", finished: "比赛结束",
-};
-export const OPTION_KEYS = ["A", "B", "C", "D", "E", "F", "G", "H"];
-
-/** Seconds shown for a number of milliseconds left (3.2 s shows 4: zero only when time is really up). */
-export function secondsLeft(ms) { return ms == null ? null : Math.ceil(ms / 1000); }
-
-/** How an answer reads in Chinese: "A、C", "正确", "嘉兴 / 南湖". */
-export function answerText(question, answer) {
-  if (!Array.isArray(answer) || !answer.length) return "";
-  if (question && question.type === "judge") return answer[0] === true ? "正确" : answer[0] === false ? "错误" : "";
-  if (question && question.type === "fill") return answer.map((b) => (Array.isArray(b) ? b[0] : b)).join(" / ");
-  if (question && question.type === "short") return String(answer[0]);
-  return answer.join("、");
-}
+// The names and formatters every view uses live in format.js (one copy, unit-tested); re-exported here.
+export { KIND_NAMES, OPTION_KEYS, PHASE_NAMES, answerText, secondsLeft } from "./format.js";

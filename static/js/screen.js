@@ -3,6 +3,7 @@
 import { escapeHtml } from "./common.js";
 import { fitQuestion, fitSide } from "./screen_fit.js";
 import { shapeName, shapeSvg } from "./shapes.js";
+import { initialState, reduce } from "./live_state.js";
 import * as sound from "./sound.js";
 import { Countdown, KIND_NAMES, LiveClient, answerText, secondsLeft } from "./live_client.js";
 
@@ -91,21 +92,8 @@ function drawSoundBadge() {
 sound.unlockOn(document, () => { drawSoundBadge(); if (S.phase === "lobby") sound.startLobby(); });
 sound.muteKey(() => { drawSoundBadge(); if (!sound.isMuted() && S.phase === "lobby") sound.startLobby(); });
 
-const S = {
-  title: "",
-  phase: "lobby",
-  segment: null,
-  q: null,
-  deadline: null,
-  teams: new Map(),
-  joined: 0,
-  buzz: null,
-  judged: null,
-  reveal: null,
-  answered: null,
-  board: null,
-  ranksBefore: new Map(),
-};
+// What the screen knows is the shared live state (live_state.js); the screen adds only the ranks it drew last.
+let S = { ...initialState(), ranksBefore: new Map() };
 
 function teamName(id) {
   const t = S.teams.get(id);
@@ -121,7 +109,6 @@ function show(scene) {
 
 function setTitle(title) {
   if (!title) return;
-  S.title = title;
   $("tv-title").textContent = title;
   $("lobby-title").textContent = title;
   document.title = `${title} · 大屏`;
@@ -418,45 +405,9 @@ function drawPodium() {
 let segmentHoldUntil = 0;
 let holdTimer = 0;
 
-function noteScores(list) {
-  (list || []).forEach((t) => {
-    const old = S.teams.get(t.team_id) || {};
-    S.teams.set(t.team_id, { ...old, name: t.name ?? old.name, score: t.score ?? old.score });
-  });
-}
-
-function newQuestion(msg) {
-  S.q = { question: msg.question, index: msg.index, count: msg.count, points: msg.points, team_id: msg.team_id ?? null,
-    player_id: msg.player_id ?? null, team_ids: msg.team_ids || null, audience_only: !!msg.audience_only,
-    segment: msg.segment || S.segment };
-  if (msg.segment) S.segment = msg.segment;
-  S.deadline = msg.deadline_ms ?? null;
-  S.reveal = null;
-  S.judged = null;
-  S.answered = null;
-  S.buzz = { armed: false, answering: null, order: [], fouls: [] };
-}
-
 function fromState(msg) {
   setTitle(msg.title);
-  noteScores(msg.scores);
-  S.phase = msg.phase;
-  S.segment = msg.segment || null;
-  const joined = msg.counts?.joined ?? msg.joined;
-  if (typeof joined === "number") { S.joined = joined; drawJoined(); }
-  if (msg.question) {
-    newQuestion(msg);
-    S.remaining = msg.remaining_ms ?? null;
-    if (msg.buzz) {
-      S.buzz = { armed: !!msg.buzz.armed, answering: msg.buzz.answering_team_id ?? null, order: msg.buzz.order || [],
-        fouls: msg.buzz.fouls || [] };
-    }
-    if (msg.phase === "revealed" && msg.distribution) {
-      S.reveal = { answer: msg.question.answer ?? msg.answer ?? [], explanation: msg.question.explanation ?? "",
-        distribution: msg.distribution };
-    }
-  }
-  if (msg.leaderboard) S.board = msg.leaderboard;
+  drawJoined();
   drawPhase();
 }
 
@@ -479,19 +430,20 @@ function flushHold() {
 
 function receive(msg) {
   if (!["question", "segment", "joined", "score", "state", "turn", "risk_pick", "tiebreak"].includes(msg.type)) flushHold();
+  const before = S;
+  S = reduce(S, msg);
   switch (msg.type) {
     case "state":
       fromState(msg);
       return;
     case "joined":
-      S.joined = msg.count ?? S.joined + 1;
       drawJoined();
       joinedName(msg.player && msg.player.name);
       return;
+    case "kicked":
+      drawJoined();
+      return;
     case "segment": {
-      S.segment = msg.segment;
-      S.q = null;
-      S.phase = "segment";
       let extra = "";
       if (msg.groups && msg.groups.length) {
         extra = `<div class="seg-teams">${msg.groups.flatMap((g) => g.team_ids).map((t) => `<span>${escapeHtml(teamName(t))}</span>`).join("")}</div>`;
@@ -505,10 +457,7 @@ function receive(msg) {
       return;
     }
     case "question":
-      S.phase = "question";
-      newQuestion(msg);
       if (Date.now() < segmentHoldUntil) {
-        // The title card of a new segment stays up a moment (the show's rhythm); then the question.
         clearTimeout(holdTimer);
         holdTimer = setTimeout(() => { if (S.q && !["leaderboard", "finished"].includes(S.phase)) drawQuestion(); },
           segmentHoldUntil - Date.now());
@@ -517,31 +466,18 @@ function receive(msg) {
       }
       return;
     case "buzz_open":
-      if (!S.q) return;
-      S.phase = "buzzing";
-      S.deadline = msg.deadline_ms;
-      S.buzz = { ...(S.buzz || {}), armed: true, answering: null, order: [] };
-      S.judged = null;
+      if (!before.q) return;
       drawSide();
       runTimer();
       flash("go", T.buzzOpen, "", 1200);
       sound.play("go");
       return;
     case "buzzed":
-      if (!S.q) return;
+      if (!before.q) return;
       if (msg.foul) {
-        S.buzz.fouls = [...(S.buzz.fouls || []), msg.team_id];
         flash("foul", teamName(msg.team_id), T.buzzFoul);
         sound.play("wrong");
-        drawSide();
-        return;
-      }
-      S.buzz.order = [...(S.buzz.order || []), msg.team_id];
-      if (msg.order === 1) {
-        S.phase = "answering";
-        S.buzz.answering = msg.team_id;
-        S.buzz.armed = false;
-        if (msg.deadline_ms != null) S.deadline = msg.deadline_ms;
+      } else if (msg.order === 1) {
         flash("won", teamName(msg.team_id), T.buzzWon);
         sound.play("buzz");
         runTimer();
@@ -549,9 +485,7 @@ function receive(msg) {
       drawSide();
       return;
     case "judged":
-      if (!S.q) return;
-      S.judged = msg;
-      if (S.buzz) S.buzz.answering = null;
+      if (!before.q) return;
       drawSide();
       if (msg.team_id != null) {
         const text = msg.timeout ? T.judgedTimeout(msg.points) : msg.correct ? T.judgedRight(msg.points) : T.judgedWrong(msg.points);
@@ -560,23 +494,13 @@ function receive(msg) {
       }
       return;
     case "closed":
-      S.phase = "closed";
-      S.answered = msg.answered;
-      S.deadline = null;
       if (S.q) { drawSide(); runTimer(); }
       return;
     case "reveal":
-      if (!S.q) return;
-      S.phase = "revealed";
-      S.reveal = { answer: msg.answer, explanation: msg.explanation, distribution: msg.distribution };
+      if (!before.q) return;
       drawQuestion();
       sound.play("reveal");
       return;
-    case "score": {
-      const t = S.teams.get(msg.team_id) || {};
-      S.teams.set(msg.team_id, { ...t, score: msg.total });
-      return;
-    }
     case "turn":
       if (msg.team_id == null) return;
       if (S.reveal && S.phase === "revealed" && !$("sc-question").hidden) {
@@ -591,31 +515,20 @@ function receive(msg) {
     case "risk_pick":
       flash("go", teamName(msg.team_id), msg.declined ? "放弃本轮" : `选择 ${msg.points} 分`, 1800);
       return;
-    case "tiebreak":
-      return;
     case "leaderboard":
-      S.phase = "leaderboard";
-      S.board = { teams: msg.teams || [], players: msg.players || [], prizes: msg.prizes };
-      noteScores(msg.teams);
       drawBoard();
       return;
     case "finished":
-      S.phase = "finished";
-      S.board = { teams: msg.teams || [], players: msg.players || [], prizes: msg.prizes };
       drawPodium();
       // third, second, first (screen.css: the steps rise at 0.6 s, 1.8 s and 3.2 s), a drum roll under them
       sound.play("drumroll", 0, 3.2);
       sound.play("fanfare", 3.2);
       return;
     case "paused":
-      S.phase = "paused";
-      S.remaining = msg.remaining_ms;
       $("paused").hidden = false;
       runTimer();
       return;
     case "resumed":
-      S.phase = msg.phase;
-      S.deadline = msg.deadline_ms;
       $("paused").hidden = true;
       runTimer();
       return;

@@ -1,0 +1,46 @@
+// How answers, times and names read in Chinese: one module for every page (pure: no DOM, tested by node).
+
+export const KIND_NAMES = { all: "全员答题", required: "必答题", buzzer: "抢答题", risk: "风险题", tiebreak: "加赛" };
+export const PHASE_NAMES = {
+  lobby: "等待开始", question: "答题中", buzzing: "抢答中", answering: "作答中", closed: "作答结束",
+  revealed: "已公布答案", leaderboard: "排行榜", paused: "已暂停", finished: "比赛结束",
+};
+export const TYPE_NAMES = { single: "单选题", multiple: "多选题", judge: "判断题", fill: "填空题", short: "简答题" };
+export const OPTION_KEYS = ["A", "B", "C", "D", "E", "F", "G", "H"];
+const CHOICE = new Set(["single", "multiple"]);
+
+/** Seconds shown for a number of milliseconds left (3.2 s shows 4: zero only when time is really up). */
+export function secondsLeft(ms) { return ms == null ? null : Math.ceil(ms / 1000); }
+
+/** A short answer line, as the live show reads it: "A、C", "正确", "嘉兴 / 南湖". */
+export function answerText(question, answer) {
+  if (!Array.isArray(answer) || !answer.length) return "";
+  if (question && question.type === "judge") return answer[0] === true ? "正确" : answer[0] === false ? "错误" : "";
+  if (question && question.type === "fill") return answer.map((b) => (Array.isArray(b) ? b[0] : b)).join(" / ");
+  if (question && question.type === "short") return String(answer[0]);
+  return answer.join("、");
+}
+
+/** A full answer, as practice, the exam review and the admin list read it: "A．上海；C．南昌", "第 1 空：南湖 或 嘉兴南湖".
+ *  `empty` is what no answer reads as (practice: （无）, the exam: （未作答）). */
+export function answerLong(question, answer, empty = "（无）") {
+  if (!Array.isArray(answer) || answer.length === 0 || answer.every((a) => a == null || a === "")) return empty;
+  if (CHOICE.has(question.type)) {
+    const texts = new Map((question.options || []).map((o) => [String(o.key), o.text]));
+    return answer.map((key) => `${key}${texts.has(String(key)) ? `．${texts.get(String(key))}` : ""}`).join("；");
+  }
+  if (question.type === "judge") return answer[0] === true ? "正确" : answer[0] === false ? "错误" : empty;
+  if (question.type === "fill") {
+    return answer.map((alts, i) => {
+      const text = Array.isArray(alts) ? alts.join(" 或 ") : String(alts);
+      return answer.length > 1 ? `第 ${i + 1} 空：${text}` : text;
+    }).join("；");
+  }
+  return answer.map(String).join("\n");
+}
+
+/** An average for a table cell: "—" when nobody is in it (an average of nothing is not 0). */
+export function averageText(total, count, digits = 1) {
+  if (!count) return "—";
+  return (total / count).toFixed(digits).replace(/\.0+$/, "");
+}
