@@ -24,8 +24,11 @@ DEMO_USERS = [
     ("host", "demo123", "李主持", "host", "市直机关工委"),
     ("member", "demo123", "张党员", "member", "市财政局"),
 ]
-# Members of the demo competition's teams: three per team, as in the real scenario.
+# Members of the demo competition's teams: three per team, as in the real scenario. The first four units'
+# players are m11 … m43 (the live final's demo game is theirs); eight more units (d11 … d83) make the
+# tournament: 12 teams in the prelim, 8 in a semifinal played in two groups, 4 in the final.
 DEMO_UNITS = ["市财政局", "市教育局", "市卫健委", "市交通局"]
+MORE_UNITS = ["市公安局", "市民政局", "市司法局", "市商务局", "市文旅局", "市水务局", "市农业农村局", "市生态环境局"]
 
 
 def load_demo_bank() -> tuple[dict[str, Any], list[Any]]:
@@ -52,6 +55,12 @@ def seed(db: Any, base_url: str) -> str:
                 user, _ = upsert_user(session, username=username, password="demo123", name=f"{unit[1:-1]}队员{seat}",
                                       role="member", unit=unit, now_ms=now, overwrite=True)
                 members.append(user)
+        for u, unit in enumerate(MORE_UNITS, start=1):
+            for seat in range(1, 4):
+                user, _ = upsert_user(session, username=f"d{u}{seat}", password="demo123",
+                                      name=f"{unit[1:-1]}队员{seat}", role="member", unit=unit, now_ms=now,
+                                      overwrite=True)
+                members.append(user)
         context["team_members"] = members
         info, questions = load_demo_bank()
         bank = session.exec(select(Bank).where(Bank.name == info["name"])).first()
@@ -77,7 +86,7 @@ def seed(db: Any, base_url: str) -> str:
         f"  党员：  member / demo123       （练习 {base_url}/practice）",
         "  主持人：host / demo123",
         "  管理员：admin / admin123",
-        "  参赛队员：m11 … m43 / demo123（4 支队伍，每队 3 人）",
+        "  参赛队员：m11 … m43 / demo123（4 支队伍，每队 3 人）；d11 … d83 / demo123（另 8 支队伍）",
         f"  演示题库：{len(questions)} 题",
         *context["lines"],
         "",

@@ -49,3 +49,36 @@ def test_seed_demo_without_a_test(app: Any, api: Callable[..., Any], users: Any)
     comp = check(api("GET", "/api/competitions", as_="org"))["items"][0]
     detail = check(api("GET", f"/api/competitions/{comp['id']}", as_="org"))
     assert detail["rounds"][0]["exam_id"] is None
+
+
+def test_seed_demo_tournament_prelim_done_semifinal_in_two_groups_ready_final(app: Any, api: Callable[..., Any],
+                                                                           users: Any) -> None:
+    """12 teams: a finished prelim (top 8 advance), a semifinal in two snake groups each with its live game
+    ready to host (the first 2 of each group go on), and the final with its prizes."""
+    from quiz.demo import MORE_UNITS
+    from tests.live.conftest import seed_live_bank
+
+    units = UNITS + MORE_UNITS
+    for u, unit in enumerate(units, start=1):
+        for seat in range(1, 4):
+            users.add(f"t{u}-{seat}", unit=unit, name=f"{unit[1:-1]}队员{seat}")
+    bank_id, _ = seed_live_bank(app)
+    with app.state.db.read() as session:
+        members = [session.exec(select(User).where(User.username == f"t{u}-{s}")).one()
+                   for u in range(1, len(units) + 1) for s in range(1, 4)]
+        from question_bank.models import Bank
+
+        bank = session.get(Bank, bank_id)
+    context = {"now_ms": 1, "base_url": "http://x", "team_members": members, "lines": [], "bank": bank, "users": {}}
+    seed_demo(app.state.db, context)
+    comp = check(api("GET", f"/api/competitions/{context['competition'].id}", as_="org"))
+    assert len(comp["teams"]) == 12
+    prelim, semi, final = comp["rounds"]
+    assert prelim["advanced"] and len(prelim["advanced_team_ids"]) == 8 and prelim["next_round_id"] == semi["id"]
+    assert semi["advance"] == {"top_per_group": 2} and [g["name"] for g in semi["groups"]] == ["第一组", "第二组"]
+    ranked = check(api("GET", f"/api/rounds/{prelim['id']}/ranking", as_="org"))["teams"]
+    top8 = [r["team_id"] for r in ranked[:8]]
+    assert [g["team_ids"] for g in semi["groups"]] == [[top8[i] for i in (0, 3, 4, 7)], [top8[i] for i in (1, 2, 5, 6)]]
+    assert [g["state"] for g in semi["groups"]] == ["lobby", "lobby"] and all(g["live_id"] for g in semi["groups"])
+    assert final["stage"] == "final" and final["prizes"] and not final["advanced"]
+    assert sum("复赛第" in line for line in context["lines"]) == 2
