@@ -3,7 +3,7 @@
 // (PUT, one question at a time, the newest value wins), answers not yet saved are kept in
 // localStorage and sent again after a reload or when the network comes back, and a reload resumes
 // the open attempt (POST attempts again returns it with the saved answers).
-import { api, escapeHtml, toast, TYPE_NAMES } from "./common.js";
+import { answerLong, api, escapeHtml, toast, TYPE_NAMES } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const EXAM_ID = Number($("exam-app").dataset.examId);
@@ -87,19 +87,7 @@ function loadUnsaved() {
 
 /** An answer as a person reads it (for the review). */
 function formatAnswer(item, answer) {
-  if (isBlank(answer)) return "（未作答）";
-  if (CHOICE.has(item.type)) {
-    const texts = new Map((item.options || []).map((o) => [o.key, o.text]));
-    return answer.map((k) => `${k}${texts.has(k) ? `．${texts.get(k)}` : ""}`).join("；");
-  }
-  if (item.type === "judge") return answer[0] === true ? "正确" : "错误";
-  if (item.type === "fill") {
-    return answer.map((a, i) => {
-      const text = Array.isArray(a) ? a.join(" 或 ") : String(a);
-      return answer.length > 1 ? `第 ${i + 1} 空：${text}` : text;
-    }).join("；");
-  }
-  return Array.isArray(answer) ? answer.join("\n") : String(answer);
+  return isBlank(answer) ? "（未作答）" : answerLong(item, Array.isArray(answer) ? answer : [answer], "（未作答）");
 }
 
 // --- start or resume ------------------------------------------------------------------------
@@ -551,7 +539,7 @@ function renderReview(result) {
         <span class="review-status">${STATUS_NAMES[d.status] || ""}</span><span class="muted">${d.score} / ${d.points} 分</span></div>
       <p class="stem small">${textHtml(d.stem)}</p>
       ${options}
-      <p class="mine"><span class="label">你的答案</span>${textHtml(formatAnswer(d, d.your_answer))}</p>
+      <p class="mine${d.status === "correct" ? " is-right" : d.status === "partial" || d.status === "pending" ? " is-neutral" : ""}"><span class="label">你的答案</span>${textHtml(formatAnswer(d, d.your_answer))}</p>
       <p class="right-answer"><span class="label">${label}</span>${textHtml(formatAnswer(d, d.answer))}</p>
       ${d.comment ? `<p><span class="label">阅卷意见</span>${textHtml(d.comment)}</p>` : ""}
       ${d.explanation ? `<div class="explain"><h3>解析</h3><p>${textHtml(d.explanation)}</p></div>` : ""}
@@ -587,14 +575,31 @@ $("confirm-submit").addEventListener("click", confirmSubmit);
 $("confirm-cancel").addEventListener("click", () => { $("confirm").hidden = true; });
 $("retry-save").addEventListener("click", retryAll);
 window.addEventListener("online", retryAll);
+// 切屏 is leaving the page, not reloading it (the intro says reloading is safe). A reload hides the page
+// too, but `pagehide` comes first: a hidden page is reported only if it is still alive a moment later, or
+// when it comes back (a phone freezes timers of a page in the background).
+let leaving = false;
+let hiddenReport = 0;
+let hiddenUnsent = false;
+function reportHidden() {
+  clearTimeout(hiddenReport);
+  if (!hiddenUnsent || leaving || !state.attempt) return;
+  hiddenUnsent = false;
+  fetch(`/api/attempts/${state.attempt.id}/events`, {
+    method: "POST", credentials: "same-origin", keepalive: true,
+    headers: { "Content-Type": "application/json" }, body: JSON.stringify({ type: "hidden" }),
+  }).catch(() => {});
+}
+window.addEventListener("pagehide", () => { leaving = true; clearTimeout(hiddenReport); });
+window.addEventListener("pageshow", () => { leaving = false; });
 document.addEventListener("visibilitychange", () => {
   if (!state.attempt || state.done || state.attempt.status !== "open") return;
   if (document.visibilityState === "hidden") {
-    fetch(`/api/attempts/${state.attempt.id}/events`, {
-      method: "POST", credentials: "same-origin", keepalive: true,
-      headers: { "Content-Type": "application/json" }, body: JSON.stringify({ type: "hidden" }),
-    }).catch(() => {});
+    if (leaving) return;
+    hiddenUnsent = true;
+    hiddenReport = setTimeout(reportHidden, 1000);
   } else {
+    reportHidden();
     tick();
     retryAll();
   }

@@ -1,7 +1,7 @@
 // Practice page: choose a bank, tags, mode and count; answer one question at a time with instant
 // feedback; the wrong-answer book and personal statistics. Questions come from the practice API
 // without their answers: the answer and the explanation only arrive in the reply to an answer.
-import { api, escapeHtml, toast, TYPE_NAMES } from "./common.js";
+import { answerLong, api, escapeHtml, toast, TYPE_NAMES } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const STORE_BANK = "quiz.practice.bank";
@@ -81,21 +81,7 @@ function blankCount(stem) {
 }
 
 /** The right answer (or a given one) as a person reads it. */
-export function formatAnswer(question, answer) {
-  if (!Array.isArray(answer) || answer.length === 0) return "（无）";
-  if (CHOICE.has(question.type)) {
-    const texts = new Map((question.options || []).map((o) => [String(o.key), o.text]));
-    return answer.map((key) => `${key}${texts.has(key) ? `．${texts.get(key)}` : ""}`).join("；");
-  }
-  if (question.type === "judge") return answer[0] === true ? "正确" : "错误";
-  if (question.type === "fill") {
-    return answer.map((alts, i) => {
-      const text = Array.isArray(alts) ? alts.join(" 或 ") : String(alts);
-      return answer.length > 1 ? `第 ${i + 1} 空：${text}` : text;
-    }).join("；");
-  }
-  return answer.map(String).join("\n");
-}
+export function formatAnswer(question, answer) { return answerLong(question, answer); }
 
 function setSegment(group, value) {
   group.querySelectorAll("[role=radio]").forEach((b) => {
