@@ -289,9 +289,46 @@ def round_ranking(session: Session, round_id: int, tz: str = "Asia/Shanghai") ->
             data["group"] = result.groups_of.get(tie.team_ids[0]) if groups and len(
                 {result.groups_of.get(t) for t in tie.team_ids}) == 1 and PRIZE not in decides else None
             ties.append(data)
-    return {"round": round_public(session, rnd, tz), "teams": rows,
-            "players": _players(session, rnd, team_ids, teams, members, player_scores), "ties": ties,
-            "tiebreaks": tiebreaks}
+    result = {"round": round_public(session, rnd, tz), "teams": rows,
+              "players": _players(session, rnd, team_ids, teams, members, player_scores), "ties": ties,
+              "tiebreaks": tiebreaks}
+    result["next_step"] = next_step(result, is_first_round(session, rnd))
+    return result
+
+
+STAGE_SIZE = 8  # about 8 teams on a stage at a time: more than that plays a live round in groups
+
+
+def next_step(ranking: dict[str, Any], first_round: bool) -> dict[str, Any]:
+    """What the organiser does next with a round, for the competition page's one button:
+    ``{"step", "message", "groups"?}`` with step one of enter_teams, draw_groups, create_games,
+    play, settle_ties, advance, award, done."""
+    rnd, teams = ranking["round"], ranking["teams"]
+    groups = rnd.get("groups") or []
+    if not teams:
+        return {"step": "enter_teams", "message": "先导入参赛队伍" if first_round else "由上一轮晋级产生参赛队伍"}
+    per_group = bool((rnd.get("advance") or {}).get("top_per_group"))
+    scored = any(row["source"] != "none" for row in teams)
+    if rnd["format"] == "live":
+        if not groups and not scored and (per_group or len(teams) > STAGE_SIZE):
+            count = max(2, -(-len(teams) // STAGE_SIZE))
+            return {"step": "draw_groups", "count": count,
+                    "message": f"{len(teams)} 支队伍分 {count} 组上台：按上一轮名次蛇形抽签分组"}
+        missing = [g["name"] for g in groups if g["state"] == "none"]
+        if missing or (not groups and not scored and rnd.get("live_id") is None):
+            return {"step": "create_games", "groups": missing,
+                    "message": "为每个小组创建现场比赛" if missing else "创建本轮的现场比赛"}
+    if rnd["format"] == "live" and any(g["state"] != "finished" for g in groups):
+        return {"step": "play", "message": "各小组比赛进行中：主持人在主持台开始并主持比赛"}
+    if not scored:
+        return {"step": "play", "message": "等待比赛成绩（测试提交或现场比赛），也可手动录入成绩"}
+    if ranking["ties"]:
+        return {"step": "settle_ties", "message": "有并列影响晋级或奖项：加赛后记录加赛结果"}
+    if rnd.get("advance") and not rnd["advanced"] and rnd["stage"] != "final":
+        return {"step": "advance", "message": "按排名把晋级队伍送入下一轮"}
+    if rnd.get("prizes") and not rnd["awarded"]:
+        return {"step": "award", "message": "按排名确定奖项"}
+    return {"step": "done", "message": "本轮已完成：可打印成绩通报" + ("和获奖证书" if rnd.get("awards") else "")}
 
 
 def _played_names(session: Session, results: dict[int, tuple[int, float, int]]) -> dict[int, list[str]]:
@@ -516,8 +553,12 @@ def group_state(session: Session, group: RoundGroup) -> str:
 
 
 def groups_public(session: Session, rnd: Round) -> list[dict[str, Any]]:
-    return [{"name": g.name, "team_ids": g.team_ids, "seeding": g.seeding, "seed": g.seed, "live_id": g.live_id,
-             "state": group_state(session, g)} for g in groups_of(session, rnd.id or 0)]
+    result = []
+    for g in groups_of(session, rnd.id or 0):
+        game = session.get(live_store.LiveGame, g.live_id) if g.live_id is not None else None
+        result.append({"name": g.name, "team_ids": g.team_ids, "seeding": g.seeding, "seed": g.seed,
+                       "live_id": g.live_id, "pin": game.pin if game else None, "state": group_state(session, g)})
+    return result
 
 
 def round_has_scores(session: Session, rnd: Round) -> bool:

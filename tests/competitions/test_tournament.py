@@ -94,6 +94,8 @@ def test_semifinal_in_groups_to_the_final_with_a_substitute(app: Any, client: An
     assert to_semi["team_ids"] == ranked[:16]
     semi_id = to_semi["next_round_id"]
     check(api("PATCH", f"/api/rounds/{semi_id}", as_="org", json={"advance": {"top_per_group": 2}}))
+    step = check(api("GET", f"/api/rounds/{semi_id}/ranking", as_="org"))["next_step"]
+    assert step["step"] == "draw_groups" and step["count"] == 2  # the page's one button: draw the groups
 
     # Drawn snake by the prelim's places: the groups equal the test's own deal.
     drawn = check(api("PUT", f"/api/rounds/{semi_id}/groups", as_="org", json={"count": 4, "seeding": "snake"}))
@@ -103,6 +105,8 @@ def test_semifinal_in_groups_to_the_final_with_a_substitute(app: Any, client: An
     semi = check(api("GET", f"/api/rounds/{semi_id}", as_="org"))
     assert [g["team_ids"] for g in semi["groups"]] == expected_groups
     assert {g["state"] for g in semi["groups"]} == {"none"} and semi["groups"][0]["seeding"] == "snake"
+    step = check(api("GET", f"/api/rounds/{semi_id}/ranking", as_="org"))["next_step"]
+    assert step["step"] == "create_games" and step["groups"] == GROUP_NAMES
     # Every team in exactly one group.
     bad = api("PUT", f"/api/rounds/{semi_id}/groups", as_="org", json={"groups": [
         {"name": "甲组", "team_ids": expected_groups[0]}, {"name": "乙组", "team_ids": expected_groups[0][:1]}]})
@@ -135,6 +139,9 @@ def test_semifinal_in_groups_to_the_final_with_a_substitute(app: Any, client: An
         for k, tid in enumerate(team_ids):
             right[tid] = PATTERN[g][k]
         players = [(uid, tokens[uid], tid) for tid in team_ids for uid in members_of(by_id[tid])]
+        if g == 0:
+            step = check(api("GET", f"/api/rounds/{semi_id}/ranking", as_="org"))["next_step"]
+            assert step["step"] == "create_games" and step["groups"] == GROUP_NAMES[1:]
         play(client, game, players, right, qids[:2])
     semi = check(api("GET", f"/api/rounds/{semi_id}", as_="org"))
     assert [g["state"] for g in semi["groups"]] == ["finished"] * 4
@@ -159,6 +166,7 @@ def test_semifinal_in_groups_to_the_final_with_a_substitute(app: Any, client: An
     assert ranking["ties"][0]["group"] == GROUP_NAMES[TIED_GROUP] and ranking["ties"][0]["decides"] == ["advance"]
     assert [r["advanced"] for r in rows if r["group"] == GROUP_NAMES[TIED_GROUP]] == [True, None, None, False]
 
+    assert ranking["next_step"]["step"] == "settle_ties"
     # The tie blocks advancing until a tie-break within the group settles it.
     blocked = api("POST", f"/api/rounds/{semi_id}/advance", as_="org")
     assert blocked.status_code == 409 and blocked.json()["error"]["code"] == "tie_blocks_advance"
@@ -171,6 +179,7 @@ def test_semifinal_in_groups_to_the_final_with_a_substitute(app: Any, client: An
     tied_rows = [r for r in settled["teams"] if r["group"] == GROUP_NAMES[TIED_GROUP]]
     assert [r["team_id"] for r in tied_rows][1:3] == [winner, loser]
     assert [r["group_rank"] for r in tied_rows] == [1, 2, 3, 4] and settled["ties"] == []
+    assert settled["next_step"]["step"] == "advance"
     to_final = check(api("POST", f"/api/rounds/{semi_id}/advance", as_="org"))
     finalists = []
     for g in range(4):
@@ -220,6 +229,7 @@ def test_semifinal_in_groups_to_the_final_with_a_substitute(app: Any, client: An
     semi_players = {p["user_id"] for p in check(api("GET", f"/api/rounds/{semi_id}/ranking", as_="org"))["players"]
                     if p["team_id"] == sub_team["id"]}
     assert old_player in semi_players and substitute not in semi_players
+    assert final_ranking["next_step"]["step"] in ("award", "settle_ties")
     sub_row = next(r for r in final_ranking["teams"] if r["team_id"] == sub_team["id"])
     assert sub_row["score"] == 10 * final_right[sub_team["id"]] and "替补甲" in sub_row["players"]
 
