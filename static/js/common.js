@@ -74,3 +74,24 @@ document.querySelectorAll("[data-logout]").forEach((button) => {
     location.href = "/";
   });
 });
+
+// --- 大字模式: one toggle on every page, remembered on this device -------------------------------------------
+const LARGE_TEXT_KEY = "quiz.largeText";
+function largeTextOn() {
+  try { return window.localStorage.getItem(LARGE_TEXT_KEY) === "1"; } catch { return false; }
+}
+function applyLargeText(on) {
+  document.documentElement.classList.toggle("large-text", on);
+  document.querySelectorAll("[data-large-text]").forEach((b) => {
+    b.setAttribute("aria-pressed", String(on));
+    b.textContent = on ? "标准字" : "大字";
+  });
+}
+applyLargeText(largeTextOn());
+document.querySelectorAll("[data-large-text]").forEach((button) => {
+  button.addEventListener("click", () => {
+    const on = !document.documentElement.classList.contains("large-text");
+    try { window.localStorage.setItem(LARGE_TEXT_KEY, on ? "1" : "0"); } catch { /* private mode: this visit only */ }
+    applyLargeText(on);
+  });
+});
