@@ -558,7 +558,7 @@ function qHeadHtml() {
     <span class="q-no">${T.qHead(q.index, q.count)}</span>
     <span class="q-type">${T.types[q.question.type] || ""} · ${T.points(q.points ?? 0)}</span>
   </div>
-  <div class="timer" id="timer" hidden><div class="timer-bar"><i id="timer-fill"></i></div><b id="timer-num"></b></div>`;
+  <div class="timer" id="timer" role="timer" aria-label="剩余时间（秒）" hidden><div class="timer-bar" aria-hidden="true"><i id="timer-fill"></i></div><b id="timer-num"></b></div>`;
 }
 
 function optionsFor(question) {
@@ -581,9 +581,8 @@ function answerAreaHtml() {
     const multi = q.type === "multiple";
     return `<p class="pad-hint">${multi ? T.multiHint : T.pickHint}</p>
     <div class="answer-pad" role="${multi ? "group" : "radiogroup"}">${(q.options || []).map((o, i) => `
-      <button type="button" class="answer-tile tile-${i % 8}" data-key="${escapeHtml(o.key)}" aria-pressed="${chosen.has(o.key)}"${dis}
-        aria-label="${escapeHtml(`${o.key} ${shapeName(i)} ${o.text}`)}">
-        <span class="tile-key">${shapeSvg(i)}<b>${escapeHtml(o.key)}</b></span><span class="tile-text">${escapeHtml(o.text)}</span>
+      <button type="button" class="answer-tile tile-${i % 8}" data-key="${escapeHtml(o.key)}" aria-pressed="${chosen.has(o.key)}"${dis}>
+        <span class="tile-key">${shapeSvg(i)}<b>${escapeHtml(o.key)}</b><span class="visually-hidden">${shapeName(i)}</span></span><span class="tile-text">${escapeHtml(o.text)}</span>
         ${multi ? '<span class="tile-check" aria-hidden="true"></span>' : ""}</button>`).join("")}
     </div>
     ${multi && !locked ? `<button type="button" class="btn block huge submit-btn" id="submit" disabled>${T.submitMultiple(0)}</button>` : ""}`;

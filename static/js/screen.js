@@ -160,7 +160,7 @@ function optClass(question, o, i) {
 /** The option's badge: its shape with its letter on it (judge options: ✓ and ✗ in a circle). */
 function optBadge(question, o, i) {
   if (question.type === "judge") return `<span class="tv-key judge-key"><b>${o.key === "true" ? "✓" : "✗"}</b></span>`;
-  return `<span class="tv-key" title="${escapeHtml(shapeName(i))}">${shapeSvg(i)}<b>${escapeHtml(o.key)}</b></span>`;
+  return `<span class="tv-key">${shapeSvg(i)}<b>${escapeHtml(o.key)}</b><span class="visually-hidden">${escapeHtml(shapeName(i))}</span></span>`;
 }
 
 /** The answer distribution after `reveal`: one bar per option, the right one(s) in gold. */
@@ -225,7 +225,7 @@ function drawQuestion() {
         ${explain}
       </div>
       <aside class="q-side">
-        <div class="ring" id="ring">
+        <div class="ring" id="ring" role="timer" aria-label="剩余时间（秒）">
           <svg viewBox="0 0 340 340" aria-hidden="true"><circle class="ring-track" cx="170" cy="170" r="150"/>
             <circle class="ring-fill" id="ring-fill" cx="170" cy="170" r="150" stroke-dasharray="${RING}" stroke-dashoffset="0"/></svg>
           <span class="ring-num" id="ring-num"></span>

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import PHONE, SAMPLE_QUESTIONS, wait_until
+from tests.browser.test_accessibility import serious_violations
 
 pytestmark = pytest.mark.browser
 
@@ -121,6 +122,7 @@ def test_phone_screen_and_console_play_one_open_game(live_server: Any, new_page:
     console.wait_for_selector(".host-answer")
     assert "A" in console.inner_text(".host-answer")  # the host alone sees the answer
     shot(phone, "phone-question")
+    assert not serious_violations(phone)  # the answer tiles: contrast, names, tap targets
     shot(screen, "screen-question", full_page=False)
     shot(console, "host-console")
 
@@ -150,7 +152,7 @@ def test_phone_screen_and_console_play_one_open_game(live_server: Any, new_page:
     assert first["explanation"] in phone.inner_text(".explain")
     assert fits_width(phone)
     screen.wait_for_selector(".dist-row.is-right")
-    assert screen.inner_text(".dist-row.is-right .tv-key") == "A"
+    assert screen.inner_text(".dist-row.is-right .tv-key b") == "A"
     assert screen.inner_text(".dist-row.is-right .dist-count") == "1"
     assert screen.locator(".dist-row").count() == 4
     screen.wait_for_timeout(1600)  # the bars grow in

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import wait_until
+from tests.browser.test_accessibility import serious_violations
 from tests.conftest import shared_file
 
 pytestmark = pytest.mark.browser
@@ -34,7 +35,7 @@ FAULTS_JS = """() => {
   const vw = window.innerWidth, vh = window.innerHeight, faults = [];
   const label = (el) => `${el.tagName.toLowerCase()}.${el.className} «${el.textContent.trim().slice(0, 24)}»`;
   for (const el of document.querySelectorAll('#tv *')) {
-    if (el.closest('[hidden]')) continue;
+    if (el.closest('[hidden], .visually-hidden')) continue; // hidden text is for screen readers
     const cs = getComputedStyle(el);
     if (cs.display === 'none' || cs.visibility === 'hidden' || Number(cs.opacity) === 0) continue;
     if (![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
@@ -159,6 +160,8 @@ def test_the_big_screen_fits_the_hardest_real_questions_in_every_phase(live_serv
         for viewport in VIEWPORTS:
             sizes[f"{case}/question"] = assert_fits(page, case, "question", viewport)
         shot(page, f"{case}-question", full_page=False)
+        if index == 1:  # the option tiles' colours, shapes and labels pass axe-core too
+            assert not serious_violations(page)
 
         server.send({"type": "closed", "answered": 287})
         page.wait_for_selector("#side-status .side-big")
