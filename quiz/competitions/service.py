@@ -279,7 +279,8 @@ def round_ranking(session: Session, round_id: int, tz: str = "Asia/Shanghai") ->
                      "source": scores[tid][2], "members": [u.name for _, u in members.get(tid, [])],
                      "players": played.get(tid, [])})
     ties = []
-    for tie in result.ties:
+    any_result = any(src != "none" for _, _, src in scores.values())
+    for tie in result.ties if any_result else []:  # before anyone has a result, nothing is tied yet
         decides = [d for d in tie.decides if (d == ADVANCE and advanced_ids is None) or (
             d == PRIZE and awards is None)]
         if decides:
