@@ -355,7 +355,8 @@ function renderUnits(summary, progress) {
     return `<tr${s.unit === "合计" ? ' class="total-row"' : ""}><td>${escapeHtml(s.unit)}</td><td class=num>${s.expected}</td>` +
       `<td class=num>${p ? p.in_progress : (s.unit === "合计" ? "" : 0)}</td><td class=num>${s.participants}</td>` +
       `<td class="num bar-cell">${percent(s.participation_rate)}<div class="mini-bar"><span class="${rateClass(s.participation_rate)}" style="width:${s.participation_rate * 100}%"></span></div></td>` +
-      `<td class=num>${s.average}</td><td class=num>${percent(s.pass_rate)}</td></tr>`;
+      // nobody has submitted: no average and no pass rate (an average of nobody is not 0)
+      `<td class=num>${s.participants ? s.average : "—"}</td><td class=num>${s.participants ? percent(s.pass_rate) : "—"}</td></tr>`;
   }).join("");
   $("units-table").innerHTML = head + `<tbody>${rows}</tbody>`;
 }

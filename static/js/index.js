@@ -4,7 +4,8 @@ import { api } from "./common.js";
 const ORGANIZER_ROLES = new Set(["organizer", "admin"]);
 
 function homeFor(user) {
-  return ORGANIZER_ROLES.has(user.role) ? "/admin" : "/practice";
+  if (ORGANIZER_ROLES.has(user.role)) return "/admin";
+  return user.role === "host" ? "/host" : "/practice"; // a host logs in to run a game
 }
 
 function showError(el, message) {
