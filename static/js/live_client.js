@@ -14,7 +14,13 @@ const SILENCE_LIMIT_MS = 50_000; // no message at all for this long: the socket 
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 15_000;
 // Close codes a server uses to say "do not come back": the game does not exist, the token is not valid.
-const FATAL_CLOSE_CODES = new Set([1008, 4001, 4003, 4004, 4400, 4401, 4403, 4404, 4410]);
+const FATAL_CLOSE_CODES = new Set([1008, 4001, 4003, 4004, 4400, 4401, 4403, 4404, 4409, 4410]);
+// Close codes after which a player must not join afresh either: no game (4404), finished (4410), kicked (4409).
+const FINAL_CLOSE_CODES = new Set([4404, 4409, 4410]);
+// An answer not acknowledged this long makes the client check the line (a ping), and a silent line is dropped
+// after ACK_PROBE_MS more: a phone whose network died without closing the socket learns it in ~4 s, not 50.
+const ACK_WAIT_MS = 2500;
+const ACK_PROBE_MS = 1500;
 // Error codes that mean the resume token (or user token) cannot be used: join afresh.
 const BAD_TOKEN_CODES = new Set(["bad_token", "invalid_token", "unknown_token", "bad_resume", "invalid_resume",
   "resume_invalid", "unknown_player", "not_joined", "token_expired"]);
@@ -95,6 +101,12 @@ export class LiveClient {
       if (!this.stopped && !this.failed && !this.isOpen()) this.connect(true);
     };
     window.addEventListener("online", this.reconnectNow);
+    // The phone says its network is gone: say so at once (the socket may take long to notice).
+    this.wentOffline = () => {
+      if (this.stopped || this.failed) return;
+      this.onStatus("reconnecting", { attempt: this.attempt + 1, delayMs: 0, offline: true });
+    };
+    window.addEventListener("offline", this.wentOffline);
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState !== "visible") return;
       if (this.isOpen() && Date.now() - this.lastMessageAt > PING_EVERY_MS) this.ping();
@@ -174,7 +186,7 @@ export class LiveClient {
       this.socket = null;
       if (this.stopped) return;
       if (FATAL_CLOSE_CODES.has(event.code)) {
-        if (this.role === "player" && this.resume && event.code !== 4404 && event.code !== 4410) {
+        if (this.role === "player" && this.resume && !FINAL_CLOSE_CODES.has(event.code)) {
           // The resume token was refused: join afresh, once.
           this.forgetPlayer();
           this.onMessage({ type: "resume_refused" });
@@ -239,7 +251,21 @@ export class LiveClient {
       saveValue(pendingKey(this.pin), this.pending);
     }
     if (this.welcomed || this.resume) this.send(message);
+    this.watchAck(message);
     return message;
+  }
+
+  /** Probe the line if `message` is not acknowledged soon; reconnect if the server stays silent. */
+  watchAck(message) {
+    setTimeout(() => {
+      if (this.stopped || !this.pending.includes(message) || !this.isOpen()) return;
+      const probeAt = Date.now();
+      this.ping();
+      setTimeout(() => {
+        if (this.stopped || !this.pending.includes(message)) return;
+        if (this.lastMessageAt < probeAt) this.connect(true); // nothing came back: the socket is dead
+      }, ACK_PROBE_MS);
+    }, ACK_WAIT_MS);
   }
 
   /** The answer sent for `question` and not yet acknowledged, if any. */

@@ -11,6 +11,8 @@ import {
 const T = {
   connecting: "正在连接…",
   reconnecting: "网络中断，正在重新连接…",
+  kickedTitle: "已离开比赛",
+  kicked: "你已被主持人移出本场比赛",
   reconnectingIn: (s) => `网络中断，${s} 秒后重新连接…`,
   backOnline: "已重新连接",
   nameRequired: "请输入你的名字",
@@ -470,8 +472,14 @@ function receive(msg) {
       S.remaining = null;
       render(false);
       return;
+    case "kicked": // the host removed this player (the server also closes the socket, 4409)
+      client.forgetPlayer();
+      client.stop();
+      fatal(T.kickedTitle, T.kicked);
+      return;
     case "error":
-      if (joining && !client.welcomed) { joinFailed(msg.message); return; }
+      if (msg.code === "kicked") { client.forgetPlayer(); client.stop(); fatal(T.kickedTitle, msg.message || T.kicked); return; }
+      if (joining && !client.welcomed) { joinFailed(msg.message); return; } // name_taken among them: pick another name
       if (S.buzz && S.buzz.mine === "sent") { S.buzz.mine = "idle"; render(false); }
       toast(msg.message || T.cannotJoin, "error");
       return;
