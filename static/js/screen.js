@@ -93,7 +93,7 @@ sound.unlockOn(document, () => { drawSoundBadge(); if (S.phase === "lobby") soun
 sound.muteKey(() => { drawSoundBadge(); if (!sound.isMuted() && S.phase === "lobby") sound.startLobby(); });
 
 // What the screen knows is the shared live state (live_state.js); the screen adds only the ranks it drew last.
-let S = { ...initialState(), ranksBefore: new Map() };
+let S = { ...initialState(), ranksBefore: new Map(), scoresBefore: new Map() };
 
 function teamName(id) {
   const t = S.teams.get(id);
@@ -354,7 +354,7 @@ function drawBoard() {
         <span class="b-rank">${escapeHtml(r.rank)}</span>
         <span class="b-name">${escapeHtml(r.name)}${r.unit ? `<small>${escapeHtml(r.unit)}</small>` : ""}</span>
         <span class="b-bar"><i data-w="${Math.max(0, (Number(r.score) || 0) / top) * 100}%"></i></span>
-        <span class="b-score" data-score="${escapeHtml(r.score)}">${escapeHtml(r.score)}</span>
+        <span class="b-score" data-score="${escapeHtml(r.score)}">${escapeHtml(r.score)}</span>${gainHtml(r)}
         ${move ? `<span class="b-move ${move}" aria-hidden="true">${move === "up" ? "▲" : "▼"}</span>` : ""}
       </li>`;
     }).join("") || `<li class="empty">${T.noTeams}</li>`}</ol>`;
@@ -370,7 +370,33 @@ function drawBoard() {
     row.animate([{ transform: `translateY(${dy / scale}px)` }, { transform: "translateY(0)" }],
       { duration: 900, easing: "cubic-bezier(.2,.8,.2,1)" });
   });
-  rows.forEach((r) => S.ranksBefore.set(r.id, r.rank));
+  countUp(box);
+  rows.forEach((r) => { S.ranksBefore.set(r.id, r.rank); S.scoresBefore.set(r.id, Number(r.score) || 0); });
+}
+
+/** "+20" flying onto a row's score: what the last reveal earned, seen on the board. */
+function gainHtml(r) {
+  const before = S.scoresBefore.get(r.id);
+  const gain = before == null ? 0 : (Number(r.score) || 0) - before;
+  return gain ? `<span class="b-gain ${gain > 0 ? "up" : "down"}" aria-hidden="true">${gain > 0 ? "+" : ""}${gain}</span>` : "";
+}
+
+/** Scores count up from their old value to the new one while the gain flies in. */
+function countUp(box) {
+  box.querySelectorAll("[data-row]").forEach((row) => {
+    const el = row.querySelector(".b-score");
+    const to = Number(el.dataset.score) || 0;
+    const from = S.scoresBefore.get(row.dataset.row);
+    if (from == null || from === to) return;
+    const started = performance.now();
+    const step = (now) => {
+      const k = Math.min(1, (now - started) / 1200);
+      el.textContent = String(Math.round(from + (to - from) * k));
+      if (k < 1) requestAnimationFrame(step);
+    };
+    el.textContent = String(from);
+    setTimeout(() => requestAnimationFrame(step), 500);
+  });
 }
 
 // --- the podium ------------------------------------------------------------------------------------
