@@ -13,8 +13,9 @@ Two writers share the same `store`:
   milliseconds are stored from the event loop's own thread on a connection of its own. A batch
   is a few hundred microseconds of SQLite; run in a worker thread instead, each of its statements
   hands the GIL to and from the busy event loop, and on a loaded machine every hand-over waits
-  for the scheduler. It waits at most ``LOCK_WAIT_S`` for the database's write lock, and hands
-  the batch to the thread writer when another writer holds it longer.
+  for the scheduler. It only tries the database's write lock (the loop never blocks on it), again
+  every millisecond while it is taken, and hands the batch to the thread writer when another
+  writer holds it longer than ``LOCK_WAIT_S``.
 - `Writer` (PostgreSQL, callers in threads, and the fallback): a thread that takes everything
   queued (up to ``BATCH``) and stores it in one transaction.
 """
@@ -146,6 +147,7 @@ class LoopWriter:
 
     DELAY_S = 0.002
     LOCK_WAIT_S = 0.02
+    RETRY_S = 0.001
     CHECKPOINT_EVERY_S = 5.0
 
     def __init__(self, db: Any, loop: asyncio.AbstractEventLoop) -> None:
@@ -155,6 +157,7 @@ class LoopWriter:
         self.pending: list[tuple[Save, asyncio.Future[bool]]] = []
         self.timer: asyncio.TimerHandle | None = None
         self.checkpointed = time.monotonic()
+        self.waiting_since: float | None = None  # when the pending batch first found the write lock taken
 
     async def save(self, save: Save) -> bool:
         """Store ``save`` if its attempt is open and in time; True once stored and committed."""
@@ -164,13 +167,35 @@ class LoopWriter:
             self.timer = self.loop.call_later(self.DELAY_S, self.flush)
         return await done
 
-    def flush(self) -> None:
-        """Store what is pending now, in one transaction (or hand it to the thread writer)."""
+    def flush(self, closing: bool = False) -> None:
+        """Store what is pending now, in one transaction (or hand it to the thread writer).
+
+        The write lock is only tried, never waited for on the loop: a thread holding it (a login, a
+        start, a submit) is a millisecond or more of work, and a loop blocked meanwhile answered
+        nothing else — every request in hand waited with the saves. While the lock is taken the
+        batch keeps gathering and is tried again every ``RETRY_S``, for ``LOCK_WAIT_S`` in all.
+        """
         self.timer = None
-        batch, self.pending = self.pending, []
-        if not batch:
+        if not self.pending:
             return
-        results = self._store([save for save, _ in batch])
+        lock = self.db._write_lock
+        if not (lock.acquire(timeout=self.LOCK_WAIT_S) if closing else lock.acquire(blocking=False)):
+            now = time.monotonic()
+            if self.waiting_since is None:
+                self.waiting_since = now
+            if not closing and now - self.waiting_since < self.LOCK_WAIT_S:
+                self.timer = self.loop.call_later(self.RETRY_S, self.flush)
+                return
+            self.waiting_since = None
+            batch, self.pending = self.pending, []
+            self._to_thread(batch)
+            return
+        self.waiting_since = None
+        batch, self.pending = self.pending, []
+        try:
+            results = self._store([save for save, _ in batch])
+        finally:
+            lock.release()
         if results is None:
             self._to_thread(batch)
             return
@@ -182,14 +207,11 @@ class LoopWriter:
             self.loop.run_in_executor(None, self.db.checkpoint)
 
     def _store(self, saves: list[Save]) -> list[bool] | None:
-        """The batch's results, or None when the write lock stayed taken or the batch failed."""
-        lock = self.db._write_lock
-        if not lock.acquire(timeout=self.LOCK_WAIT_S):
-            return None
+        """The batch's results (the caller holds the process's write lock), or None when another process
+        holds SQLite's write lock or the batch failed."""
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError:  # another process holds SQLite's write lock
-            lock.release()
             return None
         try:
             results = store_with(self.conn.execute, False, saves)
@@ -199,8 +221,6 @@ class LoopWriter:
             self.conn.execute("ROLLBACK")
             log.exception("autosave batch of %d failed on the event loop; retrying in the writer thread", len(saves))
             return None
-        finally:
-            lock.release()
 
     def _to_thread(self, batch: list[tuple[Save, asyncio.Future[bool]]]) -> None:
         thread = writer(self.db)
@@ -211,7 +231,7 @@ class LoopWriter:
     def close(self) -> None:
         if self.timer is not None:
             self.timer.cancel()
-        self.flush()
+        self.flush(closing=True)
         self.conn.close()
 
 
