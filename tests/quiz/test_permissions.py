@@ -26,6 +26,8 @@ ROLES: dict[tuple[str, str], str] = {
     ("POST", "/api/auth/logout"): PUBLIC,
     ("GET", "/api/openapi.json"): PUBLIC,
     ("GET", "/api/me"): "member",
+    ("POST", "/api/auth/logout-all"): "member",
+    ("POST", "/api/me/password"): "member",
     ("POST", "/api/users"): "organizer",
     ("GET", "/api/users"): "organizer",
     ("POST", "/api/users/import"): "organizer",
