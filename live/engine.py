@@ -322,6 +322,7 @@ class Game(SegmentRules, Settlement):
             "index": run.number, "count": len(run.config.questions), "segment": run.segment.info(),
             "points": run.points, "deadline_ms": run.deadline, "now_ms": now, "team_id": run.team_id,
             "player_id": run.player_id, "team_ids": run.contenders or None, "audience_only": audience_only,
+            "last_question": self._last_question(),
         }
         public = run.question.public()
         return [QuestionShown(audience="players", question=public, **common),
@@ -488,7 +489,7 @@ class Game(SegmentRules, Settlement):
         elif run.kind in TURN_KINDS:
             scores = self._settle_turn(run, results, now)
         else:
-            scores = self._settle_buzz(run, results)
+            scores = self._settle_buzz(run, results, now)
         self._add_standing(results)
         if run.key.type == "short":
             right = sum(1 for a in run.answers.values() if a.correct)
@@ -504,8 +505,9 @@ class Game(SegmentRules, Settlement):
         return events + scores
 
     def _adjust(self, params: dict[str, Any], now: int) -> list[Event]:
-        team_id = int_param(params, "team_id")
-        if team_id not in self.teams:
+        guest = self.config.rules >= 2 and params.get("team_id") is None and "player_id" in params
+        team_id = None if guest else int_param(params, "team_id")
+        if team_id is not None and team_id not in self.teams:
             raise Rejected("unknown_team")
         delta = params.get("delta")
         if isinstance(delta, bool) or not isinstance(delta, (int, float)) or not delta or delta != delta:
@@ -518,6 +520,8 @@ class Game(SegmentRules, Settlement):
         player_id = params.get("player_id")
         if player_id is not None and (not isinstance(player_id, (int, str)) or player_id not in self.players):
             raise Rejected("unknown_player")
+        if guest and self.players[player_id].team_id is not None:
+            raise Rejected("invalid_params")  # a team member's points are the team's: adjust the team
         question_id = params.get("question_id") if isinstance(params.get("question_id"), int) else None
         return self._score(team_id, player_id, tidy(delta), reason.strip(), question_id, "host", now)
 
@@ -605,8 +609,24 @@ class Game(SegmentRules, Settlement):
         self._score_version += 1
         return entry
 
-    def _score(self, team_id: int, player_id: PlayerId | None, delta: Score, reason: str,
+    def _record_guest(self, player: Player, delta: Score, reason: str, question_id: int | None, now: int,
+                      by: str = "auto", reverses: int | None = None) -> LedgerEntry:
+        """A guest's own points in an open game, as a ledger entry of its own (计分记录 lists them too)."""
+        entry = LedgerEntry(len(self.ledger) + 1, None, player.id, delta, reason, question_id, by, now, reverses)
+        self.ledger.append(entry)
+        player.score = tidy(player.score + delta)
+        self._score_version += 1
+        return entry
+
+    def _score(self, team_id: int | None, player_id: PlayerId | None, delta: Score, reason: str,
                question_id: int | None, by: str, now: int, reverses: int | None = None) -> list[Event]:
+        if team_id is None:  # a guest's own board (adjust or reverse)
+            player = self.players.get(player_id) if player_id is not None else None
+            if player is None:
+                raise Rejected("unknown_player")
+            entry = self._record_guest(player, delta, reason, question_id, now, by, reverses)
+            return [ScoreChanged(audience="all", team_id=None, player_id=player.id, delta=delta,
+                                 total=player.score, reason=reason, entry_id=entry.id)]
         entry = self._record(team_id, player_id, delta, reason, question_id, by, now, reverses)
         return [ScoreChanged(audience="all", team_id=team_id, player_id=player_id, delta=delta,
                              total=self.teams[team_id].score, reason=reason, entry_id=entry.id)]
@@ -711,11 +731,43 @@ class Game(SegmentRules, Settlement):
             state["leaderboard"] = self.leaderboard()
         if host:
             state["counts"] = self.counts()
+            # What the console may offer now, so it never shows a button or a label that is not true.
+            state.update(can_next=self._can_next(), last_question=self._last_question(),
+                         answer_private=run is not None and not run.revealed,
+                         needs_judgement=run is not None and self._needs_judgement(run))
         elif for_role == "screen":
             state["counts"] = {"joined": len(self.players)}
         if for_role == "player":
             state["you"] = self._you(run, player_id)
         return state
+
+    def _risk_turn_pending(self) -> bool:
+        seg = self.segment
+        return seg is not None and seg.kind == "risk" and seg.risk_turns_left()
+
+    def _last_question(self) -> bool:
+        """No question comes after the current one (as the standings are now: a tiebreak may still come)."""
+        return not self._risk_turn_pending() and self._next_target() is None
+
+    def _can_next(self) -> bool:
+        """Whether `next` would do something now (下一题 enabled)."""
+        if not self._started or self.phase not in (Phase.REVEALED, Phase.LEADERBOARD, Phase.PICKING):
+            return False
+        if self._risk_turn_pending():
+            return self.phase is not Phase.PICKING  # picking: the host records a value, not `next`
+        return self._next_target() is not None
+
+    def _needs_judgement(self, run: QuestionRun) -> bool:
+        """Whether the host must judge before the reveal can grade: an oral or `short` answer. A choice
+        answered on a phone grades itself at the reveal."""
+        if run.revealed:
+            return False
+        if run.kind in TURN_KINDS:
+            answer = run.team_answer
+            return run.judged is None and (answer is None or answer.correct is None)
+        if run.kind in BUZZ_KINDS and not run.audience_mode:
+            return self.phase is Phase.ANSWERING and (run.team_answer is None or run.awaiting_judgement)
+        return run.key.type == "short" and any(a.correct is None for a in run.answers.values())
 
     def _turn_team_id(self) -> int | None:
         seg, run = self.segment, self.current

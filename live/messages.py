@@ -404,7 +404,7 @@ class ScoreChanged(Event):
     """`score`: a team's total moved by `delta` (one ledger entry, or a reveal's sum per team)."""
 
     type: ClassVar[str] = "score"
-    team_id: int
+    team_id: int | None  # None: a guest's own points (open games), see `player_id`
     player_id: PlayerId | None
     delta: int | float
     total: int | float

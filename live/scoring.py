@@ -265,10 +265,11 @@ class AnswerRecord:
 
 @dataclass(frozen=True, slots=True)
 class LedgerEntry:
-    """One team score change, never edited: a correction or a reversal is a new entry."""
+    """One score change, never edited: a correction or a reversal is a new entry. `team_id` None: a guest's
+    own points in an open game (`player_id` says whose)."""
 
     id: int
-    team_id: int
+    team_id: int | None
     player_id: PlayerId | None
     delta: Score
     reason: str
@@ -310,6 +311,8 @@ class Settlement:
         def _score(self, team_id: int, player_id: PlayerId | None, delta: Score, reason: str,
                    question_id: int | None, by: str, now: int, reverses: int | None = None) -> list[Event]: ...
         def _add_time(self, team_id: int, player_id: PlayerId | None, elapsed: int) -> None: ...
+        def _record_guest(self, player: Player, delta: Score, reason: str, question_id: int | None, now: int,
+                          by: str = "auto", reverses: int | None = None) -> LedgerEntry: ...
         config: GameConfig
 
     def _settle_all(self, run: QuestionRun, results: dict[PlayerId, dict[str, Any]], now: int) -> list[Event]:
@@ -336,8 +339,11 @@ class Settlement:
                     sums[team_id] = sums.get(team_id, 0) + points
                 continue
             if points:  # the audience's own board, or a member's own points under `average`
-                player.score = tidy(player.score + points)
-                self._score_version += 1
+                if team_id is None and player.team_id is None and self.config.rules >= 2:
+                    self._record_guest(player, points, reason_for(correct, answer is not None), run.question.id, now)
+                else:
+                    player.score = tidy(player.score + points)
+                    self._score_version += 1
             if team_id is not None:
                 sums[team_id] = sums.get(team_id, 0) + points
         events: list[Event] = []
@@ -377,7 +383,7 @@ class Settlement:
             results[player_id] = result
         return events
 
-    def _settle_buzz(self, run: QuestionRun, results: dict[PlayerId, dict[str, Any]]) -> list[Event]:
+    def _settle_buzz(self, run: QuestionRun, results: dict[PlayerId, dict[str, Any]], now: int) -> list[Event]:
         """Buzzer teams scored when judged; here only their results and the audience's own points."""
         for team_id, result in run.team_results.items():
             for player_id in self.teams[team_id].members:
@@ -391,7 +397,10 @@ class Settlement:
                 correct = bool(answer.correct)
                 points = (speed_points(run.points, answer.elapsed_ms, limit) if cfg.speed_bonus
                           else run.points) if correct else wrong_delta(cfg, run.points)
-                player.score = tidy(player.score + points)
-                self._score_version += 1
+                if points and self.config.rules >= 2:
+                    self._record_guest(player, points, reason_for(correct, True), run.question.id, now)
+                else:
+                    player.score = tidy(player.score + points)
+                    self._score_version += 1
                 results[player_id] = {"answered": True, "correct": correct, "points": points}
         return []

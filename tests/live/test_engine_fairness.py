@@ -291,3 +291,61 @@ def test_only_guests_can_be_kicked() -> None:
     play = Play(SegmentConfig("all", "", [single(1)]), roster=teams(1), card_ms=0)
     assert code(play.host(0, "kick", player_id=100)) == "cannot_kick"
     assert play.game.player(100) is not None
+
+
+# --- item 8: the host's state tells the truth -------------------------------------------------------
+
+def test_next_is_refused_after_the_last_question_and_the_host_state_says_so() -> None:
+    play = Play(SegmentConfig("all", "", [single(1), single(2)], time_limit_s=10), card_ms=0)
+    play.do(Join("g", "小明"), 0)
+    first = only(play.host(0, "start"), QuestionShown)
+    assert not first[0].last_question
+    assert play.game.snapshot("host")["can_next"] is False  # the question is open
+    play.answer(10, "g", "A")
+    play.host(20, "reveal")
+    host = play.game.snapshot("host")
+    assert (host["can_next"], host["last_question"], host["answer_private"]) == (True, False, False)
+    last = only(play.host(30, "next"), QuestionShown)
+    assert all(e.last_question for e in last)
+    assert play.game.snapshot("host")["answer_private"] is True  # the answer is the host's alone until the reveal
+    play.answer(40, "g", "B")
+    play.host(50, "reveal")
+    host = play.game.snapshot("host")
+    assert (host["can_next"], host["last_question"]) == (False, True)
+    assert code(play.host(60, "next")) == "no_more_questions"
+
+
+def test_needs_judgement_only_when_the_host_must_judge() -> None:
+    play = Play(SegmentConfig("required", "", [single(1), single(2)], time_limit_s=10), roster=teams(2), card_ms=0)
+    play.host(0, "start")
+    assert play.game.snapshot("host")["needs_judgement"] is True  # nothing on the phone yet: judge aloud
+    play.answer(10, 100, "A")  # a choice on the phone: the reveal grades it by itself
+    assert play.game.snapshot("host")["needs_judgement"] is False
+    play.host(20, "reveal")
+    assert play.game.snapshot("host")["needs_judgement"] is False
+
+
+def test_a_risk_pick_is_not_reported_as_the_leaderboard_and_next_waits_for_the_pick() -> None:
+    play = Play(SegmentConfig("risk", "", [single(1), single(2)], time_limit_s=10), roster=teams(2), card_ms=0)
+    play.host(0, "start")
+    host = play.game.snapshot("host")
+    assert (host["phase"], host["turn_team_id"], host["can_next"]) == ("picking", 1, False)
+
+
+def test_an_open_games_ledger_lists_every_players_points() -> None:
+    play = Play(SegmentConfig("all", "", [single(1)], time_limit_s=10, points=10, wrong_points=-5), card_ms=0)
+    for pid, name in (("a", "甲"), ("b", "乙"), ("c", "丙")):
+        play.do(Join(pid, name), 0)
+    play.host(0, "start")
+    play.answer(10, "a", "A")
+    play.answer(20, "b", "B")
+    play.do(Tick(), 10_001)
+    play.host(10_002, "reveal")
+    assert [(e.team_id, e.player_id, e.delta, e.reason) for e in play.game.ledger] == [
+        (None, "a", 10, "correct"), (None, "b", -5, "wrong")]
+    # The host corrects a guest's points, and may reverse it: entries of their own, never edits.
+    changed = play.host(10_003, "adjust", player_id="c", delta=3, reason="现场补分")
+    assert changed[0].to_message()["team_id"] is None and changed[0].to_message()["total"] == 3
+    play.host(10_004, "reverse", entry_id=1)
+    assert {p["player_id"]: p["score"] for p in play.game.leaderboard()["players"]} == {"c": 3, "a": 0, "b": -5}
+    assert [e.reverses for e in play.game.ledger] == [None, None, None, 1]

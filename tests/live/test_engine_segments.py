@@ -202,7 +202,9 @@ def test_no_buzz_hands_the_question_to_the_audience() -> None:
     play.do(Tick(), 16002)
     reveal = next(e for e in play.host(17000, "reveal") if isinstance(e, AnswerRevealed) and e.audience == "players")
     assert reveal.message_for("g1")["you"].items() >= {"answered": True, "correct": True, "points": 20}.items()
-    assert play.game.ledger == [] and play.scores() == {1: 0, 2: 0}
+    assert play.scores() == {1: 0, 2: 0}  # the teams get nothing; the audience's points are its own entries
+    assert [(e.team_id, e.player_id, e.delta, e.reason) for e in play.game.ledger] == [
+        (None, "g1", 20, "correct"), (None, "g2", -10, "wrong")]
     assert play.game.leaderboard()["players"][0]["player_id"] == "g1"
 
 
