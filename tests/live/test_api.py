@@ -85,8 +85,9 @@ def test_quick_game_state_qr_and_ledger(api: Callable[..., Any], client: Any, li
     with client.websocket_connect(f"/ws/live/{game['pin']}?role=host&token={game['host_token']}") as ws:
         ws.receive_json(), ws.receive_json()
         ws.send_json({"type": "host", "action": "start"})
-        while ws.receive_json()["type"] != "question":
-            pass
+        while (message := ws.receive_json())["type"] != "question":
+            if message["type"] == "segment" and message.get("card_until_ms"):
+                client.app.state.clock.advance(message["card_ms"] + 1)  # the question comes after the title card
     host_state = api("GET", f"/api/live/{game['id']}/state?as=host", as_="host").json()
     assert host_state["phase"] == "question" and SECRET_EXPLANATION in host_state["explanation"]
     assert SECRET_EXPLANATION not in client.get(f"/api/live/{game['id']}/state").text

@@ -38,12 +38,13 @@ def test_the_demo_seeds_a_team_game_for_the_final_round(tmp_path: Any, monkeypat
         assert len(rnd["teams"]) == 4
         state = client.get(f"/api/live/{team_game['id']}/state").json()
         assert len(state["scores"]) == 4
-        # the round's teams are entered, so the host can also make another game for the round
+        # a round's game is the organizers' (CONTRACT §7): a host cannot put another game in its place
         bank_id = client.get("/api/banks", headers=host).json()["items"][0]["id"]
         again = client.post("/api/live", headers=host, json={
             "title": "再来一场", "round_id": team_game["round_id"], "bank_id": bank_id,
             "segments": [{"kind": "required", "rule": {"type": "single", "count": 4}}]})
-        assert again.status_code == 201, again.text
+        assert again.status_code in (403, 409), again.text
+        assert client.get(f"/api/rounds/{team_game['round_id']}/ranking", headers=org).json()["teams"] == rnd["teams"]
         # a team member joins the demo game by its PIN and plays for their team
         token = login("m11")["Authorization"].split()[1]
         with client.websocket_connect(f"/ws/live/{team_game['pin']}?role=player&token={token}") as ws:

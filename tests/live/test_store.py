@@ -112,9 +112,10 @@ def test_round_scores_come_from_the_rounds_live_game(app: Any, client: Any, api:
     first, second = (t["id"] for t in teams)
     a, c = users.ids["alice"], users.ids["carol"]
     play(app, game["id"], [(Join(1, "alice", user_id=a), 1), (Join(2, "carol", user_id=c), 2),
-                           (HostAction("start"), 10), (SubmitAnswer(1, "x", ids[0], "C"), 2_010),
-                           (HostAction("reveal"), 3_000), (HostAction("next"), 4_000),
-                           (SubmitAnswer(2, "y", ids[1], "A"), 5_000), (HostAction("reveal"), 6_000)])
+                           (HostAction("start"), 10), (Tick(), 2_010),  # the question after the title card
+                           (SubmitAnswer(1, "x", ids[0], "C"), 4_010),
+                           (HostAction("reveal"), 5_000), (HostAction("next"), 6_000),
+                           (SubmitAnswer(2, "y", ids[1], "A"), 7_000), (HostAction("reveal"), 8_000)])
     with app.state.db.read() as session:
         scores = store.round_team_scores(session, round_id)
         players = store.round_player_scores(session, round_id)
