@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from quiz.timeutil import to_iso
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import PHONE, wait_until
 from tests.exams.conftest import DAY, bank_questions
 
 pytestmark = pytest.mark.browser
@@ -45,7 +45,7 @@ def _answer_current(page: Any) -> None:
 
 
 def _wait_saved(page: Any) -> None:
-    page.wait_for_function("document.querySelector('#save-status').dataset.kind === 'ok'")
+    wait_until(page, "document.querySelector('#save-status').dataset.kind === 'ok'")
 
 
 def test_take_a_test_on_a_phone_with_reload_and_network_loss(live_server: Any, new_page: Any, shot: Any) -> None:
@@ -137,7 +137,7 @@ def test_organiser_builds_a_test_from_rules_and_grades_in_the_browser(live_serve
     assert "只有 8 题" in page.inner_text(".rule-row[data-index='0'] .rule-avail")
     page.fill("#title", "浏览器里组的卷")
     page.fill(".rule-row[data-index='0'] [data-field='count']", "3")
-    page.wait_for_function("!document.querySelector(\".rule-row[data-index='0'] .rule-avail\").classList.contains('short')")
+    wait_until(page, "!document.querySelector(\".rule-row[data-index='0'] .rule-avail\").classList.contains('short')")
     assert "可从 8 道" in page.inner_text(".rule-row[data-index='0'] .rule-avail")
     page.fill(".rule-row[data-index='1'] [data-field='count']", "2")
     page.click("#add-rule")
@@ -145,7 +145,7 @@ def test_organiser_builds_a_test_from_rules_and_grades_in_the_browser(live_serve
     page.fill(".rule-row[data-index='2'] [data-field='count']", "1")
     page.fill(".rule-row[data-index='2'] [data-field='keywords']", "坚持真理，坚守理想")
     page.click(".rule-row[data-index='0'] .chip[data-tag='党章']")
-    page.wait_for_function("document.querySelector('#total').textContent.includes('共 6 题')")
+    wait_until(page, "document.querySelector('#total').textContent.includes('共 6 题')")
     opens = page.evaluate("(() => { const d = new Date(Date.now() - 3600e3); const p = n => String(n).padStart(2, '0');"
                           " return `${d.getFullYear()}-${p(d.getMonth()+1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`; })()")
     page.fill("#opens", opens)
@@ -168,7 +168,7 @@ def test_organiser_builds_a_test_from_rules_and_grades_in_the_browser(live_serve
     httpx.post(f"{live_server.url}/api/attempts/{attempt['id']}/submit", headers=headers, timeout=10)
     page.reload()
     page.wait_for_selector("#rows-table td")
-    page.wait_for_function("document.querySelector('#rows-table').textContent.includes('张丽')")
+    wait_until(page, "document.querySelector('#rows-table').textContent.includes('张丽')")
     assert "待阅卷" in page.inner_text("#rows-table")
     shot(page, "11-detail")
     page.goto(f"{live_server.url}/admin/exams/{exam_id}/grading")
