@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/live_load.py --players 1000            # ours and the reference, N = 1,000
     .venv/bin/python bench/live_load.py --players 10000 --procs 4  # the target: 10,000 in one game
+    .venv/bin/python bench/live_load.py --players 20000 --servers ours cluster  # two workers (PostgreSQL + Redis) against one
 
 For each server (ours: ``quiz serve`` on a fresh SQLite file; the reference: ``bench/ref_server.py``,
 bare ``websockets`` with ``websockets.broadcast``) it connects N players from ``--procs`` client
@@ -292,12 +293,21 @@ class Server:
     process: subprocess.Popen[bytes]
     player_url = host_url = screen_url = ""
 
+    @property
+    def processes(self) -> list[subprocess.Popen[bytes]]:
+        return [self.process]
+
+    def player_url_for(self, client_index: int) -> str:
+        return self.player_url
+
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        for process in self.processes:
+            process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 def wait_port(port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
@@ -315,13 +325,14 @@ def wait_port(port: int, process: subprocess.Popen[bytes], timeout: float = 60) 
 class Ours(Server):
     name = "ours"
 
-    def __init__(self, questions: int, time_limit_s: float, deflate: bool, ws_impl: str, workdir: Path) -> None:
+    def __init__(self, questions: int, time_limit_s: float, deflate: bool, ws_impl: str, workdir: Path,
+                 database_url: str | None = None, redis_url: str | None = None, workers: int = 1) -> None:
         import httpx
 
         from quiz.accounts import issue_token, upsert_user
         from quiz.db import Database
 
-        url = f"sqlite:///{workdir / 'bench.db'}"
+        url = database_url or f"sqlite:///{workdir / 'bench.db'}"
         db = Database(url)
         db.migrate()
         now = int(time.time() * 1000)
@@ -343,25 +354,54 @@ class Ours(Server):
                 session.flush()
                 ids.append(q.id)
         db.dispose()
-        port = free_port()
         env = {**os.environ, "QUIZ_DATABASE_URL": url, "QUIZ_WS_PER_MESSAGE_DEFLATE": "1" if deflate else "0",
                "QUIZ_WS_IMPL": "" if ws_impl == "quiz" else ws_impl, "QUIZ_SECRET_KEY": "bench"}
+        if redis_url:
+            env["QUIZ_REDIS_URL"] = redis_url
         self.log = (workdir / "server.log").open("wb")
         # LIVE_BENCH_SERVER="path/to/wrapper.py" runs the server through a wrapper (a profiler, say).
         command = os.environ.get("LIVE_BENCH_SERVER", "").split() or ["-m", "quiz.cli"]
-        self.process = subprocess.Popen([sys.executable, *command, "serve", "--port", str(port)], env=env,
-                                        cwd=workdir, stdout=self.log, stderr=subprocess.STDOUT)
-        wait_port(port, self.process)
-        created = httpx.post(f"http://127.0.0.1:{port}/api/live", headers={"Authorization": f"Bearer {token}"},
+        # Several workers are separate `quiz serve` processes, each on its own port (as on several machines):
+        # players are spread over them by client process, the host is on the first and the screen on the last.
+        self.ports = [free_port() for _ in range(workers)]
+        self.servers = [subprocess.Popen([sys.executable, *command, "serve", "--port", str(port)], env=env,
+                                         cwd=workdir, stdout=self.log, stderr=subprocess.STDOUT) for port in self.ports]
+        self.process = self.servers[0]
+        for port, process in zip(self.ports, self.servers, strict=True):
+            wait_port(port, process)
+        created = httpx.post(f"http://127.0.0.1:{self.ports[0]}/api/live", headers={"Authorization": f"Bearer {token}"},
                              json={"title": "负载测试", "bank_id": bank.id, "segments": [
                                  {"kind": "all", "question_ids": ids, "time_limit_s": time_limit_s, "points": 10}]},
                              timeout=30)
         created.raise_for_status()
         game = created.json()
-        base = f"ws://127.0.0.1:{port}/ws/live/{game['pin']}"
-        self.player_url = f"{base}?role=player"
-        self.host_url = f"{base}?role=host&token={game['host_token']}"
-        self.screen_url = f"{base}?role=screen"
+        self.bases = [f"ws://127.0.0.1:{port}/ws/live/{game['pin']}" for port in self.ports]
+        self.player_url = f"{self.bases[0]}?role=player"
+        self.host_url = f"{self.bases[0]}?role=host&token={game['host_token']}"
+        self.screen_url = f"{self.bases[-1]}?role=screen"
+
+    @property
+    def processes(self) -> list[subprocess.Popen[bytes]]:
+        return self.servers
+
+    def player_url_for(self, client_index: int) -> str:
+        return f"{self.bases[client_index % len(self.bases)]}?role=player"
+
+
+def fresh_postgres_database() -> str:
+    """A new, empty PostgreSQL database for a cluster run (QUIZ_TEST_POSTGRES_URL's server)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from quiz.db import normalise_url
+
+    base = make_url(normalise_url(os.environ.get("QUIZ_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")))
+    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"quiz_bench_{os.getpid()}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 class Reference(Server):
@@ -404,14 +444,14 @@ async def drive(server: Server, players: int, questions: int, procs: int, deflat
 
     await until("state", 30)
     await asyncio.sleep(0.5)
-    rss_before = rss_kib(server.process.pid)
+    rss_before = sum(rss_kib(p.pid) for p in server.processes)
 
     ctx = mp.get_context("spawn")
     go, results = ctx.Event(), ctx.Queue()
     share = [players // procs + (1 if i < players % procs else 0) for i in range(procs)]
     workers, first = [], 0
     for i, count in enumerate(share):
-        workers.append(ctx.Process(target=client_process, args=(first, count, server.player_url, deflate, schedules,
+        workers.append(ctx.Process(target=client_process, args=(first, count, server.player_url_for(i), deflate, schedules,
                                                                  1000 + i, go, results, concurrency)))
         first += count
     for w in workers:
@@ -426,13 +466,13 @@ async def drive(server: Server, players: int, questions: int, procs: int, deflat
             joined = max(joined, int(message.get("count", 0)))
     join_s = time.monotonic() - started
     await asyncio.sleep(1)
-    rss_after = rss_kib(server.process.pid)
+    rss_after = sum(rss_kib(p.pid) for p in server.processes)
 
     counted: dict[int, int] = {}
     reveal_sent: dict[int, float] = {}
     cpu: dict[int, float] = {}
     for index in range(1, questions + 1):
-        cpu_before = cpu_s(server.process.pid)
+        cpu_before = sum(cpu_s(p.pid) for p in server.processes)
         await host.send(json.dumps({"type": "host", "action": "start" if index == 1 else "next"}))
         await until("question", 60)
         window = SCHEDULES[schedules[(index - 1) % len(schedules)]]
@@ -446,7 +486,7 @@ async def drive(server: Server, players: int, questions: int, procs: int, deflat
         reveal = await until("reveal", 60)
         counted[index] = sum(reveal["distribution"].values())
         await asyncio.sleep(0.5)  # the reveal's fan-out is over by now
-        cpu[index] = cpu_s(server.process.pid) - cpu_before
+        cpu[index] = sum(cpu_s(p.pid) for p in server.processes) - cpu_before
         await asyncio.sleep(0.5)  # let the reveal reach everyone before the next question
     await host.send(json.dumps({"type": "host", "action": "finish"}))
     await until("finished", 60)
@@ -493,6 +533,14 @@ def run_one(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         server: Server
         if kind == "ours":
             server = Ours(args.questions, args.time_limit, args.deflate, args.ws_impl, Path(tmp))
+        elif kind == "cluster":
+            import redis
+
+            redis_url = os.environ.get("QUIZ_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+            redis.Redis.from_url(redis_url).flushdb()
+            server = Ours(args.questions, args.time_limit, args.deflate, args.ws_impl, Path(tmp),
+                          fresh_postgres_database(), redis_url, workers=args.workers)
+            server.name = f"cluster ({args.workers} workers, PostgreSQL + Redis)"
         else:
             server = Reference(args.questions, args.time_limit, args.deflate, Path(tmp))
         try:
@@ -500,14 +548,15 @@ def run_one(kind: str, args: argparse.Namespace) -> dict[str, Any]:
                                        args.schedules, args.concurrency, args.time_limit))
         finally:
             server.stop()
-    result["deflate"], result["ws_impl"] = args.deflate, args.ws_impl if kind == "ours" else "websockets (asyncio)"
+    result["deflate"], result["ws_impl"] = args.deflate, args.ws_impl if kind != "reference" else "websockets (asyncio)"
     result["idle_before"] = idle
     return result
 
 
 def report(results: list[dict[str, Any]]) -> str:
     lines = []
-    ref = next((r for r in results if r["server"] == "reference"), None)
+    ref = next((r for r in results if r["server"] == "reference"), None) or next(
+        (r for r in results if r["server"] == "ours"), None)  # the cluster against one worker
     for r in results:
         lines.append(f"\n{r['server']} (ws={r['ws_impl']}, deflate={'on' if r['deflate'] else 'off'}): "
                      f"{r['joined']}/{r['players']} joined in {r['join_s']:.1f} s ({r['join_per_s']:.0f}/s), "
@@ -546,7 +595,10 @@ def main() -> None:
     parser.add_argument("--ws-impl", default="quiz", choices=["quiz", "websockets-sansio", "websockets"],
                         help="our server's WebSocket protocol: quiz (live.wsproto, the default of quiz serve) "
                              "or one of uvicorn's (QUIZ_WS_IMPL)")
-    parser.add_argument("--only", choices=["ours", "reference"], help="run one server only")
+    parser.add_argument("--only", choices=["ours", "reference", "cluster"], help="run one server only")
+    parser.add_argument("--servers", nargs="+", default=["reference", "ours"], choices=["reference", "ours", "cluster"],
+                        help="which servers to run (cluster: --workers quiz serve processes on PostgreSQL + Redis)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes of the cluster server")
     parser.add_argument("--idle", type=float, default=0.9, help="wait until the machine is this idle (0: don't)")
     parser.add_argument("--patience", type=float, default=900, help="seconds to wait for --idle at most")
     parser.add_argument("--repeat", type=int, default=1, help="runs per server, alternating; medians reported")
@@ -557,13 +609,13 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"open files {limit}; players {args.players} in {args.procs} processes", flush=True)
     runs: list[dict[str, Any]] = []
-    kinds = [k for k in ("reference", "ours") if not args.only or k == args.only]
+    kinds = [args.only] if args.only else list(args.servers)
     for round_ in range(args.repeat):
         # Alternate the order, so that neither server always runs in the same moment of other load.
         for kind in kinds if round_ % 2 == 0 else kinds[::-1]:
             runs.append(run_one(kind, args))
             print(report(runs[-1:]), flush=True)
-    results = [median_result([r for r in runs if r["server"] == kind]) for kind in kinds]
+    results = [median_result([r for r in runs if r["server"] == name]) for name in dict.fromkeys(r["server"] for r in runs)]
     if len(runs) > 1:
         label = f"medians of {args.repeat} runs each" if args.repeat > 1 else "summary"
         print(f"\n{label}:" + report(results))

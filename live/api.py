@@ -22,16 +22,17 @@ from starlette.routing import Route
 from live import store
 from live.engine import ConfigError, GameConfig, QuestionSnapshot, SegmentConfig, TeamConfig
 from live.messages import reason_text
-from live.runner import LiveManager, Runner
+from live.runner import LiveManager
 from question_bank.drawing import Candidate, DrawError, Rule, draw
 from question_bank.models import Bank, Question
-from quiz.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn
+from quiz.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn, Unavailable
 from quiz.i18n import register, t
 from quiz.models import User, role_rank
 from quiz.web import Ctx, Id, api
 
 register("zh", {
     "live_not_found": "没有这场比赛",
+    "live_owner_unavailable": "比赛服务暂时无法应答，请稍后重试",
     "live_config_invalid": "比赛设置有误：{problems}",
     "live_questions_missing": "题目不存在或已删除：{ids}",
     "live_rule_short": "第 {segment} 个环节的抽题规则只能找到 {available} 道题（需要 {count} 道）",
@@ -329,16 +330,15 @@ def get_live(ctx: Ctx) -> Any:
     return {**public(ctx, row), "players": players}
 
 
-def _read(ctx: Ctx, game_id: int, read: Any) -> Any:
-    """``read(runner)`` on the event loop (the runner's game is only touched there); a finished game
-    that nobody is connected to is unloaded again afterwards (its log keeps it)."""
+def _read(ctx: Ctx, game_id: int, what: str, role: str = "screen") -> Any:
+    """A game's ``state`` or ``ledger``, from the one worker that owns it (`LiveManager.read`)."""
     manager: LiveManager = ctx.app.state.live
-    runner: Runner | None = anyio.from_thread.run(manager.by_id, game_id)
-    if runner is None:
+    try:
+        result = anyio.from_thread.run(manager.read, game_id, what, role)
+    except TimeoutError:
+        raise Unavailable(t("live_owner_unavailable"), code="live_unavailable") from None
+    if result is None:
         raise NotFound(t("live_not_found"), code="live_not_found")
-    result = anyio.from_thread.run_sync(read, runner)
-    if runner.status == "finished" and not runner.connections and not runner.queue:
-        anyio.from_thread.run(manager.unload, game_id)
     return result
 
 
@@ -350,8 +350,7 @@ def live_state(ctx: Ctx) -> Any:
     if ctx.query.get("as") == "host":
         _owned(ctx, game_id)
         role = "host"
-    now = ctx.now_ms()
-    return _read(ctx, game_id, lambda runner: runner.game.snapshot(role, None, now))
+    return _read(ctx, game_id, "state", role)
 
 
 @api(role=None, public=False)  # the host token is checked by the endpoint itself
@@ -359,16 +358,12 @@ def live_ledger(ctx: Ctx) -> Any:
     """Every score change of the game, in order (append-only: corrections are entries too); for the game's
     host (host token as ``Authorization: Bearer``, or its creator or an organizer logged in)."""
     row = _owned(ctx)
-
-    def read(runner: Runner) -> tuple[list[dict[str, Any]], dict[int, str]]:
-        game = runner.game
-        return [e.to_dict() for e in game.ledger], {team.id: team.config.name for team in game.teams.values()}
-
-    entries, names = _read(ctx, row.id or 0, read)
+    found = _read(ctx, row.id or 0, "ledger")
+    entries, names = found["entries"], found["names"]
     tz = ctx.settings.timezone
     from quiz.timeutil import to_iso
 
-    items = [{**e, "reason_text": reason_text(e["reason"]), "team_name": names.get(e["team_id"], ""),
+    items = [{**e, "reason_text": reason_text(e["reason"]), "team_name": names.get(str(e["team_id"]), ""),
               "at": to_iso(e["at_ms"], tz)} for e in entries]
     return {"items": items, "total": len(items)}
 

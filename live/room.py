@@ -3,8 +3,11 @@
 The runner publishes a burst as a list of operations, in the order it handled them:
 
     Send(event, sender)        an engine event, to its audience (an `error` only to its sender)
-    Attach(client, messages)   a connection joins the room after getting `messages` (welcome, state)
+    Attach(client, messages)   a connection joins the room after getting `messages` (welcome, state);
+                               it becomes its player (``player_id``, ``team_id``) only now, when the
+                               burst is stored: a join that could not be stored leaves nothing behind
     Reply(client, message)     one message to one connection (pong, refusal)
+    Resync()                   a new owner took the game over: connections ask for a fresh state
 
 Attaching in order means a connection gets every event after its snapshot and none before.
 Each message is serialised once per audience group (`json.dumps` once for ``all``) into an
@@ -116,6 +119,8 @@ class Send:
 class Attach:
     client: Client
     messages: list[dict[str, Any]]
+    player_id: int | None = None
+    team_id: int | None = None
 
 
 @dataclass(slots=True)
@@ -124,7 +129,14 @@ class Reply:
     message: dict[str, Any]
 
 
-Op = Send | Attach | Reply
+@dataclass(slots=True)
+class Resync:
+    pass
+
+
+Op = Send | Attach | Reply | Resync
+
+CLOSE_KICKED = 4409
 
 
 class Room:
@@ -136,6 +148,7 @@ class Room:
         self.players: dict[Client, None] = {}
         self.by_player: dict[int, list[Client]] = {}
         self.by_team: dict[int, dict[Client, None]] = {}
+        self.on_resync: Any = None  # called with no arguments when a burst says `Resync`
 
     def __len__(self) -> int:
         return len(self.hosts) + len(self.screens) + len(self.players)
@@ -178,9 +191,18 @@ class Room:
                 self._send_event(op.event, op.sender, out)
             elif isinstance(op, Attach):
                 _add(out, op.client, *(Outgoing(encode(message)) for message in op.messages))
+                if getattr(op.client, "remote", False):
+                    continue  # another worker's connection: that worker's room takes it
+                if op.player_id is not None:
+                    self.remove(op.client)  # (a player attached again: re-filed under its player)
+                    op.client.player_id, op.client.team_id = op.player_id, op.team_id
                 self.add(op.client)
-            else:
+            elif isinstance(op, Reply):
                 _add(out, op.client, Outgoing(encode(op.message)))
+            elif self.on_resync is not None:
+                self.on_resync()
+        for client in [c for c in out if getattr(c, "remote", False)]:
+            del out[client]
         # The big screen first, whatever the order of the burst: the hall watches it, and reaching
         # 10,000 phones takes ~150 ms of system calls.
         for client in self.screens:
@@ -190,14 +212,18 @@ class Room:
             client.push(messages)
 
     def _send_event(self, event: Event, sender: Client | None, out: dict[Client, list[Outgoing]]) -> None:
-        if isinstance(event, Error) and sender is not None:
+        # (An event relayed from another worker's engine, `live.cluster.Relayed`, says by flags what it is.)
+        if (isinstance(event, Error) or getattr(event, "error", False) is True) and sender is not None:
             _add(out, sender, Outgoing(encode(event.to_message())))
             return
         audience = event.audience
-        if audience == "players" and isinstance(event, AnswerRevealed):
-            self._send_reveal(event, out)
+        if audience == "players" and (isinstance(event, AnswerRevealed) or getattr(event, "results", None) is not None):
+            self._send_reveal(event, out)  # type: ignore[arg-type]
             return
         message = Outgoing(encode(event.to_message()))
+        if audience.startswith("player:") and message.text.startswith('{"type":"kicked"'):
+            self._close_after(self.by_player.get(int(audience[7:]), ()), out, message)
+            return
         for group in self._audience(audience):
             for client in group:
                 if (pending := out.get(client)) is None:
@@ -221,6 +247,14 @@ class Room:
         if kind == "player" and ident.lstrip("-").isdigit():
             return (self.by_player.get(int(ident), ()),)
         return ()
+
+    def _close_after(self, clients: Iterable[Client], out: dict[Client, list[Outgoing]], message: Outgoing) -> None:
+        """A kicked player's sockets: the message, then closed with 4409 (CONTRACT §7)."""
+        for client in list(clients):
+            _add(out, client, message)
+            close = getattr(client, "close_after_send", None)
+            if close is not None:
+                close(CLOSE_KICKED)
 
     def _send_reveal(self, event: AnswerRevealed, out: dict[Client, list[Outgoing]]) -> None:
         """Each player's reveal: the public message with their own `you` last. The public part is

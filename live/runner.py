@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from live import store
+from live.cluster import RedisCluster, RemoteClient, decode_ops, encode_ops
 from live.engine import Game
-from live.hub import Backend, backend_for, channel
+from live.lease import Leases, MemoryLeases, PgLeases, RedisLeases
 from live.messages import (
     Buzz,
     Command,
@@ -41,7 +42,7 @@ from live.messages import (
     SubmitAnswer,
     Tick,
 )
-from live.room import Attach, Client, Op, Reply, Room, Send
+from live.room import Attach, Client, Op, Reply, Resync, Room, Send
 from quiz import gcpolicy
 
 log = logging.getLogger("quiz.live")
@@ -86,6 +87,7 @@ class Item:
     kind: str
     client: Client
     data: dict[str, Any] = field(default_factory=dict)
+    in_id: str | None = None  # its entry in the game's in-stream, when another worker forwarded it
 
 
 @dataclass
@@ -94,6 +96,7 @@ class Burst:
     records: list[store.LogRecord] = field(default_factory=list)
     players: list[store.PlayerRecord] = field(default_factory=list)
     answers: set[tuple[Any, str]] = field(default_factory=set)
+    in_id: str | None = None  # the last forwarded item handled (a new owner goes on after it)
     started: float = field(default_factory=time.perf_counter)  # for QUIZ_LIVE_TRACE
     cpu_started: float = field(default_factory=time.thread_time)
 
@@ -101,7 +104,7 @@ class Burst:
         """Every connection this burst answers (told when the burst cannot be stored)."""
         found: dict[Client, None] = {}
         for op in self.ops:
-            client = op.sender if isinstance(op, Send) else op.client
+            client = op.sender if isinstance(op, Send) else getattr(op, "client", None)
             if client is not None:
                 found[client] = None
         return list(found)
@@ -114,7 +117,8 @@ def error_message(code: str, message: str) -> dict[str, Any]:
 class Runner:
     """The single writer of one game."""
 
-    def __init__(self, manager: LiveManager, loaded: store.LoadedGame) -> None:
+    def __init__(self, manager: LiveManager, loaded: store.LoadedGame, venue: Venue | None = None,
+                 epoch: int | None = None) -> None:
         row = loaded.row
         assert row.id is not None
         self.manager = manager
@@ -131,8 +135,11 @@ class Runner:
         self.users = loaded.users
         self.next_player_id = loaded.next_player_id
         self.logged_answers = loaded.logged_answers
-        self.room = Room()
-        self.connections = 0  # sockets open on this game, attached or not yet
+        self.venue = venue if venue is not None else Venue(manager, row)
+        self.room = self.venue.room
+        self.epoch = epoch  # the fencing token of this ownership (several workers; None: one process)
+        self.in_id: str | None = None  # the last forwarded item this owner's bursts handled
+        self.fenced = False
         self.queue: deque[Item] = deque()
         self.wake = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
@@ -140,7 +147,10 @@ class Runner:
         self._counts_sent: dict[str, int] = self.game.counts()  # snapshots carry them; push changes only
         self._counts_at = float("-inf")
         self._counts_timer: asyncio.TimerHandle | None = None
-        self._unsubscribe = manager.hub.subscribe(channel(self.game_id), self.room.deliver)
+
+    @property
+    def connections(self) -> int:
+        return self.venue.connections
 
     # --- outside interface ---
 
@@ -157,7 +167,6 @@ class Runner:
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self.task
-        self._unsubscribe()
 
     def submit(self, item: Item) -> bool:
         """Queue an item for the writer; False when the game is overloaded."""
@@ -200,6 +209,8 @@ class Runner:
             self._tick(burst)
             for _ in range(min(len(self.queue), MAX_BURST)):
                 item = self.queue.popleft()
+                if item.in_id is not None:
+                    burst.in_id = item.in_id
                 try:
                     self._handle(item, burst)
                 except Exception:
@@ -208,8 +219,10 @@ class Runner:
             counts = self._counts_op()
             if counts is not None:
                 burst.ops.append(counts)
-            if burst.ops or burst.records:
+            if burst.ops or burst.records or burst.in_id:
                 await self._store_and_publish(burst)
+            if self.fenced:
+                return
             self._schedule_tick()
             if not self.queue:
                 return
@@ -222,17 +235,23 @@ class Runner:
         if burst.records or burst.players or new_status:
             try:
                 await self.manager.store(store.prepare(self.game_id, burst.records, burst.players, new_status,
-                                                       finished_ms))
+                                                       finished_ms, self.epoch))
+            except store.Fenced:
+                # Another worker took the game over: this copy must never answer for it again.
+                log.warning("live: game %s: another worker owns it now; this one follows", self.game_id)
+                self.fenced = True
+                asyncio.get_running_loop().create_task(self.manager.demote(self.game_id))
+                return
             except Exception:
                 log.exception("live: game %s: cannot store a burst; rebuilding from the log", self.game_id)
                 await self._rebuild()
                 message = error_message("store_failed", "服务器暂时无法保存，请重试")
-                await self.manager.hub.publish(channel(self.game_id), [Reply(c, message) for c in burst.clients()])
+                await self.manager.publish(self, [Reply(c, message) for c in burst.clients()], burst.in_id)
                 return
             self.status = status
         self.logged_answers.update(burst.answers)
         t_pub = time.perf_counter()
-        await self.manager.hub.publish(channel(self.game_id), burst.ops)
+        await self.manager.publish(self, burst.ops, burst.in_id)
         if TRACE:
             log.warning("%.3f burst ops=%d records=%d handle=%.1fms store=%.1fms deliver=%.1fms cpu=%.1fms", t_store,
                         len(burst.ops), len(burst.records), (t_store - burst.started) * 1000,
@@ -318,6 +337,20 @@ class Runner:
         if kind == "attach":
             burst.ops.append(Attach(client, [self._welcome(client, None, now), self.game.snapshot(client.role, None, now)]))
             return
+        if kind == "open":
+            self._open(client, data.get("token"), now, burst)
+            return
+        if kind == "reattach":  # a new owner took over: a fresh state for a connection that stayed
+            if client.role == "player":
+                if client.player_id is not None:
+                    self._attach_player(client, client.player_id, None, now, burst)
+            else:
+                burst.ops.append(Attach(client, [self._welcome(client, None, now),
+                                                 self.game.snapshot(client.role, None, now)]))
+            return
+        if kind == "read":
+            self.manager.answer_read(self, data, now)
+            return
         if kind == "resume":
             self._attach_player(client, data["player_id"], data.get("token"), now, burst)
             return
@@ -355,15 +388,29 @@ class Runner:
         return {"type": "welcome", "role": client.role, "player": player, "resume": resume, "now_ms": now,
                 "game": {"id": self.game_id, "pin": self.pin, "title": self.title}}
 
+    def _open(self, client: Client, token: str | None, now: int, burst: Burst) -> None:
+        """A player's connection opened with a token: its resume token (the same player at once), or
+        a user's token (that user's player again, if they joined already: a new resume token)."""
+        if token:
+            player_id = self.resume.get(store.digest(token))
+            if player_id is not None:
+                self._attach_player(client, player_id, token, now, burst)
+            else:
+                burst.ops.append(Reply(client, error_message("invalid_token", "登录信息已失效，请重新加入")))
+            return
+        user_id = getattr(client, "user_id", None)
+        if user_id is not None and user_id in self.users:
+            self._join(client, {}, now, burst)
+
     def _attach_player(self, client: Client, player_id: int, resume: str | None, now: int, burst: Burst) -> None:
+        # The connection becomes this player when the burst is delivered, after it was stored (`Room.deliver`).
         player = self.game.player(player_id)
         if player is None:
             burst.ops.append(Reply(client, error_message("not_joined", "请先加入比赛")))
             return
-        client.player_id = player_id
-        client.team_id = player.get("team_id")
         burst.ops.append(Attach(client, [self._welcome(client, player, now, resume),
-                                         self.game.snapshot("player", player_id, now)]))
+                                         self.game.snapshot("player", player_id, now)],
+                                player_id, player.get("team_id")))
 
     def _join(self, client: Client, data: dict[str, Any], now: int, burst: Burst) -> None:
         user_id: int | None = getattr(client, "user_id", None)
@@ -402,8 +449,8 @@ _MANAGERS: weakref.WeakSet[LiveManager] = weakref.WeakSet()  # started, not yet 
 
 def game_in_progress() -> bool:
     """Whether this process serves a game that people are connected to and that is not over."""
-    return any(runner.connections and runner.status != "finished"
-               for manager in tuple(_MANAGERS) for runner in manager.runners.values())
+    return any(venue.connections and venue.status != "finished"
+               for manager in tuple(_MANAGERS) for venue in manager.venues.values())
 
 
 # Every connection, player, answer and acknowledgement lives as long as its game; the app's garbage
@@ -412,30 +459,142 @@ def game_in_progress() -> bool:
 # so never while a game is in progress.
 gcpolicy.defer_full_collection_while(game_in_progress)
 
+WATCH_EVERY_S = 0.5  # several workers: how often leases are checked and orphaned games taken over
+
+
+class Venue:
+    """A game as this worker serves it: its connections here (the room), and either its runner (this
+    worker owns the game) or, with several workers, the reader of the owner's bursts."""
+
+    def __init__(self, manager: LiveManager, row: store.LiveGame) -> None:
+        assert row.id is not None
+        self.manager = manager
+        self.game_id: int = row.id
+        self.pin, self.title = row.pin, row.title
+        self.host_hash, self.created_by = row.host_token_hash, row.created_by
+        self.status = row.status
+        self.room = Room()
+        self.room.on_resync = self._resync
+        self.connections = 0  # sockets open on this game here, attached or not yet
+        self.conns: dict[int, Client] = {}  # by connection id: what the owner's bursts name
+        self.last_out = "0"  # the last burst delivered here (several workers)
+        self._reader: asyncio.Task[None] | None = None
+
+    @property
+    def runner(self) -> Runner | None:
+        return self.manager.runners.get(self.game_id)
+
+    @property
+    def queue(self) -> deque[Item]:
+        runner = self.runner
+        return runner.queue if runner is not None else deque()
+
+    def submit(self, item: Item) -> bool:
+        """Hand an item to the game's owner: this worker's runner, or over Redis to another worker."""
+        runner = self.runner
+        if runner is not None and not runner.fenced:
+            return runner.submit(item)
+        cluster = self.manager.cluster
+        if cluster is None:
+            return False
+        cluster.forward(self.game_id, item.kind, item.client, item.data)
+        return True
+
+    def connected(self, client: Any) -> None:
+        self.connections += 1
+        self.conns[client.conn_id] = client
+
+    def disconnected(self, client: Any) -> None:
+        self.connections -= 1
+        self.conns.pop(client.conn_id, None)
+        self.room.remove(client)
+        cluster = self.manager.cluster
+        if cluster is not None and self.runner is None:
+            cluster.forward(self.game_id, "leave", client, {})
+
+    def _resync(self) -> None:
+        for client in list(self.conns.values()):
+            if not client.closed:
+                self.submit(Item("reattach", client))
+
+    # --- following another worker's game ---
+
+    def follow(self) -> None:
+        if self._reader is None and self.manager.cluster is not None:
+            self._reader = asyncio.get_running_loop().create_task(self._read(), name=f"live-follow-{self.game_id}")
+
+    async def unfollow(self) -> None:
+        """Stop reading bursts, after delivering every one already published (a worker taking over)."""
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reader
+            self._reader = None
+        await self.catch_up(block_ms=None)
+
+    async def catch_up(self, block_ms: int | None) -> None:
+        cluster = self.manager.cluster
+        assert cluster is not None
+        while True:
+            bursts = await cluster.read_bursts(self.game_id, self.last_out, block_ms)
+            for entry_id, body in bursts:
+                self.last_out = entry_id
+                self.status = body.get("st") or self.status
+                self.room.deliver(decode_ops(body["ops"], cluster.worker, self.conns.get))
+            if block_ms is not None or not bursts:
+                return
+
+    async def _read(self) -> None:
+        while True:
+            try:
+                await self.catch_up(block_ms=1000)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("live: game %s: cannot read the owner's bursts", self.game_id)
+                await asyncio.sleep(0.5)
+
 
 class LiveManager:
-    """The live games of this process: loads runners on demand, restores unfinished ones at start-up."""
+    """The live games of this process: loads runners on demand, restores unfinished ones at start-up;
+    with Redis, one of several workers (see `live.cluster` and `live.lease`)."""
 
     def __init__(self, db: Any, clock: Any, redis_url: str | None = None) -> None:
         self.db = db
         self.clock = clock
-        self.hub: Backend = backend_for(redis_url)
-        self.runners: dict[int, Runner] = {}
+        self.cluster = RedisCluster(redis_url) if redis_url and redis_url.startswith(("redis://", "rediss://")) else None
+        self.leases: Leases = MemoryLeases()
+        if self.cluster is not None:
+            is_sqlite = getattr(db, "is_sqlite", True)
+            self.leases = RedisLeases(self.cluster.redis, self.cluster.worker) if is_sqlite else PgLeases(db.url)
+        self.runners: dict[int, Runner] = {}  # the games this worker owns
+        self.venues: dict[int, Venue] = {}  # the games this worker serves connections of
         self.pins: dict[str, int] = {}
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-store")
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._checkpointer: asyncio.Task[None] | None = None
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._in_readers: dict[int, asyncio.Task[None]] = {}
         self.checkpointer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-checkpoint")
         self.sqlite_log: store.SqliteLog | None = None
         self.last_burst = float("-inf")  # loop time of any game's last burst
 
+    @property
+    def clustered(self) -> bool:
+        return self.cluster is not None
+
     async def start(self) -> None:
         _MANAGERS.add(self)
-        await self.hub.connect()
+        loop = asyncio.get_running_loop()
+        if self.cluster is not None:
+            await self.cluster.connect()
+            await self.leases.start()
+            self._tasks.append(loop.create_task(self._watch(), name="live-watch"))
         self.sqlite_log = store.SqliteLog.for_database(self.db)
         if getattr(self.db, "is_sqlite", False):
-            self._checkpointer = asyncio.get_running_loop().create_task(self._checkpoints())
-        ids = await asyncio.get_running_loop().run_in_executor(None, store.unfinished_game_ids, self.db)
+            self._tasks.append(loop.create_task(self._checkpoints()))
+        if self.cluster is not None:
+            return  # games are taken where their connections come (spread over the workers), or when orphaned
+        ids = await loop.run_in_executor(None, store.unfinished_game_ids, self.db)
         for game_id in ids:
             try:
                 await self.by_id(game_id)
@@ -444,15 +603,23 @@ class LiveManager:
 
     async def stop(self) -> None:
         _MANAGERS.discard(self)
-        if self._checkpointer is not None:
-            self._checkpointer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._checkpointer
+        for task in self._tasks + list(self._in_readers.values()):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._in_readers.clear()
+        for venue in list(self.venues.values()):
+            if venue._reader is not None:
+                venue._reader.cancel()
         for runner in list(self.runners.values()):
             await runner.stop()
+            await self.leases.release(runner.game_id)
         self.runners.clear()
+        self.venues.clear()
         self.pins.clear()
-        await self.hub.disconnect()
+        if self.cluster is not None:
+            await self.leases.stop()
+            await self.cluster.disconnect()
         self.writer.shutdown(wait=True)
         self.checkpointer.shutdown(wait=True)
         if self.sqlite_log is not None:
@@ -464,6 +631,21 @@ class LiveManager:
         if self.sqlite_log is not None and self.sqlite_log.write_now(batch):
             return
         await asyncio.get_running_loop().run_in_executor(self.writer, store.write, self.db, batch)
+
+    async def publish(self, runner: Runner, ops: list[Op], in_id: str | None) -> None:
+        """A stored burst: to this worker's connections at once, and to the other workers' through Redis."""
+        venue = runner.venue
+        venue.status = runner.status
+        if ops:
+            venue.room.deliver(ops)
+        if self.cluster is not None and (ops or in_id):
+            if in_id is not None:
+                runner.in_id = in_id
+            try:
+                venue.last_out = await self.cluster.publish(runner.game_id, encode_ops(ops, self.cluster.worker),
+                                                            runner.in_id, runner.status)
+            except Exception:
+                log.exception("live: game %s: cannot publish a burst to the other workers", runner.game_id)
 
     async def _checkpoints(self) -> None:
         """SQLite: checkpoint the log in the background (the game writers never wait for the disk)."""
@@ -484,37 +666,203 @@ class LiveManager:
             except Exception:
                 log.exception("live: checkpoint failed")
 
-    async def by_pin(self, pin: str) -> Runner | None:
-        """The running game with this PIN, rebuilt from the database if needed."""
+    # --- finding a game ---
+
+    async def venue_by_pin(self, pin: str) -> Venue | None:
+        """The game with this PIN as this worker serves it (owned or followed), None if there is none."""
         game_id = self.pins.get(pin)
-        if game_id is not None and game_id in self.runners:
-            return self.runners[game_id]
+        if game_id is not None and game_id in self.venues:
+            return self.venues[game_id]
         if not (len(pin) == store.PIN_DIGITS and pin.isdigit()):
             return None
         row = await asyncio.get_running_loop().run_in_executor(None, lambda: store.find_game(self.db, pin=pin))
-        return await self.by_id(row.id) if row is not None and row.id is not None else None
+        return await self.venue_by_id(row.id) if row is not None and row.id is not None else None
+
+    async def venue_by_id(self, game_id: int) -> Venue | None:
+        venue = self.venues.get(game_id)
+        if venue is not None:
+            return venue
+        lock = self._locks.setdefault(game_id, asyncio.Lock())
+        async with lock:
+            venue = self.venues.get(game_id)
+            if venue is not None:
+                return venue
+            row = await asyncio.get_running_loop().run_in_executor(None, lambda: store.find_game(self.db, game_id=game_id))
+            if row is None:
+                return None
+            venue = Venue(self, row)
+            if self.cluster is not None:
+                venue.last_out = await self.cluster.last_id(game_id)
+            if not await self._take(venue):
+                venue.follow()
+            self.venues[game_id] = venue
+            self.pins[venue.pin] = game_id
+            return venue
+
+    async def by_pin(self, pin: str) -> Runner | None:
+        """The game with this PIN, if this worker owns it (one process: always)."""
+        venue = await self.venue_by_pin(pin)
+        return venue.runner if venue is not None else None
 
     async def by_id(self, game_id: int) -> Runner | None:
-        runner = self.runners.get(game_id)
+        venue = await self.venue_by_id(game_id)
+        return venue.runner if venue is not None else None
+
+    # --- owning a game ---
+
+    async def _take(self, venue: Venue) -> bool:
+        """Become the game's owner if nobody is: raise its epoch, rebuild it from the log, run it."""
+        game_id = venue.game_id
+        if not await self.leases.acquire(game_id):
+            return False
+        loop = asyncio.get_running_loop()
+        epoch = None
+        in_id: str | None = None
+        takeover = False
+        try:
+            if self.cluster is not None:
+                epoch = await loop.run_in_executor(None, store.take_over, self.db, game_id)
+                if game_id in self.venues:
+                    await venue.unfollow()  # every burst the last owner published, delivered here
+                last = await self.cluster.last_burst(game_id)
+                if last is not None:
+                    takeover = True
+                    venue.last_out, in_id = last[0], last[1].get("in")
+            loaded = await loop.run_in_executor(None, store.load_game, self.db, game_id)
+        except BaseException:
+            await self.leases.release(game_id)
+            raise
+        if loaded is None:
+            await self.leases.release(game_id)
+            return False
+        runner = Runner(self, loaded, venue, epoch)
+        runner.in_id = in_id
+        venue.status = runner.status
+        self.runners[game_id] = runner
+        runner.start()
+        if self.cluster is not None:
+            self._in_readers[game_id] = loop.create_task(self._read_items(runner, in_id or "0"),
+                                                         name=f"live-in-{game_id}")
+            if takeover:
+                log.warning("live: game %s taken over by worker %s (epoch %s)", game_id, self.cluster.worker, epoch)
+                await self.publish(runner, [Resync()], None)
+        return True
+
+    async def demote(self, game_id: int) -> None:
+        """This worker lost the game (its lease, or a newer owner's epoch): stop its runner and follow."""
+        runner = self.runners.pop(game_id, None)
+        reader = self._in_readers.pop(game_id, None)
+        if reader is not None:
+            reader.cancel()
         if runner is not None:
-            return runner
-        lock = self._locks.setdefault(str(game_id), asyncio.Lock())
-        async with lock:
-            runner = self.runners.get(game_id)
-            if runner is not None:
-                return runner
-            loaded = await asyncio.get_running_loop().run_in_executor(None, store.load_game, self.db, game_id)
-            if loaded is None:
-                return None
-            runner = Runner(self, loaded)
-            self.runners[game_id] = runner
-            self.pins[runner.pin] = game_id
-            runner.start()
-            return runner
+            await runner.stop()
+        await self.leases.release(game_id)
+        venue = self.venues.get(game_id)
+        if venue is not None:
+            venue.follow()
+
+    async def _read_items(self, runner: Runner, after: str) -> None:
+        """The owner: the items other workers forwarded, into the runner's queue in their order."""
+        cluster = self.cluster
+        assert cluster is not None
+        remotes: dict[tuple[str, int], RemoteClient] = {}
+        while True:
+            try:
+                items = await cluster.read_items(runner.game_id, after)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("live: game %s: cannot read forwarded items", runner.game_id)
+                await asyncio.sleep(0.5)
+                continue
+            for entry_id, worker, data in items:
+                after = entry_id
+                key = (worker, int(data["c"]))
+                if worker == cluster.worker and data["k"] != "read":
+                    # Sent here while another worker owned the game (this one took it over since).
+                    mine = runner.venue.conns.get(key[1])
+                    if mine is not None and data["k"] != "leave" and not mine.closed:
+                        runner.submit(Item(data["k"], mine, data.get("d") or {}, entry_id))
+                    continue
+                if data["k"] == "leave":
+                    gone = remotes.pop(key, None)
+                    if gone is not None:
+                        gone.closed = True
+                    continue
+                client = remotes.get(key)
+                if client is None:
+                    client = RemoteClient(worker, key[1], data["role"])
+                    if data["role"] != "api":
+                        remotes[key] = client
+                client.player_id, client.team_id = data.get("p"), data.get("t")
+                client.user_id, client.user_name = data.get("u"), data.get("n") or ""
+                if not runner.submit(Item(data["k"], client, data.get("d") or {}, entry_id)):
+                    log.warning("live: game %s: queue full, a forwarded item was dropped", runner.game_id)
+
+    async def _watch(self) -> None:
+        """Several workers: give up games whose lease was lost; take games whose owner is gone."""
+        while True:
+            await asyncio.sleep(WATCH_EVERY_S)
+            try:
+                await self.leases.alive()
+                for game_id in [g for g in self.runners if not self.leases.holds(g)]:
+                    log.warning("live: game %s: lease lost", game_id)
+                    await self.demote(game_id)
+                for venue in list(self.venues.values()):
+                    if venue.runner is None and venue.connections and venue.status != "finished":
+                        lock = self._locks.setdefault(venue.game_id, asyncio.Lock())
+                        async with lock:
+                            if venue.runner is None:
+                                await self._take(venue)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("live: watch failed")
+
+    # --- reads for the API ---
+
+    async def read(self, game_id: int, what: str, role: str = "screen") -> Any:
+        """``state`` (the snapshot for ``role``) or ``ledger`` of a game, from its owner; None: no such game."""
+        venue = await self.venue_by_id(game_id)
+        if venue is None:
+            return None
+        runner = venue.runner
+        if runner is not None:
+            result = read_game(runner, what, role, runner.now_ms())
+        else:
+            assert self.cluster is not None
+            result = await self.cluster.ask(game_id, {"what": what, "role": role})
+        if venue.status == "finished" and not venue.connections and not venue.queue:
+            await self.unload(game_id)
+        return result
+
+    def answer_read(self, runner: Runner, data: dict[str, Any], now: int) -> None:
+        cluster = self.cluster
+        if cluster is None or not isinstance(data.get("reply"), str):
+            return
+        value = read_game(runner, str(data.get("what")), str(data.get("role") or "screen"), now)
+        asyncio.get_running_loop().create_task(cluster.answer(data["reply"], value))
 
     async def unload(self, game_id: int) -> None:
-        """Forget a game's runner (a finished game nobody watches): memory goes back, the log stays."""
+        """Forget a game (finished, nobody watches): memory goes back, the log stays, the lease is freed."""
+        venue = self.venues.pop(game_id, None)
+        if venue is not None:
+            self.pins.pop(venue.pin, None)
+            if venue._reader is not None:
+                venue._reader.cancel()
+        reader = self._in_readers.pop(game_id, None)
+        if reader is not None:
+            reader.cancel()
         runner = self.runners.pop(game_id, None)
         if runner is not None:
-            self.pins.pop(runner.pin, None)
             await runner.stop()
+            await self.leases.release(game_id)
+
+
+def read_game(runner: Runner, what: str, role: str, now: int) -> Any:
+    """What the API reads of a game, as JSON: its ``state`` snapshot for a role, or its ``ledger``."""
+    game = runner.game
+    if what == "ledger":
+        return {"entries": [e.to_dict() for e in game.ledger],
+                "names": {str(team.id): team.config.name for team in game.teams.values()}}
+    return game.snapshot(role if role in ("screen", "host") else "screen", None, now)

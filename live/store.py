@@ -60,6 +60,7 @@ class LiveGame(SQLModel, table=True):
     created_ms: int = 0
     finished_ms: int | None = None
     seq: int = 0  # the last command stored in the log
+    owner_epoch: int = 0  # raised by each worker that takes the game over (`live.lease`): the fencing token
 
     def public(self) -> dict[str, Any]:
         return {"id": self.id, "pin": self.pin, "title": self.title, "status": self.status,
@@ -194,10 +195,21 @@ class Batch:
             self.statements.append((sql, tuple(value for row in chunk for value in row)))
 
 
+class Fenced(Exception):
+    """A burst of a worker that no longer owns the game: nothing of it was stored."""
+
+
+FENCE_SQL = "UPDATE live_game SET owner_epoch = owner_epoch WHERE id = ? AND owner_epoch = ?"
+
+
 def prepare(game_id: int, records: list[LogRecord], players: list[PlayerRecord] | None = None,
-            status: str | None = None, finished_ms: int | None = None) -> Batch:
-    """The statements that store one burst: its commands, new players, the game's progress."""
+            status: str | None = None, finished_ms: int | None = None, epoch: int | None = None) -> Batch:
+    """The statements that store one burst: its commands, new players, the game's progress. With an
+    ``epoch`` (several workers) the burst is stored only while the game's owner epoch is still that:
+    the first statement, which also locks the game's row until the commit."""
     batch = Batch()
+    if epoch is not None:
+        batch.statements.append((FENCE_SQL, (game_id, epoch)))
     batch.insert("live_command", COMMAND_COLUMNS,
                  [(game_id, r.seq, r.now_ms, encode_command(r.command)) for r in records])
     batch.insert("live_player", PLAYER_COLUMNS,
@@ -221,9 +233,25 @@ def prepare(game_id: int, records: list[LogRecord], players: list[PlayerRecord] 
 
 
 def run_batch(execute: Any, batch: Batch) -> None:
-    """Run a batch's statements with ``execute(sql, params)`` (inside the caller's transaction)."""
+    """Run a batch's statements with ``execute(sql, params)`` (inside the caller's transaction);
+    `Fenced` when its owner epoch is no longer the game's."""
     for sql, params in batch.statements:
-        execute(sql, params)
+        result = execute(sql, params)
+        if sql is FENCE_SQL and getattr(result, "rowcount", 1) != 1:
+            raise Fenced()
+
+
+def take_over(db: Any, game_id: int) -> int:
+    """Raise the game's owner epoch (a worker takes it over) and return the new one: from now on, no
+    burst of an earlier owner is stored (it waits for an earlier owner's transaction on the row)."""
+    with db.write() as session:
+        conn = session.connection()
+        qmark = conn.dialect.paramstyle == "qmark"
+        sql = "UPDATE live_game SET owner_epoch = owner_epoch + 1 WHERE id = ?"
+        conn.exec_driver_sql(sql if qmark else sql.replace("?", "%s"), (game_id,))
+        sql = "SELECT owner_epoch FROM live_game WHERE id = ?"
+        row = conn.exec_driver_sql(sql if qmark else sql.replace("?", "%s"), (game_id,)).first()
+        return int(row[0]) if row else 0
 
 
 def write(db: Any, batch: Batch) -> None:

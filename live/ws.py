@@ -16,6 +16,7 @@ not have to wait is completed at once, inside the fan-out loop, without a task p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections import deque
@@ -27,7 +28,7 @@ from starlette.routing import WebSocketRoute
 
 from live import store
 from live.room import Outgoing, encode
-from live.runner import Item, LiveManager, Runner
+from live.runner import Item, LiveManager, Venue
 from live.wsproto import ON_TEXT, RAW_WRITE, RawWrite, SetReceiver
 from quiz.i18n import register
 
@@ -94,9 +95,13 @@ class WsClient:
     """One connection: who it is, and its bounded send queue."""
 
     __slots__ = ("_send", "_raw", "role", "player_id", "team_id", "user_id", "user_name", "closed", "dropped",
-                 "_busy", "_backlog", "_writer", "task", "__weakref__")
+                 "_busy", "_backlog", "_writer", "task", "conn_id", "__weakref__")
+
+    _next_id = 0
 
     def __init__(self, send: Send, role: str, raw: RawWrite | None = None) -> None:
+        WsClient._next_id += 1
+        self.conn_id = WsClient._next_id  # how the game's owner names this connection (several workers)
         self._send = send
         self._raw = raw  # live.wsproto's fast writer, when the server offers it
         self.role = role
@@ -158,6 +163,19 @@ class WsClient:
             self._backlog.clear()
             self._writer = None
 
+    def close_after_send(self, code: int) -> None:
+        """Close the connection with ``code`` once what was pushed so far is sent (a kicked player)."""
+        asyncio.get_running_loop().create_task(self._close(code))
+
+    async def _close(self, code: int) -> None:
+        writer = self._writer
+        if writer is not None:
+            with contextlib.suppress(Exception):
+                await writer
+        self.closed = True
+        with contextlib.suppress(Exception):
+            await self._send({"type": "websocket.close", "code": code})
+
     def drop(self) -> None:
         """Too far behind: stop sending and end the connection (the client reconnects and resumes)."""
         self.closed = self.dropped = True
@@ -218,12 +236,12 @@ def parse_item(raw: str | None, client: WsClient) -> Item | str:
     return Item("answer", client, {"id": client_id, "question": question, "answer": message["answer"]})
 
 
-def _take(raw: str | None, runner: Runner, client: WsClient) -> None:
-    """One message from the client: to the game's runner, or an ``error`` straight back."""
+def _take(raw: str | None, venue: Venue, client: WsClient) -> None:
+    """One message from the client: to the game's owner, or an ``error`` straight back."""
     item = parse_item(raw, client)
     if isinstance(item, str):
         client.push_text(item)
-    elif not runner.submit(item):
+    elif not venue.submit(item):
         client.push_text(error("busy"))
 
 
@@ -238,33 +256,34 @@ async def _user(app: Any, token: str) -> Any:
     return await loop.run_in_executor(None, user_for_token, app.state.db, token, app.state.clock.now_ms())
 
 
-async def _may_host(app: Any, runner: Runner, token: str | None) -> bool:
+async def _may_host(app: Any, venue: Venue, token: str | None) -> bool:
     if not token:
         return False
-    if store.digest(token) == runner.host_hash:
+    if store.digest(token) == venue.host_hash:
         return True
     from quiz.models import role_rank
 
     user = await _user(app, token)
-    return user is not None and (user.id == runner.created_by or role_rank(user.role) >= role_rank("organizer"))
+    return user is not None and (user.id == venue.created_by or role_rank(user.role) >= role_rank("organizer"))
 
 
-async def _opening(app: Any, runner: Runner, client: WsClient, token: str | None) -> Item | str | None:
-    """What a new connection gets first: attach (host, screen), resume (a known player), or nothing yet."""
+USER_TOKEN_CHARS = 43  # `quiz.accounts` issues token_urlsafe(32); a player's resume token is token_urlsafe(24)
+
+
+async def _opening(app: Any, venue: Venue, client: WsClient, token: str | None) -> Item | str | None:
+    """What a new connection gets first: attach (host, screen), open (a player with a token: its resume
+    token, or a user's, which the game's owner checks), or nothing yet."""
     if client.role == "host":
-        return Item("attach", client) if await _may_host(app, runner, token) else error("forbidden")
+        return Item("attach", client) if await _may_host(app, venue, token) else error("forbidden")
     if client.role == "screen" or not token:
         return Item("attach", client) if client.role == "screen" else None
-    player_id = runner.resume.get(store.digest(token))
-    if player_id is not None:
-        return Item("resume", client, {"player_id": player_id, "token": token})
+    if len(token) != USER_TOKEN_CHARS:
+        return Item("open", client, {"token": token})  # (a resume token: no database lookup)
     user = await _user(app, token)
     if user is None:
         return error("invalid_token")
     client.user_id, client.user_name = user.id, user.name or user.username
-    if user.id in runner.users:
-        return Item("join", client, {})  # the same person back: same player, a new resume token
-    return None
+    return Item("open", client, {})  # the same person back: same player, a new resume token
 
 
 class LiveSocket:
@@ -285,23 +304,23 @@ class LiveSocket:
         if role not in ROLES:
             await self._refuse(send, error("bad_role"), CLOSE_BAD_REQUEST)
             return
-        runner = await manager.by_pin(str(scope.get("path_params", {}).get("pin", "")))
-        if runner is None:
+        venue = await manager.venue_by_pin(str(scope.get("path_params", {}).get("pin", "")))
+        if venue is None:
             await self._refuse(send, error("game_not_found"), CLOSE_NOT_FOUND)
             return
         token = conn.query_params.get("token") or conn.cookies.get("quiz_session")
-        runner.connections += 1
+        venue.connected(client)
         client.task = asyncio.current_task()
         try:
-            first = await _opening(app, runner, client, token)
+            first = await _opening(app, venue, client, token)
             if isinstance(first, str):
                 if client.role == "host":
                     await self._refuse(send, first, CLOSE_FORBIDDEN)
                     return
                 client.push_text(first)
             elif first is not None:
-                runner.submit(first)
-            await self._receive_loop(receive, runner, client, extensions.get(ON_TEXT))
+                venue.submit(first)
+            await self._receive_loop(receive, venue, client, extensions.get(ON_TEXT))
         except asyncio.CancelledError:
             if not client.dropped:
                 raise
@@ -310,17 +329,16 @@ class LiveSocket:
                 current.uncancel()
         finally:
             client.closed = True
-            runner.room.remove(client)
-            runner.connections -= 1
-            if runner.status == "finished" and not runner.connections and not runner.queue:
-                await manager.unload(runner.game_id)  # the log keeps it; a later visit replays it
+            venue.disconnected(client)
+            if venue.status == "finished" and not venue.connections and not venue.queue:
+                await manager.unload(venue.game_id)  # the log keeps it; a later visit replays it
 
-    async def _receive_loop(self, receive: Callable[[], Awaitable[dict[str, Any]]], runner: Runner,
+    async def _receive_loop(self, receive: Callable[[], Awaitable[dict[str, Any]]], venue: Venue,
                             client: WsClient, set_receiver: SetReceiver | None) -> None:
         """Take the client's messages until it leaves: handed over by the protocol as they arrive when it
         offers that (live.wsproto), else (and for whatever it leaves in the queue) through ``receive()``."""
         if set_receiver is not None:
-            set_receiver(lambda raw: None if client.dropped else _take(raw, runner, client))
+            set_receiver(lambda raw: None if client.dropped else _take(raw, venue, client))
         try:
             while True:
                 message = await receive()
@@ -332,7 +350,7 @@ class LiveSocket:
                         raw = message["bytes"].decode("utf-8")
                     except UnicodeDecodeError:
                         raw = None
-                _take(raw, runner, client)
+                _take(raw, venue, client)
         finally:
             if set_receiver is not None:
                 set_receiver(None)

@@ -75,6 +75,10 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
+    if args.workers > 1 and not settings.redis_url:
+        # Each process would run its own copy of every live game (docs/deploy.md).
+        print("错误：多个工作进程需要 Redis（设置 QUIZ_REDIS_URL），否则每个进程各自运行一份比赛。", file=sys.stderr)
+        return 2
     _database(settings).dispose()
     print(f"网站已启动：http://{args.host}:{args.port}/  （数据库：{settings.database_url}）", flush=True)
     _serve(settings, args.host, args.port, args.workers)

@@ -74,6 +74,10 @@ class TooManyRequests(AppError):
     status, code = 429, "too_many_requests"
 
 
+class Unavailable(AppError):
+    status, code = 503, "unavailable"
+
+
 def error_response(request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
     if request.url.path.startswith("/api") or "application/json" in request.headers.get("accept", ""):
         return JSONResponse(body, status_code=status, headers=headers)

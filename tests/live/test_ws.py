@@ -526,14 +526,21 @@ def test_a_trickle_of_items_is_gathered_into_fewer_bursts(client: Any, app: Any,
 
         async def trickle() -> tuple[int, int]:
             pinger, bursts = Pinger(), []
-            unsubscribe = app.state.live.hub.subscribe(f"live:{game['id']}", bursts.append)
+            manager = app.state.live
+            publish = manager.publish
+
+            async def counted(runner: Any, ops: list[Any], in_id: Any) -> None:
+                bursts.append(ops)
+                await publish(runner, ops, in_id)
+
+            manager.publish = counted
             runner.submit(Item("ping", pinger))  # a burst of its own: nothing came just before
             await asyncio.sleep(GATHER_S * 2)
             for _ in range(4):
                 runner.submit(Item("ping", pinger))
                 await asyncio.sleep(GATHER_S / 8)
             await asyncio.sleep(GATHER_S * 5)
-            unsubscribe()
+            del manager.publish
             return len(bursts), pinger.pongs
 
         bursts, pongs = client.portal.call(trickle)
@@ -594,3 +601,51 @@ def test_short_answers_for_everyone_reach_the_host_alone_who_judges_each(client:
     assert yours["alice"]["correct"] is True and yours["alice"]["points"] == 10
     assert yours["bob"]["correct"] is False and yours["bob"]["points"] == 0
     assert not any('"player_answered"' in text for text in others)  # nobody but the host saw the answers
+
+
+def test_a_join_that_could_not_be_stored_leaves_no_half_attached_player(client: Any, make_game: Callable[..., Any],
+                                                                        app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    game = make_game()
+    pin = game["pin"]
+    real_run = store.run_batch
+    failures = [1]
+
+    def failing_once(execute: Any, batch: store.Batch) -> None:
+        if failures and any(sql.startswith("INSERT INTO live_player") for sql, _ in batch.statements):
+            failures.pop()
+            raise OSError("disk full")
+        real_run(execute, batch)
+
+    monkeypatch.setattr(store, "run_batch", failing_once)
+    with connect(client, pin) as a:
+        alice = Frames(a, "alice")
+        alice.send({"type": "join", "name": "小王"})
+        refused = alice.next()
+        assert refused["type"] == "error" and refused["code"] == "store_failed"
+        welcome, _ = join(alice, "小王")  # the retry: one player, whose resume token is the one stored
+        assert welcome["player"]["id"] == 1
+    with app.state.db.read() as session:
+        players = session.exec(select(store.LivePlayer).where(store.LivePlayer.game_id == game["id"])).all()
+    assert [(p.player_id, p.resume_hash) for p in players] == [(1, store.digest(welcome["resume"]))]
+    with connect(client, pin, token=welcome["resume"]) as again:
+        back = Frames(again, "alice again")
+        assert back.next()["player"]["id"] == 1
+
+
+def test_a_kicked_guest_gets_kicked_and_its_socket_is_closed_with_4409(client: Any, make_game: Callable[..., Any]) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    game = make_game()
+    pin = game["pin"]
+    with connect(client, pin, "host", game["host_token"]) as h, connect(client, pin) as a:
+        host, alice = Frames(h, "host"), Frames(a, "alice")
+        opening(host)
+        welcome, _ = join(alice, "捣乱的")
+        host_do(host, "kick", player_id=welcome["player"]["id"])
+        assert alice.next()["type"] == "kicked"
+        with pytest.raises(WebSocketDisconnect) as closed:
+            alice.next()
+        assert closed.value.code == 4409
+    with connect(client, pin, token=welcome["resume"]) as again:
+        refused = Frames(again, "again").next()
+        assert refused["type"] == "error" and refused["code"] == "not_joined"

@@ -1,0 +1,261 @@
+"""Several worker processes serving one game: commands travel to its owner, stored bursts come back.
+
+Exactly one worker owns a game (`live.lease`) and runs its `Runner`; any worker may hold the game's
+sockets. Two Redis streams per game connect them:
+
+    live:in:<game>    what clients of the other workers sent (join, answer, buzz, host, ping ...),
+                      read by the owner only and handled in its bursts like its own clients' items;
+    live:out:<game>   every stored burst, as the owner handled it: each worker delivers it to its own
+                      connections by audience (`Room.deliver`), in order, once.
+
+Why streams and not pub/sub: an entry stays until trimmed, so a worker that was slow or briefly cut
+off reads on from its last id and misses nothing, in the owner's order; and a worker that takes a game
+over knows from the last burst's ``in`` which of the waiting commands the dead owner had handled.
+
+Why the output and not the input is replicated: a burst carries what the engine decided (events by
+audience, each player's `you` in a reveal), so a follower needs no copy of the game and can never
+disagree with the owner; a worker that takes over rebuilds the game from the log, which is what a
+restart does anyway. The price is a reveal's results table on the wire (about 60 bytes a player).
+
+A connection is named on the wire by ``[worker, connection]``; the owner sees another worker's
+connection as a `RemoteClient`, which it never pushes to: what it answers goes out in the burst.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from live.messages import AnswerRevealed, Error, Event
+from live.room import Attach, Client, Op, Outgoing, Reply, Resync, Send
+
+log = logging.getLogger("quiz.live")
+
+IN_MAXLEN = 200_000  # commands kept per game (approximately: Redis trims whole nodes)
+OUT_MAXLEN = 20_000  # bursts kept per game
+READ_BLOCK_MS = 1000
+READ_COUNT = 5000
+
+
+def in_key(game_id: int) -> str:
+    return f"live:in:{game_id}"
+
+
+def out_key(game_id: int) -> str:
+    return f"live:out:{game_id}"
+
+
+def new_worker_id() -> str:
+    return f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+class RemoteClient:
+    """Another worker's connection, as the owner's runner sees it: who it is, and where it lives."""
+
+    __slots__ = ("worker", "conn_id", "role", "player_id", "team_id", "user_id", "user_name", "closed")
+
+    remote = True
+
+    def __init__(self, worker: str, conn_id: int, role: str) -> None:
+        self.worker, self.conn_id, self.role = worker, conn_id, role
+        self.player_id: int | None = None
+        self.team_id: int | None = None
+        self.user_id: int | None = None
+        self.user_name = ""
+        self.closed = False
+
+    def push(self, messages: list[Outgoing]) -> None:  # its own worker delivers
+        pass
+
+
+@dataclass(slots=True)
+class Relayed:
+    """An engine event as it arrived from the owner: the room delivers it like the event itself."""
+
+    audience: str
+    message: dict[str, Any]
+    results: dict[int, dict[str, Any]] | None = None
+    error: bool = False
+
+    def to_message(self) -> dict[str, Any]:
+        return self.message
+
+
+# --- the wire -------------------------------------------------------------------------------
+
+def _ref(client: Client | None, worker: str) -> list[Any] | None:
+    if client is None:
+        return None
+    if isinstance(client, RemoteClient):
+        return [client.worker, client.conn_id]
+    return [worker, getattr(client, "conn_id", 0)]
+
+
+def encode_ops(ops: list[Op], worker: str) -> list[Any]:
+    """A burst's operations as JSON-ready lists (see the module's docstring for who reads them)."""
+    wire: list[Any] = []
+    for op in ops:
+        if isinstance(op, Send):
+            event: Event | Relayed = op.event
+            results = None
+            if isinstance(event, AnswerRevealed) and event.results is not None:
+                results = {str(k): v for k, v in event.results.items()}
+            elif isinstance(event, Relayed) and event.results is not None:
+                results = {str(k): v for k, v in event.results.items()}
+            is_error = isinstance(event, Error) or (isinstance(event, Relayed) and event.error)
+            wire.append(["s", event.audience, event.to_message(), results, _ref(op.sender, worker), is_error])
+        elif isinstance(op, Attach):
+            wire.append(["a", _ref(op.client, worker), op.messages, op.player_id, op.team_id])
+        elif isinstance(op, Reply):
+            wire.append(["r", _ref(op.client, worker), op.message])
+        elif isinstance(op, Resync):
+            wire.append(["x"])
+    return wire
+
+
+def decode_ops(wire: list[Any], worker: str, local: Callable[[int], Client | None]) -> list[Op]:
+    """The operations of a burst for this worker's room: references to its own connections become the
+    connections (``local(conn_id)``); what is addressed to another worker's connection is left out."""
+    ops: list[Op] = []
+
+    def mine(ref: list[Any] | None) -> Client | None:
+        if ref is None or ref[0] != worker:
+            return None
+        return local(int(ref[1]))
+
+    for entry in wire:
+        kind = entry[0]
+        if kind == "s":
+            _, audience, message, results, sender_ref, is_error = entry
+            sender = mine(sender_ref)
+            if is_error and sender is None:
+                continue
+            decoded = {int(k): v for k, v in results.items()} if results is not None else None
+            ops.append(Send(Relayed(audience, message, decoded, bool(is_error)), sender))  # type: ignore[arg-type]
+        elif kind == "a":
+            client = mine(entry[1])
+            if client is not None:
+                ops.append(Attach(client, entry[2], entry[3], entry[4]))
+        elif kind == "r":
+            client = mine(entry[1])
+            if client is not None:
+                ops.append(Reply(client, entry[2]))
+        elif kind == "x":
+            ops.append(Resync())
+    return ops
+
+
+def encode_item(worker: str, kind: str, client: Any, data: dict[str, Any]) -> dict[str, str]:
+    """A client's item for the owner's in-stream: what it asked and who it is on its worker."""
+    return {"w": worker, "j": json.dumps({
+        "c": client.conn_id, "role": client.role, "k": kind, "d": data, "p": client.player_id,
+        "t": client.team_id, "u": client.user_id, "n": client.user_name}, ensure_ascii=False)}
+
+
+# --- Redis ----------------------------------------------------------------------------------
+
+class RedisCluster:
+    """This worker's side of the streams: forwards its clients' items, reads the bursts and items it
+    needs, publishes the bursts of the games it owns."""
+
+    def __init__(self, url: str) -> None:
+        import redis.asyncio as aioredis
+
+        self.url = url
+        self.worker = new_worker_id()
+        self.redis = aioredis.from_url(url)
+        self._outbox: dict[int, list[dict[str, str]]] = {}
+        self._flushing: asyncio.Task[None] | None = None
+        self._pipeline_lock = asyncio.Lock()
+
+    async def connect(self) -> None:
+        await self.redis.ping()
+
+    async def disconnect(self) -> None:
+        if self._flushing is not None:
+            with contextlib.suppress(Exception):
+                await self._flushing
+        with contextlib.suppress(Exception):
+            await self.redis.aclose()
+
+    # --- to the owner ---
+
+    def forward(self, game_id: int, kind: str, client: Any, data: dict[str, Any]) -> None:
+        """Send an item to the game's owner; items of one loop turn go in one pipeline, in order."""
+        self._outbox.setdefault(game_id, []).append(encode_item(self.worker, kind, client, data))
+        if self._flushing is None:
+            self._flushing = asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        try:
+            while self._outbox:
+                outbox, self._outbox = self._outbox, {}
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for game_id, entries in outbox.items():
+                        for fields in entries:
+                            pipe.xadd(in_key(game_id), fields, maxlen=IN_MAXLEN, approximate=True)
+                    await pipe.execute()
+        except Exception:
+            log.exception("live: cannot forward to the owner")
+        finally:
+            self._flushing = None
+            if self._outbox:  # came in while the last pipeline failed
+                self._flushing = asyncio.get_running_loop().create_task(self._flush())
+
+    async def read_items(self, game_id: int, after: str, block_ms: int = READ_BLOCK_MS
+                         ) -> list[tuple[str, str, dict[str, Any]]]:
+        """The owner: items after ``after`` as ``(entry id, worker, item)``."""
+        found = await self.redis.xread({in_key(game_id): after}, count=READ_COUNT, block=block_ms)
+        items = []
+        for _key, entries in found or ():
+            for entry_id, fields in entries:
+                items.append((entry_id.decode(), fields[b"w"].decode(), json.loads(fields[b"j"])))
+        return items
+
+    # --- from the owner ---
+
+    async def publish(self, game_id: int, wire: list[Any], in_id: str | None, status: str) -> str:
+        body = json.dumps({"w": self.worker, "in": in_id, "st": status, "ops": wire}, ensure_ascii=False)
+        entry = await self.redis.xadd(out_key(game_id), {"b": body}, maxlen=OUT_MAXLEN, approximate=True)
+        return str(entry.decode() if isinstance(entry, bytes) else entry)
+
+    async def read_bursts(self, game_id: int, after: str, block_ms: int = READ_BLOCK_MS
+                          ) -> list[tuple[str, dict[str, Any]]]:
+        found = await self.redis.xread({out_key(game_id): after}, count=READ_COUNT, block=block_ms)
+        return [(entry_id.decode(), json.loads(fields[b"b"])) for _key, entries in found or () for entry_id, fields in entries]
+
+    async def last_burst(self, game_id: int) -> tuple[str, dict[str, Any]] | None:
+        """The newest burst of a game (where a new owner goes on from), if any."""
+        found = await self.redis.xrevrange(out_key(game_id), count=1)
+        if not found:
+            return None
+        entry_id, fields = found[0]
+        return entry_id.decode(), json.loads(fields[b"b"])
+
+    async def last_id(self, game_id: int) -> str:
+        last = await self.last_burst(game_id)
+        return last[0] if last is not None else "0"
+
+    async def ask(self, game_id: int, data: dict[str, Any], timeout_s: float = 3.0) -> Any:
+        """A read answered by the owner (a state or the ledger): the answer comes back on a list of
+        our own, so no socket is needed."""
+        reply_key = f"live:reply:{uuid.uuid4().hex}"
+        fake = RemoteClient(self.worker, 0, "api")
+        self.forward(game_id, "read", fake, {"reply": reply_key, **data})
+        found = await self.redis.blpop([reply_key], timeout=timeout_s)
+        if found is None:
+            raise TimeoutError("the game's owner did not answer")
+        return json.loads(found[1])
+
+    async def answer(self, reply_key: str, value: Any) -> None:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.rpush(reply_key, json.dumps(value, ensure_ascii=False))
+            pipe.expire(reply_key, 30)
+            await pipe.execute()
