@@ -11,7 +11,7 @@ from sqlmodel import select
 from starlette.responses import Response
 from starlette.routing import Route
 
-from question_bank import service
+from question_bank import media, service
 from question_bank.formats import UnsupportedFormat, dedup_key, export, parse
 from question_bank.models import Bank, Question, QuestionTag
 from quiz import audit
@@ -107,11 +107,15 @@ def import_questions(ctx: Ctx) -> Any:
         raise BadRequest(str(exc), code="unsupported_format") from None
     imported, duplicates = 0, result.duplicates
     if not result.errors:
-        with ctx.db.read() if dry_run else ctx.db.write() as session:
-            _bank_or_404(session, bank_id)
-            imported, duplicates = service.store_parsed(session, bank_id, result, dry_run=dry_run, now_ms=ctx.now_ms())
-            if not dry_run:
-                audit.record(session, ctx.user, "question.import", "bank", bank_id, {"file": filename, "imported": imported, "duplicates": duplicates})
+        try:
+            with ctx.db.read() if dry_run else ctx.db.write() as session:
+                _bank_or_404(session, bank_id)
+                imported, duplicates = service.store_parsed(session, bank_id, result, dry_run=dry_run,
+                                                            now_ms=ctx.now_ms())
+                if not dry_run:
+                    audit.record(session, ctx.user, "question.import", "bank", bank_id, {"file": filename, "imported": imported, "duplicates": duplicates})
+        except media.MediaRefError as exc:  # rolled back: nothing written
+            result.errors, imported = exc.errors, 0
     errors = [{"row": e.row, "field": e.field, "message": e.message} for e in result.errors[:1000]]
     body = {"imported": imported, "duplicates": duplicates, "errors": errors, "warnings": result.warnings,
             "dry_run": dry_run, "total_rows": len(result.questions) + result.duplicates,
@@ -156,13 +160,18 @@ def list_questions(ctx: Ctx) -> Any:
     return {"items": [r.full() if full else r.public() for r in rows], "total": total}
 
 
-def _validated(ctx: Ctx, bank_id: int) -> Any:
+def _validated(ctx: Ctx, session: Any) -> Any:
     """Validate a question body with the JSON importer's rules; 422 with every error."""
     if not isinstance(ctx.body, dict):
         raise BadRequest(t("invalid_json"), code="invalid_json")
     raw = {k: ctx.body.get(k) for k in ("type", "stem", "options", "answer", "explanation", "tags", "difficulty",
-                                          "points") if ctx.body.get(k) is not None}
+                                          "points", "media") if ctx.body.get(k) is not None}
     result = service.check_limits(parse(json.dumps([raw], ensure_ascii=False).encode(), fmt="json"))
+    if not result.errors and result.questions:
+        try:  # each media url must name a stored file; its kind, size and variants come from the store
+            media.attach(session, result, ctx.now_ms())
+        except media.MediaRefError as exc:
+            result.errors = exc.errors
     if result.errors or not result.questions:
         details = [{"row": e.row, "field": e.field, "message": e.message} for e in result.errors]
         raise Invalid(details[0]["message"] if details else t("invalid"), details=details)
@@ -175,7 +184,7 @@ def create_question(ctx: Ctx) -> Any:
     bank_id = ctx.path_int("bank_id")
     with ctx.db.write() as session:
         _bank_or_404(session, bank_id)
-        data = _validated(ctx, bank_id)
+        data = _validated(ctx, session)
         (qid,) = service.insert_questions(session, bank_id, [data], ctx.now_ms())
         audit.record(session, ctx.user, "question.create", "question", qid, {"bank_id": bank_id})
         return session.get(Question, qid).full()  # type: ignore[union-attr]
@@ -196,10 +205,10 @@ def update_question(ctx: Ctx) -> Any:
         question = _question_or_404(session, ctx.path_int("question_id"))
         merged = {**question.full(), **(ctx.body if isinstance(ctx.body, dict) else {})}
         ctx.body = merged
-        data = _validated(ctx, question.bank_id)
+        data = _validated(ctx, session)
         question.type, question.stem, question.options = data.type, data.stem, data.options
         question.answer, question.explanation, question.tags = data.answer, data.explanation, data.tags
-        question.difficulty, question.points = data.difficulty, data.points
+        question.difficulty, question.points, question.media = data.difficulty, data.points, data.media
         question.dedup_key = dedup_key(data)
         question.version += 1
         question.updated_ms = ctx.now_ms()

@@ -34,6 +34,8 @@ class Question(SQLModel, table=True):
     type: str = Field(max_length=16)
     stem: str = Field(sa_column=Column(Text, nullable=False))
     options: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The stem's pictures, sound and video (question_bank.media); an option's own is in its dict.
+    media: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, default=list))
     answer: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     explanation: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -47,7 +49,7 @@ class Question(SQLModel, table=True):
 
     def public(self) -> dict[str, Any]:
         """What someone who must not know the answer yet may see."""
-        return {
+        data = {
             "id": self.id,
             "bank_id": self.bank_id,
             "type": self.type,
@@ -56,6 +58,9 @@ class Question(SQLModel, table=True):
             "tags": self.tags,
             "difficulty": self.difficulty,
         }
+        if self.media:  # a text question's shape stays as it was
+            data["media"] = self.media
+        return data
 
     def full(self) -> dict[str, Any]:
         """The contract's whole question, answer and explanation included."""
@@ -65,7 +70,7 @@ class Question(SQLModel, table=True):
 
     def snapshot(self) -> dict[str, Any]:
         """The frozen copy a paper or a game keeps (later edits do not touch it)."""
-        return {
+        data = {
             "id": self.id,
             "version": self.version,
             "type": self.type,
@@ -76,6 +81,9 @@ class Question(SQLModel, table=True):
             "tags": self.tags,
             "difficulty": self.difficulty,
         }
+        if self.media:  # frozen with the rest: a later edit of the question does not change it
+            data["media"] = self.media
+        return data
 
 
 class QuestionTag(SQLModel, table=True):

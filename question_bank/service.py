@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert
 from sqlmodel import Session, select
 
+from question_bank import media
 from question_bank.formats import ParseResult, QuestionData, RowError, dedup_key, parse
 from question_bank.models import Bank, Question, QuestionTag
 
@@ -45,6 +46,7 @@ def check_limits(result: ParseResult) -> ParseResult:
         for tag in q.tags:
             if len(tag) > TAG_MAX:
                 result.errors.append(RowError(q.row, "tags", f"标签“{tag[:20]}…”过长（最多 {TAG_MAX} 个字）"))
+    media.check_files(result)
     result.errors.sort(key=lambda e: e.row)
     return result
 
@@ -56,7 +58,7 @@ def existing_keys(session: Session, bank_id: int) -> set[str]:
 
 
 _QUESTION_COLUMNS = ("bank_id", "type", "stem", "options", "answer", "explanation", "tags", "difficulty", "points",
-                     "dedup_key", "version", "deleted", "created_ms", "updated_ms")
+                     "dedup_key", "version", "deleted", "created_ms", "updated_ms", "media")
 
 
 def insert_questions(session: Session, bank_id: int, questions: list[QuestionData], now_ms: int,
@@ -79,6 +81,7 @@ def insert_questions(session: Session, bank_id: int, questions: list[QuestionDat
         "bank_id": bank_id, "type": q.type, "stem": q.stem, "options": q.options, "answer": q.answer,
         "explanation": q.explanation or "", "tags": q.tags, "difficulty": q.difficulty, "points": q.points,
         "dedup_key": key, "version": 1, "deleted": False, "created_ms": now_ms, "updated_ms": now_ms,
+        "media": q.media,
     } for q, key in zip(questions, keys, strict=True)]
     table = Question.__table__  # type: ignore[attr-defined]
     ids = list(conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
@@ -96,7 +99,7 @@ def _insert_postgresql(conn: Any, bank_id: int, questions: list[QuestionData], n
 
     cursor = conn.connection.driver_connection.cursor()
     rows = [(bank_id, q.type, q.stem, dump(q.options), dump(q.answer), q.explanation or "", dump(q.tags),
-             q.difficulty, q.points, key, 1, False, now_ms, now_ms) for q, key in zip(questions, keys, strict=True)]
+             q.difficulty, q.points, key, 1, False, now_ms, now_ms, dump(q.media)) for q, key in zip(questions, keys, strict=True)]
     placeholders = ", ".join(["%s"] * len(_QUESTION_COLUMNS))
     cursor.executemany(f"INSERT INTO question ({', '.join(_QUESTION_COLUMNS)}) VALUES ({placeholders}) RETURNING id",
                        rows, returning=True)
@@ -117,6 +120,10 @@ def store_parsed(session: Session, bank_id: int, result: ParseResult, *, dry_run
 
     Only for a result without errors. ``progress(done, total)`` is called after each batch.
     """
+    if not dry_run:
+        media.attach(session, result, now_ms)  # files stored, names turned into /media/ urls
+    else:
+        media.verify_urls(session, result)
     known = existing_keys(session, bank_id)
     fresh: list[QuestionData] = []
     fresh_keys: list[str] = []

@@ -51,6 +51,7 @@ AREAS = [
     "quiz.audit",
     "quiz.accounts",
     "question_bank.api",
+    "question_bank.media_api",
     "quiz.practice",
     "quiz.exams.api",
     "quiz.competitions.api",

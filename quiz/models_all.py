@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 
+import question_bank.media  # noqa: F401
 import question_bank.models  # noqa: F401
 import quiz.models  # noqa: F401
 

@@ -18,6 +18,7 @@ HELP = {
     "timezone": "time zone for dates shown to people and in exports",
     "max_upload_mb": "largest accepted upload in MB (larger ones get 413 before they are read whole)",
     "max_unpacked_mb": "largest size an uploaded xlsx/zip may unpack to, in MB (larger: 413 within seconds)",
+    "max_media_mb": "largest accepted picture, sound or video file in MiB (CONTRACT §3; larger: 413)",
     "max_import_rows": "most rows an imported file may hold (more: 413)",
     "session_days": "how long a login stays valid, in days",
     "base_url": "public base URL used in join links and QR codes; default taken from each request",
@@ -62,6 +63,7 @@ class Settings:
     max_upload_mb: float = 20.0
     max_unpacked_mb: float = 200.0
     max_import_rows: int = 100_000
+    max_media_mb: float = 10.0
     session_days: int = 30
     base_url: str | None = None
     trusted_hosts: str | None = None

@@ -51,6 +51,8 @@ class QuestionData:
     tags: list[str] = field(default_factory=list)
     difficulty: int = 3
     points: float | None = None
+    media: list[dict[str, Any]] = field(default_factory=list)
+    """The stem's media: ``{"url"|"file", "alt", …}`` (an option's own is ``option["media"]``)."""
     row: int = field(default=0, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -58,13 +60,35 @@ class QuestionData:
         return {
             "type": self.type,
             "stem": self.stem,
-            "options": [{"key": o["key"], "text": o["text"]} for o in self.options],
+            "options": [_option_dict(o) for o in self.options],
             "answer": list(self.answer),
             "explanation": self.explanation,
             "tags": list(self.tags),
             "difficulty": self.difficulty,
             "points": self.points,
+            **({"media": [dict(m) for m in self.media]} if self.media else {}),
         }
+
+
+def _option_dict(option: Mapping[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = {"key": option["key"], "text": option["text"]}
+    if option.get("media"):
+        data["media"] = dict(option["media"])
+    return data
+
+
+def media_names(question: QuestionData | Mapping[str, Any]) -> list[str]:
+    """The urls (or file names) of a question's media, stem first then options: part of its identity."""
+    if isinstance(question, QuestionData):
+        stem_media, options = question.media, question.options
+    else:
+        stem_media, options = question.get("media") or [], question.get("options") or []
+    names = [str(m.get("url") or m.get("file") or "") for m in stem_media or [] if isinstance(m, Mapping)]
+    for option in options:
+        media = option.get("media") if isinstance(option, Mapping) else None
+        if isinstance(media, Mapping):
+            names.append(f"{option.get('key')}={media.get('url') or media.get('file') or ''}")
+    return names
 
 
 @dataclass(frozen=True)
@@ -86,6 +110,10 @@ class ParseResult:
     duplicates: int = 0
     error_count: int = 0
     """How many errors there were; ``errors`` holds at most the first ``limits.MAX_ROW_ERRORS``."""
+    files: dict[str, bytes] = field(default_factory=dict)
+    """Media files that came with the questions (a zip's files, an xlsx's pictures), by the name rows use."""
+    checked: dict[str, Any] = field(default_factory=dict)
+    """``files`` that passed question_bank.media's checks, ready to store."""
 
     @property
     def total_errors(self) -> int:
@@ -118,6 +146,9 @@ def dedup_key(question: QuestionData | Mapping[str, Any]) -> str:
     texts = [str(o.get("text", "")) if isinstance(o, Mapping) else str(o) for o in options]
     # One normalisation of the joined text is much faster than one per part; NUL survives it.
     joined = normalise_for_key("\x00".join([str(stem), *texts]))
+    names = media_names(question)  # 这是哪里？ with two different pictures is two questions
+    if names:
+        joined += "\x01" + "\x00".join(names)
     return hashlib.sha256(f"{qtype}\x00{joined}".encode()).hexdigest()
 
 

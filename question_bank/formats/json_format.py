@@ -38,7 +38,7 @@ from question_bank.formats.rules import (
 )
 
 KNOWN_KEYS = frozenset({"type", "stem", "options", "answer", "explanation", "tags", "difficulty", "points",
-                        "id", "bank_id", "version"})
+                        "media", "id", "bank_id", "version"})
 OPENTDB_DIFFICULTY = {"easy": 2, "medium": 3, "hard": 4}
 
 
@@ -125,6 +125,7 @@ def contract_question(item: dict[str, Any], row: int) -> QuestionData:
     answer = attempt(partial(_answer, qtype, item.get("answer")), []) if qtype else []
     difficulty = attempt(lambda: _difficulty(item.get("difficulty")), 3)
     points = attempt(lambda: _points(item.get("points")), None)
+    media = attempt(lambda: _media_list(item.get("media")), [])
     if problems or qtype is None:
         if not _text(item.get("stem")):
             problems.insert(0, _Invalid("stem", "题干为空"))
@@ -140,7 +141,7 @@ def contract_question(item: dict[str, Any], row: int) -> QuestionData:
         tag_list = split_tags(_text(tags))
     return QuestionData(type=qtype, stem=_text(item.get("stem")), options=options, answer=answer,
                         explanation=_text(item.get("explanation")), tags=tag_list, difficulty=difficulty,
-                        points=points, row=row)
+                        points=points, media=media, row=row)
 
 
 def opentdb_question(item: dict[str, Any], row: int) -> QuestionData:
@@ -176,7 +177,34 @@ def _text(value: Any) -> str:
     return str(value).replace("\r\n", "\n").strip()
 
 
-def _options(value: Any) -> list[dict[str, str]]:
+MEDIA_LIMIT = 10
+
+
+def _media_entry(value: Any, field: str) -> dict[str, Any]:
+    """``{"url": "/media/…"}`` (a stored file) or ``{"file": "a.png"}`` (a file in the imported zip), with ``alt``."""
+    if not isinstance(value, dict):
+        raise _Invalid(field, "媒体应为对象，如 {\"file\": \"a.png\"} 或 {\"url\": \"/media/…\"}")
+    url, file = _text(value.get("url")), _text(value.get("file"))
+    if not url and not file:
+        raise _Invalid(field, "媒体缺少 file（压缩包中的文件名）或 url")
+    entry: dict[str, Any] = {"url": url} if url else {"file": file}
+    alt = _text(value.get("alt"))
+    if len(alt) > 500:
+        raise _Invalid(field, "媒体的说明文字 alt 过长（最多 500 字）")
+    entry["alt"] = alt
+    return entry
+
+
+def _media_list(value: Any) -> list[dict[str, Any]]:
+    if value is None or value == []:
+        return []
+    items = value if isinstance(value, list) else [value]
+    if len(items) > MEDIA_LIMIT:
+        raise _Invalid("media", f"题干媒体最多 {MEDIA_LIMIT} 个")
+    return [_media_entry(v, "media") for v in items]
+
+
+def _options(value: Any) -> list[dict[str, Any]]:
     if value is None:
         return []
     if not isinstance(value, list):
@@ -186,16 +214,19 @@ def _options(value: Any) -> list[dict[str, str]]:
         if index >= len(OPTION_KEYS):
             raise _Invalid("options", f"选项最多 {len(OPTION_KEYS)} 个（A–{OPTION_KEYS[-1]}），本题有 {len(value)} 个")
         expected = OPTION_KEYS[index]
+        media = None
         if isinstance(entry, dict):
             key = unicodedata.normalize("NFKC", _text(entry.get("key", entry.get("label", expected)))).upper()
             text = _text(entry.get("text", entry.get("content")))
+            if entry.get("media"):
+                media = _media_entry(entry["media"], "options")
         else:
             key, text = expected, _text(entry)
         if key != expected:
             raise _Invalid("options", f"第 {index + 1} 个选项的 key 应为 {expected}，实际为 {key}")
-        if not text:
+        if not text and media is None:
             raise _Invalid("options", f"选项{key}为空")
-        options.append({"key": key, "text": text})
+        options.append({"key": key, "text": text, "media": media} if media else {"key": key, "text": text})
     return options
 
 

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from question_bank.formats.common import (
     CHOICE_TYPES,
@@ -149,6 +150,10 @@ class RawQuestion:
     difficulty_text: str = ""
     points_text: str = ""
     extra_tags: list[str] = field(default_factory=list)
+    media: list[dict[str, Any]] = field(default_factory=list)
+    """The stem's media (``{"file": name}`` from a zip's 图片 column or an xlsx picture)."""
+    option_media: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """An option's media by key: an option may be a picture alone (its text cell empty)."""
 
 
 def build_question(raw: RawQuestion, labels: Labels = CANONICAL) -> tuple[QuestionData | None, list[RowError]]:
@@ -165,7 +170,7 @@ def build_question(raw: RawQuestion, labels: Labels = CANONICAL) -> tuple[Questi
         qtype = parse_type(raw.type_text)
         if qtype is None:
             fail("type", f"题型“{raw.type_text}”无法识别（可用：单选、多选、判断、填空、简答）")
-    options = _options(raw, fail)
+    options: list[dict[str, Any]] = list(_options(raw, fail))
     answer_text = raw.answer_text.strip()
     if not answer_text:
         fail("answer", "答案为空")
@@ -211,20 +216,27 @@ def build_question(raw: RawQuestion, labels: Labels = CANONICAL) -> tuple[Questi
         answer, options = [answer_text], []
     question = QuestionData(type=qtype, stem=raw.stem, options=options, answer=answer,
                             explanation=raw.explanation, tags=tags, difficulty=difficulty, points=points,
-                            row=raw.row)
+                            media=list(raw.media), row=raw.row)
     errors.extend(e for e in check_question(question, labels) if e not in errors)
     return (None if errors else question), errors
 
 
-def _options(raw: RawQuestion, fail: Callable[[str, str], None]) -> list[dict[str, str]]:
+def _options(raw: RawQuestion, fail: Callable[[str, str], None]) -> list[dict[str, Any]]:
     """Options up to the last non-empty one; an empty option before it is reported."""
     texts = [(key, text.strip()) for key, text in raw.options]
-    while texts and not texts[-1][1]:
+    pictured = raw.option_media
+    while texts and not texts[-1][1] and texts[-1][0] not in pictured:
         texts.pop()
     for key, text in texts:
-        if not text:
+        if not text and key not in pictured:
             fail(f"option:{key}", f"选项{key}为空，但后面还有选项")
-    return [{"key": key, "text": text} for key, text in texts if text]
+    options: list[dict[str, Any]] = []
+    for key, text in texts:
+        if key in pictured:
+            options.append({"key": key, "text": text, "media": dict(pictured[key])})
+        elif text:
+            options.append({"key": key, "text": text})
+    return options
 
 
 def _infer_type(stem: str, options: list[dict[str, str]], answer: str, choice_only: bool) -> str | None:
