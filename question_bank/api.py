@@ -24,6 +24,7 @@ EXPORT_TYPES = {
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
     "json": ("application/json; charset=utf-8", "json"),
     "gift": ("text/plain; charset=utf-8", "gift"),
+    "zip": ("application/zip", "zip"),
 }
 
 
@@ -243,12 +244,17 @@ def export_bank(ctx: Ctx) -> Any:
         rows = session.exec(select(Question).where(Question.bank_id == bank.id, Question.deleted == False)  # noqa: E712
                             .order_by(Question.id)).all()
     items = [QuestionData(type=r.type, stem=r.stem, options=r.options, answer=r.answer, explanation=r.explanation,
-                          tags=r.tags, difficulty=r.difficulty, points=r.points) for r in rows]
-    media, ext = EXPORT_TYPES[fmt]
+                          tags=r.tags, difficulty=r.difficulty, points=r.points, media=r.media or []) for r in rows]
+    content_type, ext = EXPORT_TYPES[fmt]
     from urllib.parse import quote
 
     filename = quote(f"{bank.name}.{ext}")
-    return Response(export(items, fmt), media_type=media,
+    if fmt == "zip":
+        with ctx.db.read() as session:
+            content = media.export_zip(session, items)
+    else:
+        content = export(items, fmt)
+    return Response(content, media_type=content_type,
                     headers={"Content-Disposition": f"attachment; filename=bank-{bank.id}.{ext}; filename*=UTF-8''{filename}"})
 
 

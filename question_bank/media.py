@@ -193,8 +193,15 @@ def _phone_copy(image: Any) -> Checked:
                    height=height)
 
 
-def store(session: Session, checked: Checked, now_ms: int) -> MediaFile:
-    """Store a checked file (and its phone copy) unless the same bytes are already there."""
+def store(session: Session, checked: Checked, now_ms: int, original: bytes | None = None) -> MediaFile:
+    """Store a checked file (and its phone copy) unless the same bytes are already there.
+
+    ``original``: the bytes as uploaded. When they are a file this store wrote (an exported file
+    imported again), that file is the answer: a JPEG encoded twice would not be the same bytes."""
+    if original is not None:
+        same = session.get(MediaFile, f"{hashlib.sha256(original).hexdigest()[:32]}.{checked.ext}")
+        if same is not None and same.variant_of is None:
+            return same
     row = session.get(MediaFile, checked.name)
     if row is None:
         row = MediaFile(name=checked.name, kind=checked.kind, mime=checked.mime, width=checked.width,
@@ -321,7 +328,8 @@ def _url_errors(session: Session, result: Any, store_files: bool, now_ms: int) -
             alt = str(entry.get("alt") or "")
             if entry.get("file"):
                 if store_files:
-                    put(media_ref(session, store(session, result.checked[entry["file"]], now_ms), alt))
+                    stored = store(session, result.checked[entry["file"]], now_ms, result.files[entry["file"]])
+                    put(media_ref(session, stored, alt))
                 continue
             refs, missing = resolve_refs(session, [entry])
             if missing:
@@ -344,3 +352,29 @@ def attach(session: Session, result: Any, now_ms: int) -> None:
     errors = _url_errors(session, result, True, now_ms)
     if errors:
         raise MediaRefError(errors)
+
+
+def export_zip(session: Session, questions: list[Any]) -> bytes:
+    """``format=zip``: ``questions.json`` naming its media by file, and the files; imports again as is."""
+    import copy
+    import json
+    import zipfile
+
+    files: dict[str, bytes] = {}
+    items = []
+    for question in questions:
+        q = copy.deepcopy(question)
+        for _, entry, put in _entries(q):
+            name = name_from_url(str(entry.get("url", "")))
+            row = session.get(MediaFile, name) if name else None
+            if row is None:
+                continue
+            files[row.name] = row.data
+            put({"file": row.name, "alt": entry.get("alt", "")})
+        items.append(q.to_dict())
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("questions.json", json.dumps({"questions": items}, ensure_ascii=False, indent=2))
+        for name, data in files.items():
+            archive.writestr(name, data, compress_type=zipfile.ZIP_STORED)  # pictures are compressed already
+    return out.getvalue()

@@ -39,7 +39,7 @@ def upload_media(ctx: Ctx) -> Any:
         raise AppError(exc.message, code=exc.code, status=exc.status,
                        details=[{"field": "file", "file": filename, "message": exc.message}]) from None
     with ctx.db.write() as session:
-        row = media.store(session, checked, ctx.now_ms())
+        row = media.store(session, checked, ctx.now_ms(), data)
         ref = media.media_ref(session, row)
     body = {key: ref[key] for key in ("url", "kind", "width", "height")}
     body["bytes"] = row.size

@@ -26,15 +26,16 @@ from question_bank.formats.gift import parse_gift
 from question_bank.formats.json_format import parse_json
 from question_bank.formats.tabular import parse_csv, parse_xlsx
 from question_bank.formats.text import parse_text
+from question_bank.formats.zipped import parse_zip
 
 __all__ = ["EXPORT_FORMATS", "FORMATS", "ParseResult", "QuestionData", "RowError", "UnsupportedFormat",
            "dedup_key", "detect_format", "export", "parse", "sniff_text_format"]
 
-FORMATS = ("xlsx", "csv", "json", "gift", "aiken", "text")
+FORMATS = ("xlsx", "csv", "json", "gift", "aiken", "text", "zip")
 EXTENSIONS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".csv": "csv", ".json": "json", ".gift": "gift",
-              ".aiken": "aiken", ".txt": "txt"}
+              ".aiken": "aiken", ".txt": "txt", ".zip": "zip"}
 ALIASES = {"txt": "txt", "excel": "xlsx", "xlsm": "xlsx", "moodle": "gift", "paste": "text"}
-_SUPPORTED = "xlsx、csv、json、gift、aiken、txt"
+_SUPPORTED = "xlsx、csv、json、gift、aiken、txt、zip"
 _AIKEN_ANSWER = re.compile(r"^\s*ANSWER\s*:", re.M)
 _GIFT_BLOCK = re.compile(r"(?<!\\)\{[^{}]*(?<!\\)\}")
 
@@ -80,6 +81,8 @@ def parse(data: bytes, filename: str | None = None, fmt: str | None = None, *,
     name = detect_format(filename, fmt)
     if name == "txt":
         name = sniff_text_format(data)
+    if name == "zip":
+        return parse_zip(data, lambda inner, inner_name: parse(inner, inner_name))
     if name == "gift":
         result = parse_gift(data, skip_unsupported=skip_unsupported)
     else:

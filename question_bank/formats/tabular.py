@@ -43,12 +43,16 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "tags": ("标签", "知识点", "分类", "章节", "专题", "所属分类", "tags"),
     "points": ("分值", "分数", "默认分值", "points"),
     "options": ("选项", "options"),
+    "media": ("图片", "题干图片", "媒体", "音频", "视频", "media"),
 }
 CANONICAL_HEADERS = {"type": "题型", "stem": "题干", "answer": "答案", "explanation": "解析",
-                     "difficulty": "难度", "tags": "标签", "points": "分值", "options": "选项"}
+                     "difficulty": "难度", "tags": "标签", "points": "分值", "options": "选项",
+                     "media": "图片"}
 _FIELD_BY_HEADER = {alias.lower(): name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
 _BRACKETED = re.compile(r"[(\[【<《][^)\]】>》]*[)\]】>》]")
 _OPTION_HEADER = re.compile(r"(?:选项)?([a-h])")
+_OPTION_MEDIA_HEADER = re.compile(r"(?:选项)?([a-h])(?:图片|媒体)")
+_FILE_SEPARATOR = re.compile(r"[;；\n]")
 _OPTION_PREFIX = re.compile(r"\s*([A-Za-z])\s*[.．、:：)）]\s*")
 _OPTION_CELL_SEPARATOR = re.compile(r"[|｜]")
 
@@ -101,15 +105,54 @@ def parse_xlsx(data: bytes) -> ParseResult:
         sheet.reset_dimensions()  # the stored size is often wrong in files written by other programs
         rows = ((number, [cell_text(v) for v in values])
                 for number, values in enumerate(limits.count_rows(sheet.iter_rows(values_only=True)), start=1))
+        pictures, files = xlsx_pictures(data, sheet.title)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return parse_rows(rows, f"工作表“{sheet.title}”")
+            result = parse_rows(rows, f"工作表“{sheet.title}”", pictures)
+        result.files.update(files)
+        return result
     except limits.ImportTooLarge:
         raise
     except Exception:  # damaged sheet XML surfaces only while reading rows
         return file_error("读取 Excel 文件时出错，文件可能已损坏")
     finally:
         workbook.close()
+
+
+def xlsx_pictures(data: bytes, sheet_title: str) -> tuple[dict[tuple[int, int], list[str]], dict[str, bytes]]:
+    """Pictures placed in a sheet's cells: by (Excel row, column index) their names, and the bytes by name.
+
+    openpyxl's read-only mode skips drawings, so a workbook that holds pictures at all (``xl/media/``)
+    is opened once more in full mode for them; a bank of text questions pays nothing."""
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        if not any(name.startswith("xl/media/") for name in archive.namelist()):
+            return {}, {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        workbook = load_workbook(io.BytesIO(data), data_only=True)
+    pictures: dict[tuple[int, int], list[str]] = {}
+    files: dict[str, bytes] = {}
+    try:
+        sheet = workbook[sheet_title]
+        for image in getattr(sheet, "_images", []):
+            start = getattr(image.anchor, "_from", None)
+            if start is None:
+                continue
+            row, column = start.row + 1, start.col
+            name = f"单元格{_column_letter(column)}{row}-{len(files) + 1}.{(image.format or 'png').lower()}"
+            files[name] = image._data()
+            pictures.setdefault((row, column), []).append(name)
+    finally:
+        workbook.close()
+    return pictures, files
+
+
+def _column_letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
 
 
 def parse_csv(data: bytes) -> ParseResult:
@@ -140,8 +183,12 @@ def parse_csv(data: bytes) -> ParseResult:
         return file_error(f"CSV 格式错误：{exc}", row=reader.line_num)
 
 
-def parse_rows(rows: Iterable[tuple[int, list[str]]], where: str) -> ParseResult:
-    """The shared row logic: find the header, map the columns, build one question per row."""
+def parse_rows(rows: Iterable[tuple[int, list[str]]], where: str,
+               pictures: dict[tuple[int, int], list[str]] | None = None) -> ParseResult:
+    """The shared row logic: find the header, map the columns, build one question per row.
+
+    ``pictures`` are an xlsx's images by (row, column index), as file names in the result's files."""
+    pictures = pictures or {}
     iterator = iter(rows)
     header_row, header = _find_header(iterator)
     if header_row == 0:
@@ -161,11 +208,30 @@ def parse_rows(rows: Iterable[tuple[int, list[str]]], where: str) -> ParseResult
                       if f"option:{key}" in columns]
     joined_options = columns.get("options")
     known = sorted(set(columns.values()))
+    option_media_columns = {key: columns[f"media:{key}"] for key in string.ascii_uppercase[:8]
+                            if f"media:{key}" in columns}
+    stem_columns = {columns[name] for name in ("stem", "media") if name in columns}
+    option_by_column = {index: key for key, index in option_columns}
+    option_by_column.update({index: key for key, index in option_media_columns.items()})
     for number, cells in iterator:
         width = len(cells)
         # Blank rows, and rows filled only in ignored columns (a pre-numbered 序号 column), are skipped.
         if not any(cells[i] for i in known if i < width):
             continue
+        stem_media = [{"file": name, "alt": ""} for name in _file_names(
+            cells[columns["media"]] if "media" in columns and columns["media"] < width else "")]
+        option_media: dict[str, dict[str, Any]] = {}
+        for key, index in option_media_columns.items():
+            names = _file_names(cells[index] if index < width else "")
+            if names:
+                option_media[key] = {"file": names[0], "alt": ""}
+        for (row, column), names in pictures.items():
+            if row != number:
+                continue
+            if column in stem_columns:
+                stem_media.extend({"file": name, "alt": ""} for name in names)
+            elif column in option_by_column:
+                option_media[option_by_column[column]] = {"file": names[0], "alt": ""}
 
         def get(name: str, cells: list[str] = cells, width: int = width) -> str:
             index = columns.get(name)
@@ -176,12 +242,17 @@ def parse_rows(rows: Iterable[tuple[int, list[str]]], where: str) -> ParseResult
             options = split_option_cell(cells[joined_options])
         raw = RawQuestion(row=number, stem=get("stem"), answer_text=get("answer"), type_text=get("type"),
                           options=options, explanation=get("explanation"), tags_text=get("tags"),
-                          difficulty_text=get("difficulty"), points_text=get("points"))
+                          difficulty_text=get("difficulty"), points_text=get("points"),
+                          media=stem_media, option_media=option_media)
         question, row_errors = build_question(raw, labels)
         errors.extend(row_errors)
         if question is not None:
             questions.append(question)
     return finish(questions, errors, warnings_)
+
+
+def _file_names(text: str) -> list[str]:
+    return [part.strip() for part in _FILE_SEPARATOR.split(text) if part.strip()]
 
 
 def split_option_cell(text: str) -> list[tuple[str, str]]:
@@ -231,7 +302,9 @@ def _map_columns(header: list[str]) -> tuple[dict[str, int], dict[str, str], lis
             continue
         name = normalise_header(text)
         option = _OPTION_HEADER.fullmatch(name)
-        field_name = f"option:{option.group(1).upper()}" if option else _FIELD_BY_HEADER.get(name)
+        option_media = _OPTION_MEDIA_HEADER.fullmatch(name)
+        field_name = (f"option:{option.group(1).upper()}" if option else
+                      f"media:{option_media.group(1).upper()}" if option_media else _FIELD_BY_HEADER.get(name))
         if field_name is None:
             unknown.append(text)
         elif field_name in columns:
@@ -240,6 +313,8 @@ def _map_columns(header: list[str]) -> tuple[dict[str, int], dict[str, str], lis
             columns[field_name] = index
             labels[field_name] = " ".join(text.split())
     option_labels = [labels[k] for k in sorted(labels) if k.startswith("option:")]
+    for key in string.ascii_uppercase[:8]:
+        labels.setdefault(f"media:{key}", f"选项{key}图片")
     if option_labels:
         labels["options"] = option_labels[0]
     elif "options" in columns:
