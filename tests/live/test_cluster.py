@@ -305,3 +305,38 @@ async def test_serve_with_two_workers_on_one_port(cluster_urls: tuple[str, str],
         await asyncio.sleep(0)
     finally:
         server.stop()
+
+
+async def test_a_killed_non_owner_loses_nothing_its_players_resume_on_the_owner(cluster_urls: tuple[str, str],
+                                                                                tmp_path: Path) -> None:
+    database_url, redis_url = cluster_urls
+    setup = Setup(database_url)
+    workers = [Worker(database_url, redis_url, tmp_path / "a.log"), Worker(database_url, redis_url, tmp_path / "b.log")]
+    try:
+        game = await create_game(workers[0], setup)
+        pin = game["pin"]
+        host = await connect(f"{workers[0].ws}/ws/live/{pin}?role=host&token={game['host_token']}")
+        await receive(host, "state")
+        owner = owner_of(workers, game["id"])
+        other = workers[1] if owner is workers[0] else workers[0]
+        players = [await join(other, pin, f"选手{i}") for i in range(4)]
+        await host.send(json.dumps({"type": "host", "action": "start"}))
+        qid = None
+        for ws, _, _ in players:
+            qid = (await receive(ws, "question"))["question"]["id"]
+        for i in range(3):
+            assert (await answer(players[i][0], qid, f"a{i}", "A"))["accepted"]
+        other.kill()
+        for i, (_, token, player_id) in enumerate(players):
+            ws = await connect(f"{owner.ws}/ws/live/{pin}?role=player&token={token}")
+            assert (await receive(ws, "welcome"))["player"]["id"] == player_id
+            assert (await receive(ws, "state"))["you"]["answered"] is (i < 3)
+            players[i] = (ws, token, player_id)
+        assert (await answer(players[3][0], qid, "a3", "A"))["accepted"]
+        await host.send(json.dumps({"type": "host", "action": "close"}))
+        assert (await receive(host, "closed"))["answered"] == 4
+        for ws in [host, *(p[0] for p in players)]:
+            await ws.close()
+    finally:
+        for worker in workers:
+            worker.stop()
