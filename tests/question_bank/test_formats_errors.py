@@ -163,7 +163,7 @@ def test_missing_stem_and_answer_columns() -> None:
 def test_unsupported_formats_raise_with_a_chinese_message() -> None:
     with pytest.raises(UnsupportedFormat) as caught:
         parse(b"x", "bank.docx")
-    assert caught.value.message == "不支持的文件类型“.docx”，可用：xlsx、csv、json、gift、aiken、txt"
+    assert caught.value.message == "不支持的文件类型“.docx”，可用：xlsx、csv、json、gift、aiken、txt、zip"
     with pytest.raises(UnsupportedFormat, match="旧版 Excel"):
         parse(b"x", "bank.xls")
     with pytest.raises(UnsupportedFormat, match="无法判断文件格式"):
