@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any
@@ -36,6 +37,8 @@ log = logging.getLogger("quiz.live")
 
 ROLES = ("player", "screen", "host")
 MAX_MESSAGE_CHARS = 16_384
+MAX_FRAME_BYTES = 4 * MAX_MESSAGE_CHARS  # (UTF-8: up to 4 bytes a character) `quiz serve` refuses longer frames
+UNTYPEABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")  # CONTRACT §0: no control characters, no lone surrogates
 MAX_NAME_CHARS = 40
 SEND_BACKLOG = 256  # frames waiting for one slow client before it is dropped
 CLOSE_NOT_FOUND, CLOSE_FORBIDDEN, CLOSE_BAD_REQUEST, CLOSE_TOO_SLOW = 4404, 4403, 4400, 4408
@@ -53,6 +56,7 @@ TEXTS = {
     "live_invalid_token": "登录信息已失效，请重新加入",
     "live_name_required": "请输入昵称",
     "live_busy": "服务器繁忙，请稍后重试",
+    "live_cross_site": "请从本站页面连接",
 }
 register("zh", TEXTS)
 
@@ -196,6 +200,10 @@ def parse_item(raw: str | None, client: WsClient) -> Item | str:
         return error("invalid_json")
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         return error("invalid_json")
+    if "\\" in raw and _untypeable(message):
+        # Only an escape can bring such a character in (a raw one is not valid JSON text); refused here, at
+        # the edge, it never reaches the game's log, which could not store it.
+        return error("invalid_message")
     kind = message["type"]
     if kind == "ping":
         t = message.get("t")
@@ -234,6 +242,16 @@ def parse_item(raw: str | None, client: WsClient) -> Item | str:
     if not isinstance(client_id, str) or not 0 < len(client_id) <= 64 or "answer" not in message:
         return error("invalid_message")
     return Item("answer", client, {"id": client_id, "question": question, "answer": message["answer"]})
+
+
+def _untypeable(value: Any) -> bool:
+    if isinstance(value, str):
+        return UNTYPEABLE.search(value.replace("\r", "").replace("\t", "").replace("\n", "")) is not None
+    if isinstance(value, dict):
+        return any(_untypeable(k) or _untypeable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_untypeable(v) for v in value)
+    return False
 
 
 def _take(raw: str | None, venue: Venue, client: WsClient) -> None:
@@ -308,7 +326,16 @@ class LiveSocket:
         if venue is None:
             await self._refuse(send, error("game_not_found"), CLOSE_NOT_FOUND)
             return
-        token = conn.query_params.get("token") or conn.cookies.get("quiz_session")
+        token = conn.query_params.get("token")
+        if not token and conn.cookies.get("quiz_session"):
+            # The session cookie goes with any page's upgrade: only our own pages may use it (CONTRACT §0).
+            from quiz.security import is_cross_site
+
+            if is_cross_site(conn.headers, scheme="https" if scope.get("scheme") == "wss" else "http",
+                             base_url=getattr(app.state.settings, "base_url", None)):
+                await self._refuse(send, error("cross_site"), CLOSE_FORBIDDEN)
+                return
+            token = conn.cookies.get("quiz_session")
         venue.connected(client)
         client.task = asyncio.current_task()
         try:

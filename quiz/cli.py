@@ -44,6 +44,21 @@ def worker_app() -> Any:
     return create_app(settings)
 
 
+def serve_options(settings: Settings, host: str, port: int) -> dict[str, Any]:
+    """uvicorn's options for ``quiz serve``."""
+    from live.ws import MAX_FRAME_BYTES
+
+    return {
+        "host": host, "port": port, "log_level": "warning", "ws_per_message_deflate": settings.ws_per_message_deflate,
+        "backlog": 4096, "timeout_keep_alive": 30,
+        "timeout_graceful_shutdown": settings.shutdown_grace_s or None,
+        "ws_ping_interval": settings.ws_ping_interval_s or None, "ws_ping_timeout": settings.ws_ping_interval_s or None,
+        "ws": os.environ.get("QUIZ_WS_IMPL") or "live.wsproto:QuizWebSocketProtocol",
+        # A frame longer than any message we take is refused (close 1009) from its header, before its payload.
+        "ws_max_size": MAX_FRAME_BYTES,
+    }
+
+
 def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
@@ -57,13 +72,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     # SIGTERM (or Ctrl-C): uvicorn stops listening, closes idle keep-alive connections, lets the requests
     # in hand finish for up to shutdown_grace_s, then runs the app's shutdown (the live games flush
     # their logs and tell their sockets to reconnect elsewhere).
-    options: dict[str, Any] = {
-        "host": host, "port": port, "log_level": "warning", "ws_per_message_deflate": settings.ws_per_message_deflate,
-        "backlog": 4096, "timeout_keep_alive": 30,
-        "timeout_graceful_shutdown": settings.shutdown_grace_s or None,
-        "ws_ping_interval": settings.ws_ping_interval_s or None, "ws_ping_timeout": settings.ws_ping_interval_s or None,
-        "ws": os.environ.get("QUIZ_WS_IMPL") or "live.wsproto:QuizWebSocketProtocol",
-    }
+    options = serve_options(settings, host, port)
     if workers > 1:
         uvicorn.run("quiz.cli:worker_app", factory=True, workers=workers, **options)
     else:
