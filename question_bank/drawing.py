@@ -191,6 +191,7 @@ def shuffle_options(options: Sequence[dict[str, Any]], answer: Sequence[Any], rn
         rng.shuffle(order)
     mapping = {OPTION_KEYS[i]: str(o["key"]) for i, o in enumerate(order)}
     back = {original: shown for shown, original in mapping.items()}
-    shown = [{"key": OPTION_KEYS[i], "text": o.get("text", "")} for i, o in enumerate(order)]
+    shown = [{"key": OPTION_KEYS[i], "text": o.get("text", ""), **({"media": o["media"]} if o.get("media") else {})}
+             for i, o in enumerate(order)]
     shown_answer = sorted(back[str(a)] for a in answer if str(a) in back)
     return shown, shown_answer, mapping

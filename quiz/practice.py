@@ -68,13 +68,16 @@ def _candidate_ids(conn: Connection, user_id: int, data: PracticeIn) -> list[int
 
 
 _PUBLIC_COLUMNS = (Question.id, Question.bank_id, Question.type, Question.stem, Question.options, Question.tags,
-                   Question.difficulty)
+                   Question.difficulty, Question.media)
 
 
 def _public_row(row: Any) -> dict[str, Any]:
     """The same shape as ``Question.public()``, from a Core row."""
-    return {"id": row.id, "bank_id": row.bank_id, "type": row.type, "stem": row.stem, "options": row.options,
+    data = {"id": row.id, "bank_id": row.bank_id, "type": row.type, "stem": row.stem, "options": row.options,
             "tags": row.tags, "difficulty": row.difficulty}
+    if row.media:
+        data["media"] = row.media
+    return data
 
 
 def _public(conn: Connection, question_id: int | None) -> dict[str, Any] | None:
@@ -146,7 +149,7 @@ def get_practice(ctx: Ctx) -> Any:
 _ANSWER_SQL = {
     "lock": "SELECT user_id, bank_id, question_ids, done, correct FROM practice_session WHERE id = %s",
     "answered": "SELECT question_id FROM practice_record WHERE session_id = %s",
-    "questions": "SELECT id, bank_id, type, stem, options, tags, difficulty, answer, explanation FROM question "
+    "questions": "SELECT id, bank_id, type, stem, options, tags, difficulty, answer, explanation, media FROM question "
                  "WHERE id IN (%s, %s)",
     "record": "INSERT INTO practice_record (session_id, user_id, bank_id, question_id, answer, correct, tags, "
               "created_ms) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
@@ -201,8 +204,12 @@ def update_wrong_book(db: _Statements, user_id: int, bank_id: int, question_id: 
 
 
 def _public_tuple(db: _Statements, row: Any) -> dict[str, Any]:
-    return {"id": row[0], "bank_id": row[1], "type": row[2], "stem": row[3], "options": db.load(row[4]),
+    data = {"id": row[0], "bank_id": row[1], "type": row[2], "stem": row[3], "options": db.load(row[4]),
             "tags": db.load(row[5]), "difficulty": row[6]}
+    media = db.load(row[9])
+    if media:
+        data["media"] = media
+    return data
 
 
 @api(role="member")

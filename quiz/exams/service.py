@@ -281,18 +281,20 @@ def make_item(snapshot: dict[str, Any], rule_index: int, rule: dict[str, Any], r
             "type": snapshot["type"], "stem": snapshot["stem"], "options": options, "answer": answer,
             "explanation": snapshot.get("explanation", ""), "points": int(rule.get("points_cents", 0)),
             "keywords": list(rule.get("keywords") or snapshot.get("keywords") or []), "option_map": mapping,
-            "tags": snapshot.get("tags", []), "difficulty": snapshot.get("difficulty", 3)}
+            "tags": snapshot.get("tags", []), "difficulty": snapshot.get("difficulty", 3),
+            **({"media": snapshot["media"]} if snapshot.get("media") else {})}
 
 
 _SNAPSHOT_COLUMNS = (Question.id, Question.version, Question.type, Question.stem, Question.options, Question.answer,
-                     Question.explanation, Question.tags, Question.difficulty, Question.deleted)
+                     Question.explanation, Question.tags, Question.difficulty, Question.deleted, Question.media)
 
 
 def load_snapshots(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
     """``Question.snapshot()`` of each id that is not deleted, read as plain rows (no ORM objects)."""
     rows = session.execute(select(*_SNAPSHOT_COLUMNS).where(Question.id.in_(ids)))  # type: ignore[union-attr]
     return {r.id: {"id": r.id, "version": r.version, "type": r.type, "stem": r.stem, "options": r.options,
-                   "answer": r.answer, "explanation": r.explanation, "tags": r.tags, "difficulty": r.difficulty}
+                   "answer": r.answer, "explanation": r.explanation, "tags": r.tags, "difficulty": r.difficulty,
+                   **({"media": r.media} if r.media else {})}
             for r in rows if not r.deleted}
 
 

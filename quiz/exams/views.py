@@ -16,11 +16,20 @@ from quiz.timeutil import to_iso
 def public_item(item: dict[str, Any], index: int) -> dict[str, Any]:
     """A paper item as the candidate sees it while answering: no key, no explanation."""
     data: dict[str, Any] = {"id": int(item["qid"]), "index": index, "type": item["type"], "stem": item["stem"],
-                            "options": [{"key": o["key"], "text": o.get("text", "")} for o in item.get("options") or []],
+                            "options": [_shown_option(o) for o in item.get("options") or []],
                             "points": from_cents(int(item.get("points", 0)))}
+    if item.get("media"):
+        data["media"] = item["media"]
     if item["type"] == "fill":
         data["blanks"] = max(1, len(item.get("answer") or []))
     return data
+
+
+def _shown_option(option: dict[str, Any]) -> dict[str, Any]:
+    shown = {"key": option["key"], "text": option.get("text", "")}
+    if option.get("media"):
+        shown["media"] = option["media"]  # named by content hash: says nothing of the key
+    return shown
 
 
 def review_allowed(exam: Exam, attempt: ExamAttempt, now_ms: int) -> bool:

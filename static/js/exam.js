@@ -4,6 +4,7 @@
 // localStorage and sent again after a reload or when the network comes back, and a reload resumes
 // the open attempt (POST attempts again returns it with the saved answers).
 import { answerLong, api, escapeHtml, toast, TYPE_NAMES } from "./common.js";
+import { optionMediaHtml, stemMediaHtml } from "./media.js";
 
 const $ = (id) => document.getElementById(id);
 const EXAM_ID = Number($("exam-app").dataset.examId);
@@ -201,7 +202,7 @@ function renderQuestion() {
     hint = q.type === "multiple" ? "可选多项" : "选择一项";
     body = `<div class="options" role="group" aria-label="选项">${q.options.map((o) =>
       `<button type="button" class="option" data-key="${escapeHtml(o.key)}" aria-pressed="${chosen.has(o.key)}">` +
-      `<span class="opt-key">${escapeHtml(o.key)}</span><span class="opt-text">${textHtml(o.text)}</span></button>`).join("")}</div>`;
+      `<span class="opt-key">${escapeHtml(o.key)}</span>${optionMediaHtml(o)}<span class="opt-text">${textHtml(o.text)}</span></button>`).join("")}</div>`;
   } else if (q.type === "judge") {
     const value = Array.isArray(answer) ? answer[0] : null;
     body = `<div class="options judge" role="group" aria-label="判断">
@@ -224,6 +225,7 @@ function renderQuestion() {
     <div class="q-meta"><span class="q-number">第 ${state.index + 1} / ${total} 题</span>
       <span class="badge">${TYPE_NAMES[q.type] || ""}</span><span class="muted">${q.points} 分</span></div>
     <h2 class="stem">${textHtml(q.stem)}</h2>
+    ${stemMediaHtml(q)}
     ${hint ? `<p class="hint">${hint}</p>` : ""}
     ${body}`;
   $("prev").disabled = state.index === 0;

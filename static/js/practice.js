@@ -2,6 +2,7 @@
 // feedback; the wrong-answer book and personal statistics. Questions come from the practice API
 // without their answers: the answer and the explanation only arrive in the reply to an answer.
 import { answerLong, api, escapeHtml, toast, TYPE_NAMES } from "./common.js";
+import { optionMediaHtml, stemMediaHtml } from "./media.js";
 
 const $ = (id) => document.getElementById(id);
 const STORE_BANK = "quiz.practice.bank";
@@ -220,7 +221,7 @@ function renderQuestion(question) {
     hint = question.type === "multiple" ? "可选多项，选好后点提交" : "选择一项后点提交";
     body = `<div class="options" role="group" aria-label="选项">${(question.options || []).map((o) =>
       `<button type="button" class="option" data-key="${escapeHtml(o.key)}" aria-pressed="false">` +
-      `<span class="opt-key">${escapeHtml(o.key)}</span><span class="opt-text">${textHtml(o.text)}</span></button>`).join("")}</div>`;
+      `<span class="opt-key">${escapeHtml(o.key)}</span>${optionMediaHtml(o)}<span class="opt-text">${textHtml(o.text)}</span></button>`).join("")}</div>`;
   } else if (question.type === "judge") {
     hint = "判断对错后点提交";
     body = `<div class="options judge" role="group" aria-label="判断">
@@ -241,6 +242,7 @@ function renderQuestion(question) {
   $("question").innerHTML = `
     <div class="q-meta"><span class="badge">${TYPE_NAMES[question.type] || ""}</span>${tags}</div>
     <h2 class="stem">${textHtml(question.stem)}</h2>
+    ${stemMediaHtml(question)}
     <p class="hint">${hint}</p>
     ${body}`;
   $("feedback").hidden = true;

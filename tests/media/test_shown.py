@@ -1,0 +1,44 @@
+"""A picture question as practice and a test show it: media on the stem and the options, never the key;
+a paper keeps the picture it was given when the question is edited later."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.exams.conftest import exam_body
+from tests.media.helpers import png, upload
+from tests.media.test_question_media import new_bank, picture_question
+
+
+def test_practice_shows_the_stem_and_option_pictures(api: Any) -> None:
+    bank_id = new_bank(api)
+    question, stem_url, option_url = picture_question(api, bank_id)
+    started = api("POST", "/api/practice", as_="alice", json={"bank_id": bank_id, "mode": "sequential", "count": 5})
+    assert started.status_code == 201, started.text
+    shown = started.json()["question"]
+    assert shown["media"][0]["url"] == stem_url and "answer" not in shown
+    assert shown["options"][0]["media"]["url"] == option_url
+
+
+def test_an_exam_paper_keeps_its_picture_after_an_edit(api: Any, clock: Any, monkeypatch: Any) -> None:
+    from quiz.exams import service
+
+    monkeypatch.setattr(service, "BANK_CHECK_S", 0.0)
+    bank_id = new_bank(api)
+    question, stem_url, option_url = picture_question(api, bank_id)
+    exam = api("POST", "/api/exams", as_="org", json=exam_body(
+        bank_id, clock.now_ms(), rules=[{"type": "single", "count": 1, "points": 1}], pass_score=1,
+        max_attempts=2, shuffle_options=True)).json()
+    paper = api("POST", f"/api/exams/{exam['id']}/attempts", as_="alice")
+    assert paper.status_code in (200, 201), paper.text
+    (item,) = paper.json()["questions"]
+    assert item["media"][0]["url"] == stem_url and "answer" not in item
+    assert option_url in [o.get("media", {}).get("url") for o in item["options"]]
+    other = upload(api, png(90, 90, "black"), "new.png").json()["url"]
+    assert api("PUT", f"/api/questions/{question['id']}", as_="org",
+               json={"media": [{"url": other, "alt": ""}]}).status_code == 200
+    again = api("GET", f"/api/attempts/{paper.json()['id']}", as_="alice")
+    assert again.status_code == 200, again.text
+    assert again.json()["questions"][0]["media"][0]["url"] == stem_url
+    bob = api("POST", f"/api/exams/{exam['id']}/attempts", as_="bob").json()
+    assert bob["questions"][0]["media"][0]["url"] == other
