@@ -78,13 +78,18 @@ class QuestionSnapshot:
     options: list[dict[str, str]] = field(default_factory=list)
     answer: list[Any] = field(default_factory=list)
     explanation: str = ""
+    media: list[dict[str, Any]] = field(default_factory=list)
+    """The stem's pictures, sound and video (CONTRACT §3); urls are content hashes, they tell no answer."""
 
     def public(self) -> dict[str, Any]:
         """What players and screen see before `reveal`: never `answer` nor `explanation`."""
         public: dict[str, Any] = {
             "id": self.id, "type": self.type, "stem": self.stem,
-            "options": [{"key": o["key"], "text": o.get("text", "")} for o in self.options],
+            "options": [{"key": o["key"], "text": o.get("text", ""), **({"media": o["media"]} if o.get("media") else {})}
+                        for o in self.options],
         }
+        if self.media:
+            public["media"] = self.media
         if self.type == "fill":
             public["blanks"] = len(self.answer)  # how many boxes to draw, not what goes in them
         return public
@@ -99,6 +104,7 @@ class QuestionSnapshot:
         return cls(
             id=data["id"], type=data["type"], stem=data["stem"], options=list(data.get("options") or []),
             answer=list(data.get("answer") or []), explanation=data.get("explanation") or "",
+            media=list(data.get("media") or []),
         )
 
 

@@ -3,6 +3,7 @@
 // score corrections with a reason, and the ledger. The server remains the judge of what is legal: a refused
 // action comes back as an `error` and changes nothing.
 import { api, escapeHtml, toast } from "./common.js";
+import { stemMediaHtml } from "./media.js";
 import * as sound from "./sound.js";
 import { Countdown, KIND_NAMES, LiveClient, PHASE_NAMES, answerText, secondsLeft } from "./live_client.js";
 
@@ -271,6 +272,7 @@ function drawNow() {
       ${seg.title && seg.title !== KIND_NAMES[seg.kind] ? escapeHtml(seg.title) : ""}
       <span class="q-meta">${T.qNo(q.index, q.count)} · ${T.types[question.type] || ""} · ${T.points(q.points ?? 0)}</span></p>
     <p class="host-stem">${escapeHtml(question.stem)}</p>
+    ${stemMediaHtml(question)}
     ${options}
     <div class="host-answer"><span>${T.answer}${S.revealed ? "（已公布）" : "（仅主持人可见）"}</span><b>${escapeHtml(answerText(question, S.answer) || "—")}</b></div>
     ${S.explanation ? `<p class="host-explain"><b>${T.explanation}：</b>${escapeHtml(S.explanation)}</p>` : ""}

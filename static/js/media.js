@@ -23,11 +23,14 @@ export function mediaItemHtml(m, { sizes = "(max-width: 760px) 100vw, 720px" } =
   return imageHtml(m, sizes);
 }
 
-/** The stem's media, or "" for a text question. */
-export function stemMediaHtml(question) {
+/** The stem's media, or "" for a text question. `av: false` (a live game's phone): sound and video
+ *  play on the big screen only, the phone says so. */
+export function stemMediaHtml(question, { av = true, sizes } = {}) {
   const list = Array.isArray(question && question.media) ? question.media : [];
   if (!list.length) return "";
-  return `<figure class="q-media">${list.map((m) => mediaItemHtml(m)).join("")}</figure>`;
+  const items = list.map((m) => (m.kind === "image" || av ? mediaItemHtml(m, sizes ? { sizes } : {}) :
+    `<p class="q-av-note">${m.kind === "audio" ? "🔊 请听大屏幕播放" : "🎬 请看大屏幕播放"}</p>`));
+  return `<figure class="q-media">${items.join("")}</figure>`;
 }
 
 /** An option's picture (shown above its text), or "". */

@@ -1,6 +1,7 @@
 // The phone player (/play/{pin}): join, answer with one thumb, buzz, see the result, survive a dropped network.
 // Everything shown comes from the server's messages (CONTRACT §7); the phone's clock is never trusted.
 import { escapeHtml, toast } from "./common.js";
+import { optionMediaHtml, stemMediaHtml } from "./media.js";
 import { shapeName, shapeSvg } from "./shapes.js";
 import { vibrate } from "./sound.js";
 import {
@@ -590,7 +591,7 @@ function answerAreaHtml() {
     return `<p class="pad-hint">${multi ? T.multiHint : T.pickHint}</p>
     <div class="answer-pad" role="${multi ? "group" : "radiogroup"}">${(q.options || []).map((o, i) => `
       <button type="button" class="answer-tile tile-${i % 8}" data-key="${escapeHtml(o.key)}" aria-pressed="${chosen.has(o.key)}"${dis}>
-        <span class="tile-key">${shapeSvg(i)}<b>${escapeHtml(o.key)}</b><span class="visually-hidden">${shapeName(i)}</span></span><span class="tile-text">${escapeHtml(o.text)}</span>
+        <span class="tile-key">${shapeSvg(i)}<b>${escapeHtml(o.key)}</b><span class="visually-hidden">${shapeName(i)}</span></span>${optionMediaHtml(o)}<span class="tile-text">${escapeHtml(o.text)}</span>
         ${multi ? '<span class="tile-check" aria-hidden="true"></span>' : ""}</button>`).join("")}
     </div>
     ${multi && !locked ? `<button type="button" class="btn block huge submit-btn" id="submit" disabled>${T.submitMultiple(0)}</button>` : ""}`;
@@ -657,6 +658,7 @@ function questionHtml() {
   if (S.judged) body += judgedHtml();
   return `<div class="q-card">${qHeadHtml()}
     <h1 class="q-stem">${escapeHtml(q.question.stem)}</h1>
+    ${stemMediaHtml(q.question, { av: false })}
     ${!answering && ["single", "multiple"].includes(q.question.type) ? optionListHtml(buzzKind()) : ""}
   </div>${body}
   <div class="paused-veil" id="paused-veil" hidden><b>${T.paused}</b></div>`;

@@ -1,6 +1,7 @@
 // The big screen (/screen/{pin}): a television quiz show on a 1920×1080 stage scaled to any projector.
 // It has no controls; it only draws what the audience may see (CONTRACT §7, role=screen, no token).
 import { escapeHtml } from "./common.js";
+import { optionMediaHtml, stemMediaHtml } from "./media.js";
 import { fitQuestion, fitSide } from "./screen_fit.js";
 import { shapeName, shapeSvg } from "./shapes.js";
 import { initialState, reduce } from "./live_state.js";
@@ -204,7 +205,7 @@ function drawQuestion() {
     options = distHtml(question, opts, right, dist);
   } else if (["single", "multiple", "judge"].includes(question.type)) {
     options = `<div class="tv-opts grid n${opts.length}">${opts.map((o, i) => `
-      <div class="tv-opt ${optClass(question, o, i)}">${optBadge(question, o, i)}
+      <div class="tv-opt ${optClass(question, o, i)}">${optBadge(question, o, i)}${optionMediaHtml(o)}
         <span class="tv-text">${escapeHtml(o.text)}</span></div>`).join("")}</div>`;
   } else if (question.type === "fill") {
     options = `<div class="tv-blanks">${Array.from({ length: question.blanks || 1 }, (_, i) => `<span>${i + 1}</span>`).join("")}</div>`;
@@ -221,6 +222,7 @@ function drawQuestion() {
     <div class="q-body${reveal ? " revealed" : ""}">
       <div class="q-main${reveal ? " revealed" : ""}" id="q-main">
         <h1 class="q-stem">${escapeHtml(question.stem)}</h1>
+        ${stemMediaHtml(question, { sizes: "60vw" })}
         ${options}
         ${explain}
       </div>
