@@ -25,7 +25,7 @@ from live.messages import reason_text
 from live.runner import LiveManager
 from question_bank.drawing import Candidate, DrawError, Rule, draw
 from question_bank.models import Bank, Question
-from quiz.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn, Unavailable
+from quiz.errors import Conflict, Forbidden, Invalid, NotFound, NotLoggedIn, TooManyRequests, Unavailable
 from quiz.i18n import register, t
 from quiz.models import User, role_rank
 from quiz.web import Ctx, Id, api
@@ -33,6 +33,7 @@ from quiz.web import Ctx, Id, api
 register("zh", {
     "live_not_found": "没有这场比赛",
     "live_owner_unavailable": "比赛服务暂时无法应答，请稍后重试",
+    "live_too_many_guesses": "比赛码错误次数过多，请稍后再试",
     "live_config_invalid": "比赛设置有误：{problems}",
     "live_questions_missing": "题目不存在或已删除：{ids}",
     "live_rule_short": "第 {segment} 个环节的抽题规则只能找到 {available} 道题（需要 {count} 道）",
@@ -373,9 +374,17 @@ def join_qr(ctx: Ctx) -> Any:
     """The join link of a game as an SVG QR code (for the big screen)."""
     import segno
 
+    from live.ws import pin_guesser
+
     pin = ctx.params.get("pin", "")
+    guesser = pin_guesser(ctx.app, ctx.request.scope, known=pin in ctx.app.state.live.pins)
+    if guesser is not None and (wait := guesser.retry_after_s()):
+        raise TooManyRequests(t("live_too_many_guesses"), code="too_many_guesses",
+                              details=[{"retry_after_s": wait}])
     row = store.find_game(ctx.db, pin=pin) if len(pin) == store.PIN_DIGITS and pin.isdigit() else None
     if row is None:
+        if guesser is not None:
+            guesser.wrong()
         raise NotFound(t("live_not_found"), code="live_not_found")
     buffer = io.BytesIO()
     segno.make(urls(ctx, row)["join_url"], error="m").save(buffer, kind="svg", scale=10, border=2, xmldecl=False)

@@ -32,6 +32,7 @@ from live.room import Outgoing, encode
 from live.runner import Item, LiveManager, Venue
 from live.wsproto import ON_TEXT, RAW_WRITE, RawWrite, SetReceiver
 from quiz.i18n import register
+from quiz.throttle import Policy
 
 log = logging.getLogger("quiz.live")
 
@@ -41,7 +42,7 @@ MAX_FRAME_BYTES = 4 * MAX_MESSAGE_CHARS  # (UTF-8: up to 4 bytes a character) `q
 UNTYPEABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")  # CONTRACT §0: no control characters, no lone surrogates
 MAX_NAME_CHARS = 40
 SEND_BACKLOG = 256  # frames waiting for one slow client before it is dropped
-CLOSE_NOT_FOUND, CLOSE_FORBIDDEN, CLOSE_BAD_REQUEST, CLOSE_TOO_SLOW = 4404, 4403, 4400, 4408
+CLOSE_NOT_FOUND, CLOSE_FORBIDDEN, CLOSE_BAD_REQUEST, CLOSE_TOO_SLOW, CLOSE_TOO_MANY = 4404, 4403, 4400, 4408, 4429
 
 TEXTS = {
     "live_invalid_json": "消息不是有效的 JSON 对象",
@@ -57,6 +58,7 @@ TEXTS = {
     "live_name_required": "请输入昵称",
     "live_busy": "服务器繁忙，请稍后重试",
     "live_cross_site": "请从本站页面连接",
+    "live_too_many_guesses": "比赛码错误次数过多，请稍后再试",
 }
 register("zh", TEXTS)
 
@@ -244,6 +246,36 @@ def parse_item(raw: str | None, client: WsClient) -> Item | str:
     return Item("answer", client, {"id": client_id, "question": question, "answer": message["answer"]})
 
 
+class PinGuesser:
+    """Wrong PINs from one address (CONTRACT §0, issue 9): the first ten are free, then each makes the
+    next lookup of an unknown PIN wait, 1 s doubling to a minute; shared by every worker through the app's
+    throttle. PINs of the games this worker serves are known without a lookup, so the phones of a hall
+    behind one address are not held up by its one mistyping member."""
+
+    POLICY = Policy(allowance=10, delay_ms=1000, max_delay_ms=60_000, memory_ms=600_000)
+
+    def __init__(self, throttle: Any, address: str, now_ms: int) -> None:
+        self.throttle, self.key, self.now_ms = throttle, f"pin:{address}", now_ms
+
+    def retry_after_s(self) -> int:
+        return int(self.throttle.retry_after_s([self.key], self.now_ms))
+
+    def blocked(self) -> bool:
+        return self.retry_after_s() > 0
+
+    def wrong(self) -> None:
+        self.throttle.failed([(self.key, self.POLICY)], self.now_ms)
+
+
+def pin_guesser(app: Any, scope: dict[str, Any], known: bool) -> PinGuesser | None:
+    """The guess counter of this request's address, unless its PIN is one this worker knows."""
+    throttle = getattr(app.state, "throttle", None)
+    if known or throttle is None:
+        return None
+    address = (scope.get("client") or ("unknown",))[0]
+    return PinGuesser(throttle, str(address), int(app.state.clock.now_ms()))
+
+
 def _untypeable(value: Any) -> bool:
     if isinstance(value, str):
         return UNTYPEABLE.search(value.replace("\r", "").replace("\t", "").replace("\n", "")) is not None
@@ -322,8 +354,15 @@ class LiveSocket:
         if role not in ROLES:
             await self._refuse(send, error("bad_role"), CLOSE_BAD_REQUEST)
             return
-        venue = await manager.venue_by_pin(str(scope.get("path_params", {}).get("pin", "")))
+        pin = str(scope.get("path_params", {}).get("pin", ""))
+        guesser = pin_guesser(app, scope, known=pin in manager.pins)
+        if guesser is not None and guesser.blocked():
+            await self._refuse(send, error("too_many_guesses"), CLOSE_TOO_MANY)
+            return
+        venue = await manager.venue_by_pin(pin)
         if venue is None:
+            if guesser is not None:
+                guesser.wrong()
             await self._refuse(send, error("game_not_found"), CLOSE_NOT_FOUND)
             return
         token = conn.query_params.get("token")

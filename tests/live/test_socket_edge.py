@@ -141,3 +141,22 @@ async def test_quiz_serve_refuses_an_oversized_frame_from_its_header() -> None:
     finally:
         server.should_exit = True
         await task
+
+
+def test_wrong_pins_from_one_address_are_slowed_down_on_the_socket_and_the_qr_code(client: Any, make_game: Any,
+                                                                                     app: Any, clock: Any) -> None:
+    game = make_game()
+    for i in range(10):  # ten mistakes; the tenth starts the delay
+        with connect(client, f"{900000 + i}") as ws:
+            assert ws.receive_json()["code"] == "game_not_found"
+    app.state.live.pins.clear()  # (as on a worker that has not served this game yet)
+    with connect(client, game["pin"]) as ws:
+        assert ws.receive_json()["code"] == "too_many_guesses"  # even a right PIN waits: guessing gains nothing
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 4429
+    refused = client.get("/api/live/123456/qr.svg")
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+    clock.advance(1500)
+    with connect(client, game["pin"], "screen") as ws:
+        assert ws.receive_json()["type"] == "welcome"  # known to this worker again: no lookup, no wait
