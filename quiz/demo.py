@@ -70,6 +70,9 @@ def seed(db: Any, base_url: str) -> str:
             session.flush()
             insert_questions(session, bank.id or 0, questions, now)
         context["bank"] = bank
+        from quiz import demo_pictures
+
+        pictures = demo_pictures.seed(session, now)
     for name in ("quiz.exams.demo", "quiz.competitions.demo", "live.demo"):
         try:
             module = importlib.import_module(name)
@@ -87,7 +90,7 @@ def seed(db: Any, base_url: str) -> str:
         "  主持人：host / demo123",
         "  管理员：admin / admin123",
         "  参赛队员：m11 … m43 / demo123（4 支队伍，每队 3 人）；d11 … d83 / demo123（另 8 支队伍）",
-        f"  演示题库：{len(questions)} 题",
+        f"  演示题库：{len(questions)} 题；看图识史（演示）：{pictures} 道图片题",
         *context["lines"],
         "",
     ]
