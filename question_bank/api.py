@@ -252,6 +252,11 @@ def export_bank(ctx: Ctx) -> Any:
     if fmt == "zip":
         with ctx.db.read() as session:
             content = media.export_zip(session, items)
+    elif fmt == "xlsx" and any(q.media or any(o.get("media") for o in q.options) for q in items):
+        from question_bank.formats.export import export_xlsx
+
+        with ctx.db.read() as session:
+            content = export_xlsx(items, media.image_files(session, items))
     else:
         content = export(items, fmt)
     return Response(content, media_type=content_type,

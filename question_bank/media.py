@@ -378,3 +378,17 @@ def export_zip(session: Session, questions: list[Any]) -> bytes:
         for name, data in files.items():
             archive.writestr(name, data, compress_type=zipfile.ZIP_STORED)  # pictures are compressed already
     return out.getvalue()
+
+
+def image_files(session: Session, questions: list[Any]) -> dict[str, bytes]:
+    """The stored bytes of every picture the questions show, by url (for an xlsx export)."""
+    files: dict[str, bytes] = {}
+    for question in questions:
+        for _, entry, _ in _entries(question):
+            url = str(entry.get("url", ""))
+            name = name_from_url(url)
+            if name and url not in files and entry.get("kind", "image") == "image":
+                row = session.get(MediaFile, name)
+                if row is not None:
+                    files[url] = row.data
+    return files

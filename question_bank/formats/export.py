@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from openpyxl import Workbook
@@ -51,9 +51,10 @@ def export_json(questions: Sequence[QuestionData]) -> bytes:
 
 # --- xlsx -------------------------------------------------------------------------------------
 
-def headers(option_count: int) -> list[str]:
-    """The canonical template headers with ``option_count`` option columns."""
-    return ["题型", "题干", *[f"选项{k}" for k in OPTION_KEYS[:option_count]], "答案", "解析", "难度", "标签", "分值"]
+def headers(option_count: int, picture_column: bool = False) -> list[str]:
+    """The canonical template headers with ``option_count`` option columns (and 图片 for the stem's pictures)."""
+    names = ["题型", "题干", *[f"选项{k}" for k in OPTION_KEYS[:option_count]], "答案", "解析", "难度", "标签", "分值"]
+    return [*names, "图片"] if picture_column else names
 
 
 def answer_text(q: QuestionData) -> str:
@@ -78,20 +79,60 @@ def question_row(q: QuestionData, option_count: int) -> list[Any]:
             "、".join(q.tags), points]
 
 
-def export_xlsx(questions: Sequence[QuestionData]) -> bytes:
-    """The canonical template (sheet 题库) holding the questions."""
+def export_xlsx(questions: Sequence[QuestionData], files: Mapping[str, bytes] | None = None) -> bytes:
+    """The canonical template (sheet 题库) holding the questions.
+
+    ``files`` (media url → bytes): pictures are placed in their cells — the stem's in a 图片 column, an
+    option's in its 选项 column — so the file imports again with them (sound and video need format=zip)."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(SHEET_NAME)
-    write_sheet(sheet, [question_row(q, _option_count(questions)) for q in questions], _option_count(questions))
+    count = _option_count(questions)
+    files = files or {}
+    pictures = bool(files) and any(_pictured(q, files) for q in questions)
+    rows = [question_row(q, count) + ([""] if pictures else []) for q in questions]
+    write_sheet(sheet, rows, count, picture_column=pictures)
+    if pictures:
+        _place_pictures(sheet, questions, files, count)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-def write_sheet(sheet: WriteOnlyWorksheet, rows: list[list[Any]], option_count: int) -> None:
+def _pictured(q: QuestionData, files: Mapping[str, bytes]) -> bool:
+    return any(m.get("url") in files for m in q.media if m.get("kind") == "image") or any(
+        (o.get("media") or {}).get("url") in files for o in q.options)
+
+
+PICTURE_HEIGHT_PX = 90  # how large a picture shows in its cell; the file inside keeps every pixel
+
+
+def _place_pictures(sheet: WriteOnlyWorksheet, questions: Sequence[QuestionData], files: Mapping[str, bytes],
+                    option_count: int) -> None:
+    from openpyxl.drawing.image import Image as XlImage
+
+    picture_column = get_column_letter(len(headers(option_count)) + 1)
+
+    def place(url: str, cell: str, width: int | None, height: int | None) -> None:
+        image = XlImage(io.BytesIO(files[url]))
+        if width and height:
+            image.height, image.width = PICTURE_HEIGHT_PX, max(1, round(width * PICTURE_HEIGHT_PX / height))
+        sheet.add_image(image, cell)
+
+    for number, q in enumerate(questions, start=2):
+        for m in q.media:
+            if m.get("kind") == "image" and m.get("url") in files:
+                place(m["url"], f"{picture_column}{number}", m.get("width"), m.get("height"))
+        for index, option in enumerate(q.options[:option_count]):
+            m = option.get("media") or {}
+            if m.get("url") in files and m.get("kind", "image") == "image":
+                place(m["url"], f"{get_column_letter(3 + index)}{number}", m.get("width"), m.get("height"))
+
+
+def write_sheet(sheet: WriteOnlyWorksheet, rows: list[list[Any]], option_count: int,
+                picture_column: bool = False) -> None:
     """Header (bold, frozen, with a type drop-down below it), column widths and the rows."""
-    names = headers(option_count)
-    widths = {"题型": 8, "题干": 60, "答案": 14, "解析": 40, "难度": 6, "标签": 16, "分值": 6}
+    names = headers(option_count, picture_column)
+    widths = {"题型": 8, "题干": 60, "答案": 14, "解析": 40, "难度": 6, "标签": 16, "分值": 6, "图片": 24}
     for index, name in enumerate(names, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = widths.get(name, 18)
     sheet.freeze_panes = "A2"

@@ -126,3 +126,27 @@ def test_export_zip_imports_again_to_the_same_questions_and_media(api):
         return {k: v for k, v in q.items() if k not in ("id", "bank_id")}
 
     assert [shape(q) for q in questions(api, again)] == [shape(q) for q in questions(api, bank_id)]
+
+
+def test_export_xlsx_carries_pictures_in_their_cells_and_imports_again(api):
+    bank_id = new_bank(api)
+    items = [{"type": "single", "stem": "图中是哪处旧址？", "answer": ["A"], "media": [{"file": "site.jpg"}],
+              "options": [{"key": "A", "text": "上海"}, {"key": "B", "text": "", "media": {"file": "b.png"}}]},
+             {"type": "judge", "stem": "没有图片。", "answer": [False]}]
+    files = {"q.json": json.dumps(items, ensure_ascii=False).encode(), "site.jpg": jpeg(1200, 800, "navy"),
+             "b.png": png(color="white")}
+    assert import_file(api, bank_id, "bank.zip", make_zip(files)).status_code == 200
+    exported = api("GET", f"/api/banks/{bank_id}/export?format=xlsx", as_="org")
+    assert exported.status_code == 200
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(exported.content))["题库"]
+    assert sheet.cell(1, sheet.max_column).value == "图片" and len(sheet._images) == 2
+    again = new_bank(api, "再导入")
+    response = import_file(api, again, "export.xlsx", exported.content)
+    assert response.status_code == 200, response.text
+
+    def shape(q: dict) -> dict:
+        return {k: v for k, v in q.items() if k not in ("id", "bank_id")}
+
+    assert [shape(q) for q in questions(api, again)] == [shape(q) for q in questions(api, bank_id)]
