@@ -551,7 +551,30 @@ def competition_page(ctx: Ctx) -> Any:
     return {"active": "competitions", "competition": {"id": competition.id, "title": competition.title}}
 
 
+@page("screen_draw.html", role=ORGANIZER)
+def draw_page(ctx: Ctx) -> Any:
+    """The big screen's draw ceremony of a grouped round: the teams dealt into the groups one by one, in the
+    order the draw dealt them, and how it was drawn (snake by places, or random with its seed to check)."""
+    from quiz.competitions.ranking import dealing_order
+
+    with ctx.db.read() as session:
+        rnd = session.get(Round, ctx.path_int("round_id"))
+        if rnd is None:
+            raise NotFound(t("round_not_found"), code="round_not_found")
+        competition = session.get(Competition, rnd.competition_id)
+        groups = service.groups_public(session, rnd)
+        ids = [tid for g in groups for tid in g["team_ids"]]
+        teams = {team.id: team for team in session.exec(select(Team).where(col(Team.id).in_(ids))).all()} if ids else {}
+    seeding = groups[0]["seeding"] if groups else "manual"
+    order = {team_id: turn for turn, (_, team_id) in enumerate(dealing_order([g["team_ids"] for g in groups], seeding))}
+    cards = [[{"name": teams[tid].name if tid in teams else str(tid), "unit": teams[tid].unit if tid in teams else "",
+               "turn": order[tid] + 1} for tid in g["team_ids"]] for g in groups]
+    return {"title": competition.title if competition else "", "round_name": rnd.name, "seeding": seeding,
+            "seed": groups[0]["seed"] if groups else None, "groups": groups, "cards": cards, "total": len(order)}
+
+
 routes = [
+    Route("/screen/draw/{round_id:int}", draw_page, methods=["GET"]),
     Route("/api/competitions", create_competition, methods=["POST"]),
     Route("/api/competitions", list_competitions, methods=["GET"]),
     Route("/api/competitions/{competition_id:int}", get_competition, methods=["GET"]),

@@ -276,6 +276,24 @@ def random_groups(team_ids: Sequence[int], count: int, seed: int) -> list[list[i
     return groups
 
 
+def dealing_order(groups: Sequence[Sequence[int]], seeding: str) -> list[tuple[int, int]]:
+    """The ``(group index, team id)`` of each card in the order the draw dealt them (what the big screen's
+    ceremony shows one by one): `snake_groups`' laps back and forth, `random_groups`' turns; a group set
+    by hand is shown group by group."""
+    count = len(groups)
+    cards: list[tuple[int, int, int]] = []
+    for g, team_ids in enumerate(groups):
+        for position, team_id in enumerate(team_ids):
+            if seeding == "snake":
+                turn = position * count + (g if position % 2 == 0 else count - 1 - g)
+            elif seeding == "random":
+                turn = position * count + g
+            else:
+                turn = g * 10_000 + position
+            cards.append((turn, g, team_id))
+    return [(g, team_id) for _, g, team_id in sorted(cards)]
+
+
 GROUP_NUMERALS = "一二三四五六七八九十"
 
 

@@ -232,7 +232,8 @@ function groupsBox(round, teams, locked) {
   if (!round.groups.length) return round.format === "live" && !locked && teams.length ? `<details class="groups-box"><summary>分组赛（一个舞台约 8 队）</summary>${draw}</details>` : "";
   const how = round.groups[0].seeding === "random" ? `随机抽签（种子 ${round.groups[0].seed}，可复核）`
     : round.groups[0].seeding === "snake" ? "按上一轮名次蛇形分组" : "手工分组";
-  return `<div class="groups-box"><h3>分组（${escapeHtml(how)}）</h3><div class="groups-grid">${round.groups.map((g) => `
+  return `<div class="groups-box"><h3>分组（${escapeHtml(how)}）</h3>
+    <p><a class="btn ghost small" href="/screen/draw/${round.id}" target="_blank" rel="noopener">大屏抽签仪式</a></p><div class="groups-grid">${round.groups.map((g) => `
     <div class="group-card"><div class="group-head"><strong>${escapeHtml(g.name)}</strong>
       <span class="flag ${g.state === "finished" ? "yes" : g.state === "running" ? "tie" : ""}">${GAME_STATES[g.state] || g.state}</span></div>
       <ol>${g.team_ids.map((id) => `<li>${escapeHtml(names[id] || String(id))}</li>`).join("")}</ol>
