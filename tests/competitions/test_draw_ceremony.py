@@ -55,7 +55,7 @@ def test_the_ceremony_page_deals_every_team_and_is_for_organisers(client: Any, a
 @pytest.mark.browser
 @pytest.mark.parametrize("viewport", [{"width": 1920, "height": 1080}, {"width": 1280, "height": 720}])
 def test_the_ceremony_on_the_big_screen_deals_card_by_card_and_cuts_nothing(live_server: Any, new_page: Any,  # noqa: F811
-                                                                            shot: Any, viewport: dict[str, int]) -> None:
+                                                                            shot: Any, viewport: dict[str, int]) -> None:  # noqa: F811
     live_server.add_user("org", "organizer")
     headers = {"Authorization": f"Bearer {live_server.token('org')}"}
     base = live_server.url
