@@ -147,6 +147,7 @@ class Game(SegmentRules, Settlement):
                 events = self._tick(now_ms)
             elif isinstance(command, Buzz):
                 events = self._buzz(command, now_ms)
+                self.players[command.player_id].acted += 1  # (a refused buzz raised before this)
             elif isinstance(command, HostAction):
                 events = self._host(command, now_ms)
             elif isinstance(command, Join):
@@ -254,6 +255,7 @@ class Game(SegmentRules, Settlement):
         correct = run.key.grade(value)
         record = AnswerRecord(player.id, player.team_id, value, now, elapsed, correct)
         run.answers[player.id] = record
+        player.acted += 1
         run.answered += 1
         self._score_version += 1  # answer times move the standings
         run.key.count(run.distribution, value, correct)

@@ -220,6 +220,7 @@ class Player:
     order: int
     score: Score = 0
     time_ms: int = 0
+    acted: int = 0  # answers and buzzes accepted: who "played" a round did at least one (CONTRACT §6)
 
     def public(self) -> dict[str, Any]:
         """The `player` object of `welcome` and `joined`."""

@@ -422,7 +422,8 @@ def round_player_scores(session: Session, round_id: int) -> dict[int, tuple[floa
 
 def round_player_results(session: Session, round_id: int,
                          game_ids: Iterable[int] | None = None) -> dict[int, tuple[int, float, int]]:
-    """``{user_id: (team_id, score, time_ms)}``: who played for which team in a round's live games."""
+    """``{user_id: (team_id, score, time_ms)}``: who played for which team in a round's live games (answered
+    or buzzed at least once: a member who only joined did not play)."""
     return {p.user_id: (p.team_id, float(p.score), int(p.time_ms))
             for game, mine in _newest_per_team(session, round_id, game_ids)
-            for p in game.players.values() if p.user_id is not None and p.team_id in mine}
+            for p in game.players.values() if p.user_id is not None and p.team_id in mine and p.acted}

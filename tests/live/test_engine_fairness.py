@@ -349,3 +349,14 @@ def test_an_open_games_ledger_lists_every_players_points() -> None:
     play.host(10_004, "reverse", entry_id=1)
     assert {p["player_id"]: p["score"] for p in play.game.leaderboard()["players"]} == {"c": 3, "a": 0, "b": -5}
     assert [e.reverses for e in play.game.ledger] == [None, None, None, 1]
+
+
+def test_who_played_is_who_answered_or_buzzed_not_who_only_joined() -> None:
+    play = Play(SegmentConfig("all", "", [single(1), single(2)], time_limit_s=20), card_ms=0)
+    for pid, name in ((1, "答了"), (2, "只进来"), (3, "答晚了")):
+        play.do(Join(pid, name), 0)
+    play.host(10, "start")
+    play.answer(20, 1, "A")
+    play.answer(21, 1, "B")  # a second answer to the same question is refused: still one
+    play.answer(30_000, 3, "A")  # after the deadline: not accepted
+    assert [play.game.players[p].acted for p in (1, 2, 3)] == [1, 0, 0]
