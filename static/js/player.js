@@ -668,7 +668,7 @@ function optionListHtml(compact) {
   // Beside the buzzer the options only need to be read: two to a row, so the button stays in sight.
   const short = (S.q.question.options || []).every((o) => [...(o.text || "")].length <= 8);
   return `<ul class="opt-readonly${compact && short ? " compact" : ""}">${(S.q.question.options || []).map((o, i) => `
-    <li class="tile-${i % 8}"><span class="tile-key">${shapeSvg(i)}<b>${escapeHtml(o.key)}</b></span>${escapeHtml(o.text)}</li>`).join("")}</ul>`;
+    <li class="tile-${i % 8}"><span class="tile-key">${shapeSvg(i)}<b>${escapeHtml(o.key)}</b></span>${optionMediaHtml(o)}${escapeHtml(o.text)}</li>`).join("")}</ul>`;
 }
 
 function judgedHtml() {
@@ -702,7 +702,7 @@ function resultHtml() {
   const options = ["single", "multiple"].includes(q.type) ? `<ul class="opt-readonly result">${(q.options || []).map((o, i) => {
     const mine = S.mine && (S.mine.answer || []).map(String).includes(o.key);
     return `<li class="tile-${i % 8}${right.has(o.key) ? " is-right" : " is-dim"}${mine ? " is-mine" : ""}">
-      <span class="tile-key">${shapeSvg(i)}<b>${escapeHtml(o.key)}</b></span>${escapeHtml(o.text)}${mine ? '<em>我的选择</em>' : ""}</li>`;
+      <span class="tile-key">${shapeSvg(i)}<b>${escapeHtml(o.key)}</b></span>${optionMediaHtml(o)}${escapeHtml(o.text)}${mine ? '<em>我的选择</em>' : ""}</li>`;
   }).join("")}</ul>` : `<p class="right-line">${T.rightAnswer}：<b>${escapeHtml(answerText(q, r.answer))}</b></p>${mineHtml()}`;
   return `${verdict}
   <div class="q-card">${qHeadHtml()}<h2 class="q-stem small">${escapeHtml(q.stem)}</h2>${options}

@@ -170,7 +170,7 @@ function distHtml(question, opts, right, dist) {
   let head = "";
   if (["single", "multiple", "judge"].includes(question.type)) {
     rows = opts.map((o, i) => ({ cls: optClass(question, o, i), badge: optBadge(question, o, i), text: o.text,
-      count: Number(dist[o.key] || 0), right: right.has(String(o.key)) }));
+      media: o.media, count: Number(dist[o.key] || 0), right: right.has(String(o.key)) }));
   } else {
     head = `<div class="answer-line"><span>${T.rightAnswer}</span><b>${escapeHtml(answerText(question, S.reveal.answer))}</b></div>`;
     rows = [
@@ -181,7 +181,7 @@ function distHtml(question, opts, right, dist) {
   const most = Math.max(1, ...rows.map((r) => r.count));
   return `${head}<div class="dist n${rows.length}">${rows.map((r) => `
     <div class="dist-row ${r.cls}${r.right ? " is-right" : ""}">
-      ${r.badge}<span class="dist-text">${escapeHtml(r.text)}</span>
+      ${r.badge}${r.media ? optionMediaHtml(r) : ""}<span class="dist-text">${escapeHtml(r.text)}</span>
       <span class="dist-track"><i data-w="${(r.count / most) * 100}%"></i></span>
       <span class="dist-count">${r.count}</span><span class="dist-tick">${r.right ? "✓" : ""}</span>
     </div>`).join("")}</div>`;
@@ -222,8 +222,7 @@ function drawQuestion() {
     <div class="q-body${reveal ? " revealed" : ""}">
       <div class="q-main${reveal ? " revealed" : ""}" id="q-main">
         <h1 class="q-stem">${escapeHtml(question.stem)}</h1>
-        ${stemMediaHtml(question, { sizes: "60vw" })}
-        ${options}
+        ${(question.media || []).length ? `<div class="q-split">${stemMediaHtml(question, { sizes: "50vw" })}<div class="q-split-main">${options}</div></div>` : options}
         ${explain}
       </div>
       <aside class="q-side">
@@ -239,6 +238,10 @@ function drawQuestion() {
   drawSide();
   applyDataStyles($("sc-question"));
   fitQuestion($("q-main"), $("sc-question").querySelector(".q-bar"));
+  // A picture takes its size when it has loaded: fit again then (the text shrinks with it, screen.css).
+  $("q-main").querySelectorAll("img").forEach((img) => {
+    if (!img.complete) img.addEventListener("load", () => fitQuestion($("q-main"), null), { once: true });
+  });
   // The bars grow from zero once they are on the screen: the reveal is a moment of the show.
   requestAnimationFrame(() => requestAnimationFrame(() => $("sc-question").querySelectorAll(".dist-track i").forEach((b) => b.classList.add("grow"))));
   runTimer();
