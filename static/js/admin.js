@@ -1,6 +1,7 @@
 // Organiser pages: the list of banks (/admin) and one bank (/admin/banks/{id}): import with a dry run
 // first, browse with filters, edit, delete, export.
 import { api, busy, escapeHtml, toast, TYPE_NAMES } from "./common.js";
+import { mediaItemHtml, optionMediaHtml, stemMediaHtml } from "./media.js";
 
 const $ = (id) => document.getElementById(id);
 const CHOICE = new Set(["single", "multiple"]);
@@ -31,13 +32,13 @@ function questionHtml(q, { actions = false } = {}) {
   const marks = new Set((q.answer || []).map(String));
   const options = CHOICE.has(q.type) && q.options?.length
     ? `<ul class="opt-list">${q.options.map((o) => `<li class="${marks.has(String(o.key)) ? "is-right" : ""}">` +
-      `<b>${escapeHtml(o.key)}</b> ${textHtml(o.text)}</li>`).join("")}</ul>` : "";
+      `<b>${escapeHtml(o.key)}</b> ${optionMediaHtml(o)}${textHtml(o.text)}</li>`).join("")}</ul>` : "";
   const tags = (q.tags || []).map((t) => `<span class="tag">${escapeHtml(t)}</span>`).join("");
   const id = q.id ? `<span class="qid">#${q.id}</span>` : "";
   const row = q.row ? `<span class="muted">第 ${q.row} 行</span>` : "";
   return `<div class="q-meta">${id}${row}<span class="badge">${TYPE_NAMES[q.type] || q.type}</span>` +
     `<span class="muted">难度 ${q.difficulty ?? 3}</span>${tags}</div>
-    <p class="stem small">${textHtml(q.stem)}</p>${options}
+    <p class="stem small">${textHtml(q.stem)}</p>${stemMediaHtml(q)}${options}
     <p class="right-answer"><span class="label">${q.type === "short" ? "参考答案" : "答案"}</span>${textHtml(formatAnswer(q))}</p>
     ${q.explanation ? `<p class="muted explain-line"><span class="label">解析</span>${textHtml(q.explanation)}</p>` : ""}
     ${actions ? `<div class="actions right">
@@ -304,7 +305,9 @@ async function deleteQuestion(bankId, button) {
 const FIELD_ALIASES = {
   type: ["type", "题型"], stem: ["stem", "题干"], options: ["options", "选项"], answer: ["answer", "答案"],
   explanation: ["explanation", "解析"], tags: ["tags", "标签"], difficulty: ["difficulty", "难度"],
+  media: ["media", "图片", "file"],
 };
+const MEDIA_ACCEPT = "image/png,image/jpeg,image/gif,image/webp,audio/mpeg,audio/mp4,audio/ogg,video/mp4,video/webm,.m4a,.mp3";
 
 function fieldFor(name) {
   const text = String(name || "").toLowerCase();
@@ -316,10 +319,26 @@ function fieldFor(name) {
 
 let editing = null; // the question being edited ({} for a new one)
 
-function optionRow(key, text) {
-  return `<div class="option-edit" data-key="${key}"><span class="opt-key">${key}</span>
-    <input type="text" class="opt-input" value="${escapeHtml(text)}" aria-label="选项 ${key}">
+function optionRow(key, text, media = null) {
+  return `<div class="option-edit" data-key="${key}"${media ? ` data-media="${escapeHtml(JSON.stringify(media))}"` : ""}><span class="opt-key">${key}</span>
+    <span class="opt-thumb">${media ? mediaItemHtml(media) : ""}</span>
+    <input type="text" class="opt-input" value="${escapeHtml(text)}" aria-label="选项 ${key}"${media ? ' placeholder="（可只有图片）"' : ""}>
+    <label class="btn ghost small file-btn">${media ? "换图" : "图片"}<input type="file" class="opt-file" accept="image/png,image/jpeg,image/gif,image/webp" hidden></label>
+    ${media ? `<button type="button" class="btn ghost small" data-remove-option-media aria-label="去掉选项 ${key} 的图片">去图</button>` : ""}
     <button type="button" class="btn ghost small" data-remove-option aria-label="删除选项 ${key}">删除</button></div>`;
+}
+
+/** One of the stem's media in the editor: the picture or player, its alt text, remove. */
+function mediaRow(m) {
+  return `<div class="media-edit" data-media="${escapeHtml(JSON.stringify(m))}">${mediaItemHtml(m)}
+    <input type="text" class="media-alt" value="${escapeHtml(m.alt || "")}" maxlength="500" aria-label="说明文字（读屏软件朗读）" placeholder="说明文字（读屏软件朗读）">
+    <button type="button" class="btn ghost small" data-remove-media>移除</button></div>`;
+}
+
+async function uploadMedia(file) {
+  const form = new FormData();
+  form.append("file", file, file.name);
+  return api("POST", "/api/media", form, { form: true });
 }
 
 function answerEditor(type, q) {
@@ -342,8 +361,16 @@ function answerEditor(type, q) {
 }
 
 function readOptions() {
-  return [...document.querySelectorAll("#e-options .option-edit")].map((row, i) => ({
-    key: KEYS[i], text: row.querySelector("input").value.trim(),
+  return [...document.querySelectorAll("#e-options .option-edit")].map((row, i) => {
+    const option = { key: KEYS[i], text: row.querySelector(".opt-input").value.trim() };
+    if (row.dataset.media) option.media = JSON.parse(row.dataset.media); // the server keeps url and alt
+    return option;
+  });
+}
+
+function readMedia() {
+  return [...document.querySelectorAll("#e-media .media-edit")].map((row) => ({
+    ...JSON.parse(row.dataset.media), alt: row.querySelector(".media-alt").value.trim(),
   }));
 }
 
@@ -364,8 +391,12 @@ function renderEditor(q, type = q.type || "single") {
     <label for="e-stem">题干</label>
     <textarea id="e-stem" rows="3">${escapeHtml(q.stem || "")}</textarea>
     <p class="field-error" data-error-for="stem" hidden></p>
+    <div class="field-label">图片、音频、视频 <small class="muted">PNG、JPEG、GIF、WebP、MP3、M4A、OGG、MP4、WebM，每个不超过 10 MB</small></div>
+    <div id="e-media">${(q.media || []).map(mediaRow).join("")}</div>
+    <label class="btn ghost small file-btn">＋ 上传<input type="file" id="e-media-file" accept="${MEDIA_ACCEPT}" hidden></label>
+    <p class="field-error" data-error-for="media" hidden></p>
     ${CHOICE.has(type) ? `<div class="field-label">选项</div><div id="e-options">${options.map((o, i) =>
-      optionRow(KEYS[i], o.text)).join("")}</div>
+      optionRow(KEYS[i], o.text, o.media)).join("")}</div>
       <button type="button" class="btn ghost small" id="e-add-option">＋ 添加选项</button>
       <p class="field-error" data-error-for="options" hidden></p>` : ""}
     <div class="field-label">答案</div>
@@ -401,6 +432,7 @@ function readEditor() {
     difficulty: Number($("e-difficulty").value),
     tags: $("e-tags").value.split(/[、,，;；/]/).map((t) => t.trim()).filter(Boolean),
     options: CHOICE.has(type) ? readOptions() : [],
+    media: readMedia(),
   };
   if (CHOICE.has(type)) {
     body.answer = [...document.querySelectorAll('#e-answer-keys [aria-pressed="true"]')].map((b) => b.dataset.key).sort();
@@ -462,6 +494,31 @@ function initEditor(bankId) {
   form.addEventListener("input", (event) => {
     if (event.target.matches(".opt-input")) refreshAnswerKeys();
   });
+  // Uploads: the file is checked and stored at once (POST /api/media); the question names it when saved.
+  form.addEventListener("change", async (event) => {
+    const input = event.target;
+    if (!input.matches("#e-media-file, .opt-file") || !input.files.length) return;
+    const file = input.files[0];
+    const errorBox = form.querySelector('[data-error-for="media"]');
+    errorBox.hidden = true;
+    try {
+      const stored = await uploadMedia(file);
+      const m = { kind: stored.kind, url: stored.url, width: stored.width, height: stored.height, alt: "",
+        variants: stored.variants };
+      if (input.id === "e-media-file") {
+        $("e-media").insertAdjacentHTML("beforeend", mediaRow(m));
+      } else {
+        const row = input.closest(".option-edit");
+        const text = row.querySelector(".opt-input").value;
+        row.outerHTML = optionRow(row.dataset.key, text, m);
+      }
+      toast(`已上传 ${file.name}`, "ok");
+    } catch (error) {
+      errorBox.textContent = error.message || String(error);
+      errorBox.hidden = false;
+    }
+    input.value = "";
+  });
   form.addEventListener("click", (event) => {
     const target = event.target;
     if (target.id === "e-cancel") closeEditor();
@@ -470,6 +527,11 @@ function initEditor(bankId) {
       if (rows >= KEYS.length) { toast("最多 8 个选项"); return; }
       $("e-options").insertAdjacentHTML("beforeend", optionRow(KEYS[rows], ""));
       refreshAnswerKeys();
+    }
+    if (target.matches("[data-remove-media]")) target.closest(".media-edit").remove();
+    if (target.matches("[data-remove-option-media]")) {
+      const row = target.closest(".option-edit");
+      row.outerHTML = optionRow(row.dataset.key, row.querySelector(".opt-input").value);
     }
     if (target.matches("[data-remove-option]")) {
       if (document.querySelectorAll("#e-options .option-edit").length <= 2) { toast("至少保留 2 个选项"); return; }
