@@ -369,6 +369,66 @@ def live_ledger(ctx: Ctx) -> Any:
     return {"items": items, "total": len(items)}
 
 
+def _answer_text(value: Any) -> str:
+    if value is None:
+        return ""
+    return "、".join(str(v) for v in value) if isinstance(value, list) else str(value)
+
+
+@api(role=None, public=False)  # the host token is checked by the endpoint itself
+def live_results(ctx: Ctx) -> Any:
+    """Every player's answer to every question, points, score, time and rank (``?format=xlsx``: a workbook);
+    for the game's host, from its log (an open game ends with something to keep)."""
+    from live.results import game_results
+
+    row = _owned(ctx)
+    found = store.game_log(ctx.db, row.id or 0)
+    if found is None:
+        raise NotFound(t("live_not_found"), code="live_not_found")
+    results = game_results(row.title, row.config, found[1])
+    results["status"] = row.status
+    if ctx.query.get("format") != "xlsx":
+        return results
+    return _results_workbook(row, results)
+
+
+def _results_workbook(row: store.LiveGame, results: dict[str, Any]) -> Response:
+    from urllib.parse import quote
+
+    from openpyxl import Workbook
+
+    from question_bank.formats.cells import xlsx_row
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("成绩")
+    questions = results["questions"]
+    sheet.append(xlsx_row(sheet, ["名次", "昵称/姓名", "队伍", "得分", "用时（秒）", "作答题数",
+                                  *[f"第{q['number']}题" for q in questions]]))
+    for p in results["players"]:
+        cells = [f"{_answer_text(a['answer'])}{'' if a['answer'] is None else ' ✓' if a['correct'] else ' ✗' if a['correct'] is False else ''}"
+                 for a in p["answers"]]
+        sheet.append(xlsx_row(sheet, [p["rank"], p["name"], p["team"], p["score"], round(p["time_ms"] / 1000, 1),
+                                      p["answered"], *cells]))
+    key = book.create_sheet("题目")
+    key.append(xlsx_row(key, ["题号", "环节", "题干", "正确答案", "答对人数", "作答人数"]))
+    for i, q in enumerate(questions):
+        given = [p["answers"][i] for p in results["players"] if p["answers"][i]["answer"] is not None]
+        key.append(xlsx_row(key, [q["number"], q["segment"], q["stem"], _answer_text(q["answer"]),
+                                  sum(1 for a in given if a["correct"]), len(given)]))
+    if results["teams"]:
+        teams = book.create_sheet("队伍")
+        teams.append(xlsx_row(teams, ["名次", "队伍", "单位", "得分", "用时（秒）"]))
+        for team in results["teams"]:
+            teams.append(xlsx_row(teams, [team["rank"], team["name"], team.get("unit", ""), team["score"],
+                                          round(team["time_ms"] / 1000, 1)]))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    name = f"{row.title or '竞赛'}-成绩.xlsx"
+    return Response(buffer.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+                             "Cache-Control": "no-store"})
+
+
 @api(role=None)
 def join_qr(ctx: Ctx) -> Any:
     """The join link of a game as an SVG QR code (for the big screen)."""
@@ -402,5 +462,6 @@ routes = [
     Route("/api/live/{pin}/qr.svg", join_qr, methods=["GET"]),
     Route("/api/live/{id}/state", live_state, methods=["GET"]),
     Route("/api/live/{id}/ledger", live_ledger, methods=["GET"]),
+    Route("/api/live/{id}/results", live_results, methods=["GET"]),
     Route("/api/live/{id}", get_live, methods=["GET"]),
 ]

@@ -328,6 +328,18 @@ def replay(config: dict[str, Any], commands: list[tuple[int, dict[str, Any]]]) -
     return game, answered
 
 
+def game_log(db: Any, game_id: int) -> tuple[LiveGame, list[tuple[int, dict[str, Any]]]] | None:
+    """A game's row and its command log, in order (None if there is no such game)."""
+    with db.read() as session:
+        row = session.get(LiveGame, game_id)
+        if row is None:
+            return None
+        commands = [(int(r[0]), dict(r[1])) for r in session.exec(
+            select(LiveCommand.now_ms, LiveCommand.command).where(LiveCommand.game_id == game_id)
+            .order_by(LiveCommand.seq)).all()]  # type: ignore[arg-type]
+    return row, commands
+
+
 def load_game(db: Any, game_id: int) -> LoadedGame | None:
     """Rebuild a game from its configuration and command log (None if there is no such game)."""
     with db.read() as session:

@@ -425,6 +425,7 @@ function receive(msg) {
     case "state":
       fromState(msg);
       loadLedger();
+      if (msg.phase === "finished") loadResults();
       return;
     case "joined":
       S.counts.joined = msg.count ?? S.counts.joined + 1;
@@ -533,6 +534,7 @@ function receive(msg) {
       S.phase = "finished";
       noteTeams(msg.teams);
       S.players = msg.players || [];
+      loadResults();
       break;
     case "paused":
       S.pausedFrom = S.phase;
@@ -658,6 +660,37 @@ document.addEventListener("keydown", (event) => {
   const button = document.querySelector(`#actions [data-action="${action}"]`);
   if (button) { button.classList.add("pressed"); setTimeout(() => button.classList.remove("pressed"), 200); }
 });
+
+// --- what a finished game leaves: every player's answers, and the workbook -----------------------------
+async function loadResults() {
+  const panel = $("results-panel");
+  if (!LOGGED_IN && !HOST_TOKEN) return;
+  let data;
+  try {
+    data = await hostGet(`/api/live/${LIVE_ID}/results`);
+  } catch {
+    return;
+  }
+  panel.hidden = false;
+  const top = data.players.slice(0, 20);
+  $("results").innerHTML = `<p class="muted">${data.players.length} 人参加，${data.questions.length} 道题；下载的 Excel 含每人每题的作答。</p>
+    <table class="ledger-table"><thead><tr><th>名次</th><th>昵称/姓名</th><th>队伍</th><th>得分</th><th>作答</th></tr></thead><tbody>
+    ${top.map((p) => `<tr><td>${p.rank}</td><td>${escapeHtml(p.name)}</td><td>${escapeHtml(p.team || "—")}</td>
+      <td>${p.score}</td><td>${p.answered}/${data.questions.length}</td></tr>`).join("")}</tbody></table>`;
+}
+
+async function downloadResults() {
+  const headers = HOST_TOKEN ? { Authorization: `Bearer ${HOST_TOKEN}` } : {};
+  const response = await fetch(`/api/live/${LIVE_ID}/results?format=xlsx`, { credentials: "same-origin", headers });
+  if (!response.ok) { toast("下载失败，请重试", "error"); return; }
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = `${document.title.split(" · ")[0] || "竞赛"}-成绩.xlsx`;
+  document.body.append(link);
+  link.click();
+  setTimeout(() => { URL.revokeObjectURL(link.href); link.remove(); }, 1000);
+}
+$("results-download").addEventListener("click", downloadResults);
 
 // --- the ledger ----------------------------------------------------------------------------------------
 let ledgerTimer = 0;

@@ -184,6 +184,12 @@ def test_phone_screen_and_console_play_one_open_game(live_server: Any, new_page:
     console.keyboard.press("f")
     screen.wait_for_selector(".podium .step-1")
     assert "王小明" in screen.inner_text(".podium")
+    # The game ends with something to keep: the console shows the results and hands out the workbook.
+    console.wait_for_selector("#results-panel:not([hidden]) table")
+    assert "王小明" in console.inner_text("#results")
+    with console.expect_download() as download:
+        console.click("#results-download")
+    assert download.value.suggested_filename.endswith("-成绩.xlsx")
     phone.wait_for_selector(".board-card.final")
     screen.wait_for_timeout(1500)
     shot(screen, "screen-podium", full_page=False)
