@@ -152,14 +152,24 @@ def decode_ops(wire: list[Any], worker: str, local: Callable[[int], Client | Non
     return ops
 
 
-def encode_item(worker: str, kind: str, client: Any, data: dict[str, Any]) -> dict[str, str]:
+def encode_item(kind: str, client: Any, data: dict[str, Any]) -> dict[str, Any]:
     """A client's item for the owner's in-stream: what it asked and who it is on its worker."""
-    return {"w": worker, "j": json.dumps({
-        "c": client.conn_id, "role": client.role, "k": kind, "d": data, "p": client.player_id,
-        "t": client.team_id, "u": client.user_id, "n": client.user_name}, ensure_ascii=False)}
+    return {"c": client.conn_id, "role": client.role, "k": kind, "d": data, "p": client.player_id,
+            "t": client.team_id, "u": client.user_id, "n": client.user_name}
+
+
+def position(entry_id: str, index: int) -> str:
+    """Where an item is in the in-stream: its entry (one per worker and loop turn) and its place in it."""
+    return f"{entry_id}/{index}"
 
 
 # --- Redis ----------------------------------------------------------------------------------
+
+def _items(entry: Any) -> list[tuple[str, str, dict[str, Any]]]:
+    entry_id, fields = entry
+    ident, worker = entry_id.decode(), fields[b"w"].decode()
+    return [(position(ident, i), worker, item) for i, item in enumerate(json.loads(fields[b"j"]))]
+
 
 class RedisCluster:
     """This worker's side of the streams: forwards its clients' items, reads the bursts and items it
@@ -171,7 +181,7 @@ class RedisCluster:
         self.url = url
         self.worker = new_worker_id()
         self.redis = aioredis.from_url(url)
-        self._outbox: dict[int, list[dict[str, str]]] = {}
+        self._outbox: dict[int, list[dict[str, Any]]] = {}
         self._flushing: asyncio.Task[None] | None = None
         self._pipeline_lock = asyncio.Lock()
 
@@ -188,8 +198,9 @@ class RedisCluster:
     # --- to the owner ---
 
     def forward(self, game_id: int, kind: str, client: Any, data: dict[str, Any]) -> None:
-        """Send an item to the game's owner; items of one loop turn go in one pipeline, in order."""
-        self._outbox.setdefault(game_id, []).append(encode_item(self.worker, kind, client, data))
+        """Send an item to the game's owner. The items of one loop turn travel as ONE stream entry per game
+        (thousands of answers in a second: one Redis command and one JSON text each turn, not each item)."""
+        self._outbox.setdefault(game_id, []).append(encode_item(kind, client, data))
         if self._flushing is None:
             self._flushing = asyncio.get_running_loop().create_task(self._flush())
 
@@ -198,9 +209,9 @@ class RedisCluster:
             while self._outbox:
                 outbox, self._outbox = self._outbox, {}
                 async with self.redis.pipeline(transaction=False) as pipe:
-                    for game_id, entries in outbox.items():
-                        for fields in entries:
-                            pipe.xadd(in_key(game_id), fields, maxlen=IN_MAXLEN, approximate=True)
+                    for game_id, items in outbox.items():
+                        fields = {"w": self.worker, "j": json.dumps(items, ensure_ascii=False)}
+                        pipe.xadd(in_key(game_id), fields, maxlen=IN_MAXLEN, approximate=True)
                     await pipe.execute()
         except Exception:
             log.exception("live: cannot forward to the owner")
@@ -211,13 +222,13 @@ class RedisCluster:
 
     async def read_items(self, game_id: int, after: str, block_ms: int = READ_BLOCK_MS
                          ) -> list[tuple[str, str, dict[str, Any]]]:
-        """The owner: items after ``after`` as ``(entry id, worker, item)``."""
+        """The owner: items of the entries after ``after`` as ``(position, worker, item)``."""
         found = await self.redis.xread({in_key(game_id): after}, count=READ_COUNT, block=block_ms)
-        items = []
-        for _key, entries in found or ():
-            for entry_id, fields in entries:
-                items.append((entry_id.decode(), fields[b"w"].decode(), json.loads(fields[b"j"])))
-        return items
+        return [item for _key, entries in found or () for entry in entries for item in _items(entry)]
+
+    async def read_entry(self, game_id: int, entry_id: str) -> list[tuple[str, str, dict[str, Any]]]:
+        """The items of one entry (a new owner going on in the middle of one)."""
+        return [item for entry in await self.redis.xrange(in_key(game_id), entry_id, entry_id) for item in _items(entry)]
 
     # --- from the owner ---
 

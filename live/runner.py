@@ -766,23 +766,32 @@ class LiveManager:
         cluster = self.cluster
         assert cluster is not None
         remotes: dict[tuple[str, int], RemoteClient] = {}
+        pending: list[tuple[str, str, dict[str, Any]]] = []
+        if "/" in after:  # the last owner stopped in the middle of an entry: the rest of it first
+            entry_id, _, done = after.partition("/")
+            pending = [i for i in await cluster.read_entry(runner.game_id, entry_id)
+                       if int(i[0].rpartition("/")[2]) > int(done)]
+            after = entry_id
         while True:
-            try:
-                items = await cluster.read_items(runner.game_id, after)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("live: game %s: cannot read forwarded items", runner.game_id)
-                await asyncio.sleep(0.5)
-                continue
-            for entry_id, worker, data in items:
-                after = entry_id
+            if pending:
+                items, pending = pending, []
+            else:
+                try:
+                    items = await cluster.read_items(runner.game_id, after)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("live: game %s: cannot read forwarded items", runner.game_id)
+                    await asyncio.sleep(0.5)
+                    continue
+            for where, worker, data in items:
+                after = where.partition("/")[0]
                 key = (worker, int(data["c"]))
                 if worker == cluster.worker and data["k"] != "read":
                     # Sent here while another worker owned the game (this one took it over since).
                     mine = runner.venue.conns.get(key[1])
                     if mine is not None and data["k"] != "leave" and not mine.closed:
-                        runner.submit(Item(data["k"], mine, data.get("d") or {}, entry_id))
+                        runner.submit(Item(data["k"], mine, data.get("d") or {}, where))
                     continue
                 if data["k"] == "leave":
                     gone = remotes.pop(key, None)
@@ -796,7 +805,7 @@ class LiveManager:
                         remotes[key] = client
                 client.player_id, client.team_id = data.get("p"), data.get("t")
                 client.user_id, client.user_name = data.get("u"), data.get("n") or ""
-                if not runner.submit(Item(data["k"], client, data.get("d") or {}, entry_id)):
+                if not runner.submit(Item(data["k"], client, data.get("d") or {}, where)):
                     log.warning("live: game %s: queue full, a forwarded item was dropped", runner.game_id)
 
     async def _watch(self) -> None:

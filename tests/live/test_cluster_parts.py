@@ -74,6 +74,9 @@ async def test_streams_carry_items_and_bursts_in_order(redis_url: str) -> None:
         items = await owner.read_items(42, "0", block_ms=500)
         assert [data["d"]["id"] for _, _, data in items] == [f"a{i}" for i in range(5)]
         assert all(worker == follower.worker and data["p"] == 9 for _, worker, data in items)
+        entry = items[0][0].partition("/")[0]
+        assert [where for where, _, _ in items] == [f"{entry}/{i}" for i in range(5)]  # one entry for the turn
+        assert [d["d"]["id"] for _, _, d in await owner.read_entry(42, entry)][3:] == ["a3", "a4"]
         first = await owner.publish(42, [["r", [follower.worker, 3], {"type": "ack"}]], items[-1][0], "running")
         await owner.publish(42, [["x"]], None, "running")
         bursts = await follower.read_bursts(42, "0", block_ms=500)
@@ -81,7 +84,7 @@ async def test_streams_carry_items_and_bursts_in_order(redis_url: str) -> None:
         assert (await follower.last_burst(42))[0] == bursts[1][0]  # type: ignore[index]
 
         async def answer_reads() -> None:
-            found = await owner.read_items(42, items[-1][0], block_ms=2000)
+            found = await owner.read_items(42, entry, block_ms=2000)
             for _, _, data in found:
                 await owner.answer(data["d"]["reply"], {"phase": "lobby", "asked": data["d"]["what"]})
 
