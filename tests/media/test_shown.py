@@ -42,3 +42,24 @@ def test_an_exam_paper_keeps_its_picture_after_an_edit(api: Any, clock: Any, mon
     assert again.json()["questions"][0]["media"][0]["url"] == stem_url
     bob = api("POST", f"/api/exams/{exam['id']}/attempts", as_="bob").json()
     assert bob["questions"][0]["media"][0]["url"] == other
+
+
+def test_a_game_keeps_its_picture_when_the_question_is_edited_after(api: Any, app: Any, users: Any) -> None:
+    from sqlmodel import select
+
+    from live.engine import GameConfig
+    from live.store import LiveGame
+
+    bank_id = new_bank(api)
+    question, stem_url, option_url = picture_question(api, bank_id)
+    created = api("POST", "/api/live", as_="host", json={"title": "看图识史", "bank_id": bank_id, "segments": [
+        {"kind": "all", "title": "全员答题", "question_ids": [question["id"]], "time_limit_s": 20, "points": 10}]})
+    assert created.status_code in (200, 201), created.text
+    other = upload(api, png(70, 70, "pink"), "new.png").json()["url"]
+    assert api("PUT", f"/api/questions/{question['id']}", as_="org",
+               json={"media": [{"url": other, "alt": ""}]}).status_code == 200
+    with app.state.db.read() as session:
+        game = session.exec(select(LiveGame).where(LiveGame.pin == created.json()["pin"])).one()
+    (played,) = GameConfig.from_dict(game.config).segments[0].questions
+    assert played.media[0]["url"] == stem_url
+    assert played.public()["options"][0]["media"]["url"] == option_url
