@@ -63,3 +63,15 @@ def test_a_game_keeps_its_picture_when_the_question_is_edited_after(api: Any, ap
     (played,) = GameConfig.from_dict(game.config).segments[0].questions
     assert played.media[0]["url"] == stem_url
     assert played.public()["options"][0]["media"]["url"] == option_url
+
+
+def test_practice_next_question_carries_its_media(api: Any) -> None:
+    bank_id = new_bank(api)
+    picture_question(api, bank_id)
+    photo = upload(api, png(50, 50, "cyan"), "p.png").json()["url"]
+    api("POST", f"/api/banks/{bank_id}/questions", as_="org", json={
+        "type": "judge", "stem": "第二题：图为遵义会议会址。", "answer": [True], "media": [{"url": photo, "alt": "会址"}]})
+    started = api("POST", "/api/practice", as_="alice", json={"bank_id": bank_id, "mode": "sequential", "count": 2}).json()
+    reply = api("POST", f"/api/practice/{started['id']}/answers", as_="alice",
+                json={"question_id": started["question"]["id"], "answer": ["A"]}).json()
+    assert reply["next"]["media"][0]["url"] == photo and reply["next"]["media"][0]["alt"] == "会址"
