@@ -140,10 +140,13 @@ def _check_image(data: bytes, name: str) -> Checked:
     if width > MAX_PIXELS_SIDE or height > MAX_PIXELS_SIDE:
         raise MediaError(413, "media_too_many_pixels",
                          f"图片“{name}”为 {width}×{height} 像素，超过上限 {MAX_PIXELS_SIDE}×{MAX_PIXELS_SIDE}")
-    fmt = image.format or ""
+    # A phone's multi-picture JPEG (MPO) is a JPEG with a second, hidden frame: its first frame is the photo.
+    fmt = "JPEG" if image.format == "MPO" else (image.format or "")
+    if fmt not in IMAGE_FORMATS:
+        raise MediaError(415, "media_type_refused", f"文件“{name}”的图片格式不受支持：请用 PNG、JPEG、GIF 或 WebP")
     ext, mime = IMAGE_FORMATS[fmt]
     try:
-        animated = bool(getattr(image, "is_animated", False))
+        animated = image.format != "MPO" and bool(getattr(image, "is_animated", False))
         if animated:
             # Every frame is decoded (a truncated animation fails here); the bytes are kept as they are.
             for frame in range(getattr(image, "n_frames", 1)):
@@ -153,14 +156,13 @@ def _check_image(data: bytes, name: str) -> Checked:
         image.load()
         upright = ImageOps.exif_transpose(image) or image
         stored = _encode(upright, fmt)
+        variant = _phone_copy(upright) if upright.width > VARIANT_FROM_WIDTH else None
     except MediaError:
         raise
-    except Exception:  # truncated or corrupt pixel data
+    except Exception:  # truncated or corrupt pixel data, or pixels no encoder takes
         raise MediaError(422, "media_broken", f"图片“{name}”已损坏或不完整，无法读取") from None
-    checked = Checked(data=stored, kind="image", ext=ext, mime=mime, width=upright.width, height=upright.height)
-    if upright.width > VARIANT_FROM_WIDTH:
-        checked.variant = _phone_copy(upright)
-    return checked
+    return Checked(data=stored, kind="image", ext=ext, mime=mime, width=upright.width, height=upright.height,
+                   variant=variant)
 
 
 def _encode(image: Any, fmt: str) -> bytes:
@@ -207,9 +209,11 @@ def store(session: Session, checked: Checked, now_ms: int, original: bytes | Non
         row = MediaFile(name=checked.name, kind=checked.kind, mime=checked.mime, width=checked.width,
                         height=checked.height, size=len(checked.data), data=checked.data, created_ms=now_ms)
         session.add(row)
-        if checked.variant is not None and session.get(MediaFile, checked.variant.name) is None:
+        if checked.variant is not None:
             v = checked.variant
-            session.add(MediaFile(name=v.name, kind=v.kind, mime=v.mime, width=v.width, height=v.height,
+            # Named by its original too: two pictures may have the same small copy (two black squares).
+            vname = f"{hashlib.sha256(checked.name.encode() + v.data).hexdigest()[:32]}.{v.ext}"
+            session.add(MediaFile(name=vname, kind=v.kind, mime=v.mime, width=v.width, height=v.height,
                                   size=len(v.data), data=v.data, variant_of=checked.name, created_ms=now_ms))
         session.flush()
     return row

@@ -84,3 +84,31 @@ def test_audio_and_video_by_signature(api):
 def test_large_photo_gets_a_phone_variant(api):
     body = upload(api, jpeg(2000, 1500, "green"), "big.jpg").json()
     assert body["variants"][0]["width"] == 720 and body["variants"][0]["height"] == 540
+
+
+def test_unusual_images_are_stored_or_refused_never_a_500(api):
+    import random
+
+    rng = random.Random(7)
+    samples = {}
+    for mode in ("RGBA", "P", "L", "CMYK", "I;16", "1", "LA"):
+        out = io.BytesIO()
+        image = Image.new(mode, (1100, 700))
+        fmt = "JPEG" if mode == "CMYK" else "PNG"
+        image.save(out, fmt)
+        samples[f"{mode}.{fmt.lower()}"] = out.getvalue()
+    animated = io.BytesIO()
+    frames = [Image.new("P", (30, 30), i) for i in range(3)]
+    frames[0].save(animated, "GIF", save_all=True, append_images=frames[1:])
+    samples["anim.gif"] = animated.getvalue()
+    webp = io.BytesIO()
+    Image.new("RGB", (1200, 800), "white").save(webp, "WEBP")
+    samples["photo.webp"] = webp.getvalue()
+    whole = png(300, 200)
+    samples["noise.png"] = whole[:40] + bytes(rng.randrange(256) for _ in range(400))
+    for name, data in samples.items():
+        response = upload(api, data, name)
+        assert response.status_code in (201, 413, 415, 422), (name, response.status_code, response.text)
+        if response.status_code == 201 and response.json()["kind"] == "image" and response.json()["width"] > 960:
+            assert response.json()["variants"], name
+    assert upload(api, samples["anim.gif"], "anim.gif").json()["url"].endswith(".gif")

@@ -23,7 +23,7 @@ from quiz.models import User
 
 FUZZ = settings(max_examples=30, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-EXTENSIONS = {"xlsx": "q.xlsx", "csv": "q.csv", "json": "q.json", "gift": "q.gift", "aiken": "q.aiken", "text": "q.txt"}
+EXTENSIONS = {"xlsx": "q.xlsx", "csv": "q.csv", "json": "q.json", "gift": "q.gift", "aiken": "q.aiken", "text": "q.txt", "zip": "q.zip"}
 OK = {200, 201, 400, 413, 415, 422}
 
 text = st.text(st.characters(codec="utf-8"), max_size=40)
