@@ -532,7 +532,7 @@ function renderReview(result) {
     if (CHOICE.has(d.type)) {
       options = `<ul class="opt-list">${d.options.map((o) => {
         const cls = right.has(o.key) ? "is-right" : (mine.has(o.key) ? "is-mine" : "");
-        return `<li class="${cls}"><b>${escapeHtml(o.key)}</b>．${textHtml(o.text)}${mine.has(o.key) ? ' <span class="mine-mark">（你的选择）</span>' : ""}</li>`;
+        return `<li class="${cls}"><b>${escapeHtml(o.key)}</b>．${optionMediaHtml(o)}${textHtml(o.text)}${mine.has(o.key) ? ' <span class="mine-mark">（你的选择）</span>' : ""}</li>`;
       }).join("")}</ul>`;
     }
     const label = d.type === "short" ? "参考答案" : "正确答案";
@@ -540,6 +540,7 @@ function renderReview(result) {
       <div class="q-meta"><span class="q-number">第 ${d.index} 题</span><span class="badge">${TYPE_NAMES[d.type] || ""}</span>
         <span class="review-status">${STATUS_NAMES[d.status] || ""}</span><span class="muted">${d.score} / ${d.points} 分</span></div>
       <p class="stem small">${textHtml(d.stem)}</p>
+      ${stemMediaHtml(d)}
       ${options}
       <p class="mine${d.status === "correct" ? " is-right" : d.status === "partial" || d.status === "pending" ? " is-neutral" : ""}"><span class="label">你的答案</span>${textHtml(formatAnswer(d, d.your_answer))}</p>
       <p class="right-answer"><span class="label">${label}</span>${textHtml(formatAnswer(d, d.answer))}</p>

@@ -447,11 +447,11 @@ async function loadWrongBook() {
   const items = data.items.map((q) => {
     const marks = new Set((q.answer || []).map(String));
     const options = CHOICE.has(q.type) ? `<ul class="opt-list">${q.options.map((o) =>
-      `<li class="${marks.has(String(o.key)) ? "is-right" : ""}"><b>${escapeHtml(o.key)}</b> ${textHtml(o.text)}</li>`).join("")}</ul>` : "";
+      `<li class="${marks.has(String(o.key)) ? "is-right" : ""}"><b>${escapeHtml(o.key)}</b> ${optionMediaHtml(o)}${textHtml(o.text)}</li>`).join("")}</ul>` : "";
     const mine = q.last_answer ? `<p class="mine"><span class="label">我的答案</span>${textHtml(formatAnswer(q, q.last_answer))}</p>` : "";
     return `<article class="card wb-item">
       <div class="q-meta"><span class="badge">${TYPE_NAMES[q.type] || ""}</span><span class="muted">答错 ${q.wrong_count} 次</span></div>
-      <p class="stem small">${textHtml(q.stem)}</p>${options}
+      <p class="stem small">${textHtml(q.stem)}</p>${stemMediaHtml(q)}${options}
       <p class="right-answer"><span class="label">正确答案</span>${textHtml(formatAnswer(q, q.answer))}</p>${mine}
       ${q.explanation ? `<details><summary>解析</summary><p>${textHtml(q.explanation)}</p></details>` : ""}
     </article>`;
