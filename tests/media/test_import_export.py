@@ -150,3 +150,26 @@ def test_export_xlsx_carries_pictures_in_their_cells_and_imports_again(api):
         return {k: v for k, v in q.items() if k not in ("id", "bank_id")}
 
     assert [shape(q) for q in questions(api, again)] == [shape(q) for q in questions(api, bank_id)]
+
+
+def test_export_json_names_media_by_url_and_imports_again_on_this_server(api):
+    bank_id = new_bank(api)
+    items = [{"type": "single", "stem": "图中是哪处旧址？", "answer": ["A"], "media": [{"file": "s.jpg", "alt": "会址"}],
+              "options": [{"key": "A", "text": "上海"}, {"key": "B", "text": "", "media": {"file": "b.png"}}]}]
+    files = {"q.json": json.dumps(items, ensure_ascii=False).encode(), "s.jpg": jpeg(), "b.png": png()}
+    assert import_file(api, bank_id, "bank.zip", make_zip(files)).status_code == 200
+    exported = api("GET", f"/api/banks/{bank_id}/export?format=json", as_="org").content
+    again = new_bank(api, "再导入")
+    assert import_file(api, again, "bank.json", exported).status_code == 200
+    (first,), (second,) = questions(api, bank_id), questions(api, again)
+    assert second["media"] == first["media"] and second["options"] == first["options"]
+    # A url this server does not hold is a row error, nothing written.
+    missing = json.dumps([{"type": "judge", "stem": "图为会址。", "answer": [True],
+                           "media": [{"url": "/media/" + "e" * 32 + ".png"}]}]).encode()
+    third = new_bank(api, "缺图")
+    response = import_file(api, third, "bank.json", missing)
+    assert response.status_code == 422 and questions(api, third) == []
+    assert [(e["row"], e["field"]) for e in response.json()["errors"]] == [(1, "图片")]
+    dry = api("POST", f"/api/banks/{third}/import?dry_run=1", as_="org",
+              files={"file": ("bank.json", missing, "application/json")})
+    assert dry.status_code == 422 and dry.json()["errors"][0]["field"] == "图片"
