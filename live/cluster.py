@@ -42,6 +42,7 @@ IN_MAXLEN = 200_000  # commands kept per game (approximately: Redis trims whole 
 OUT_MAXLEN = 20_000  # bursts kept per game
 READ_BLOCK_MS = 1000
 READ_COUNT = 5000
+FORWARD_GATHER_S = 0.005  # a trickle of answers goes to the owner a few at a time, not one command each
 
 
 def in_key(game_id: int) -> str:
@@ -206,6 +207,7 @@ class RedisCluster:
 
     async def _flush(self) -> None:
         try:
+            await asyncio.sleep(FORWARD_GATHER_S)
             while self._outbox:
                 outbox, self._outbox = self._outbox, {}
                 async with self.redis.pipeline(transaction=False) as pipe:

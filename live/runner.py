@@ -54,6 +54,7 @@ CHECKPOINT_QUIET_S = 0.3  # ... in a moment when no game has had a burst for thi
 CHECKPOINT_LATEST_S = 30.0  # ... or at the latest this long after the last one (a game that never pauses)
 COUNTS_EVERY_S = 0.5  # the host's live counts are pushed at most this often per game
 GATHER_S = 0.002  # in a steady trickle of items, wait this long for more before a burst (see Runner.run)
+GATHER_CLUSTER_S = 0.010  # ... with several workers: each burst costs a PostgreSQL commit and a hop through Redis
 GATHER_BELOW = 64  # ... unless this many are waiting already
 TRICKLE_GAP_S = 0.02  # items that come this soon after the last burst are a trickle
 
@@ -190,7 +191,7 @@ class Runner:
                 # Answers spread over a countdown come one by one: without waiting, each would be a
                 # burst of its own, with its own commit (~40 µs) and wake-up. A moment's wait stores
                 # several in one transaction, for at most GATHER_S more on their acks.
-                await asyncio.sleep(GATHER_S)
+                await asyncio.sleep(GATHER_CLUSTER_S if self.manager.cluster is not None else GATHER_S)
             self.wake.clear()
             try:
                 await self._bursts()
@@ -754,12 +755,19 @@ class LiveManager:
         reader = self._in_readers.pop(game_id, None)
         if reader is not None:
             reader.cancel()
+        waiting: list[Item] = []
         if runner is not None:
             await runner.stop()
+            # What this worker's own clients sent and nobody answered yet goes to the new owner (forwarded
+            # items are still in the stream: the new owner reads them after the last burst published).
+            waiting = [item for item in runner.queue if item.in_id is None and not getattr(item.client, "remote", False)]
+            runner.queue.clear()
         await self.leases.release(game_id)
         venue = self.venues.get(game_id)
         if venue is not None:
             venue.follow()
+            for item in waiting:
+                venue.submit(item)
 
     async def _read_items(self, runner: Runner, after: str) -> None:
         """The owner: the items other workers forwarded, into the runner's queue in their order."""

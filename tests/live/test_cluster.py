@@ -340,3 +340,57 @@ async def test_a_killed_non_owner_loses_nothing_its_players_resume_on_the_owner(
     finally:
         for worker in workers:
             worker.stop()
+
+
+async def test_an_owner_that_loses_its_lease_stops_answering_and_the_other_takes_over(
+        cluster_urls: tuple[str, str], tmp_path: Path) -> None:
+    """Not killed, only cut off from its lock (its lease session ended by the database): it must notice and
+    stop serving the game; a new ownership (on either worker) goes on with everything acknowledged."""
+    import psycopg
+
+    from live.lease import LOCK_CLASS
+
+    database_url, redis_url = cluster_urls
+    setup = Setup(database_url)
+    workers = [Worker(database_url, redis_url, tmp_path / "a.log"), Worker(database_url, redis_url, tmp_path / "b.log")]
+    try:
+        game = await create_game(workers[0], setup)
+        pin = game["pin"]
+        host = await connect(f"{workers[1].ws}/ws/live/{pin}?role=host&token={game['host_token']}")
+        await receive(host, "state")
+        players = [await join(workers[i % 2], pin, f"选手{i}") for i in range(4)]
+        await host.send(json.dumps({"type": "host", "action": "start"}))
+        qid = None
+        for ws, _, _ in players:
+            qid = (await receive(ws, "question"))["question"]["id"]
+        assert (await answer(players[0][0], qid, "a0", "A"))["accepted"]
+        url = database_url.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+                         "AND classid = %s AND objid = %s", (LOCK_CLASS, game["id"]))
+        def epoch() -> int:
+            with psycopg.connect(url) as conn:
+                return int(conn.execute("SELECT owner_epoch FROM live_game WHERE id = %s", (game["id"],)).fetchone()[0])
+
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and (epoch() < 2 or owner_of_or_none(workers, game["id"]) is None):
+            await asyncio.sleep(0.1)
+        # Taken again, by a new ownership (whichever worker got the free lock first): the old one is fenced off.
+        assert epoch() >= 2 and owner_of_or_none(workers, game["id"]) is not None
+        # Everyone carries on where they are, on either worker: the new owner answers for the game.
+        for i, (ws, _, _) in enumerate(players[1:], start=1):
+            assert (await answer(ws, qid, f"a{i}", "A"))["accepted"]
+        await host.send(json.dumps({"type": "host", "action": "close"}))
+        assert (await receive(host, "closed"))["answered"] == 4
+        for ws in [host, *(p[0] for p in players)]:
+            await ws.close()
+    finally:
+        for worker in workers:
+            worker.stop()
+
+
+def owner_of_or_none(workers: list[Worker], game_id: int) -> Worker | None:
+    try:
+        return owner_of(workers, game_id)
+    except AssertionError:
+        return None
