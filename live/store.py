@@ -332,12 +332,13 @@ def game_log(db: Any, game_id: int) -> tuple[LiveGame, list[tuple[int, dict[str,
     """A game's row and its command log, in order (None if there is no such game)."""
     with db.read() as session:
         row = session.get(LiveGame, game_id)
-        if row is None:
-            return None
-        commands = [(int(r[0]), dict(r[1])) for r in session.exec(
-            select(LiveCommand.now_ms, LiveCommand.command).where(LiveCommand.game_id == game_id)
-            .order_by(LiveCommand.seq)).all()]  # type: ignore[arg-type]
-    return row, commands
+        return (row, _commands(session, game_id)) if row is not None else None
+
+
+def _commands(session: Session, game_id: int) -> list[tuple[int, dict[str, Any]]]:
+    return [(int(r[0]), dict(r[1])) for r in session.exec(
+        select(LiveCommand.now_ms, LiveCommand.command).where(LiveCommand.game_id == game_id)
+        .order_by(LiveCommand.seq)).all()]  # type: ignore[arg-type]
 
 
 def load_game(db: Any, game_id: int) -> LoadedGame | None:
@@ -346,9 +347,7 @@ def load_game(db: Any, game_id: int) -> LoadedGame | None:
         row = session.get(LiveGame, game_id)
         if row is None:
             return None
-        commands = [(int(r[0]), dict(r[1])) for r in session.exec(
-            select(LiveCommand.now_ms, LiveCommand.command).where(LiveCommand.game_id == game_id)
-            .order_by(LiveCommand.seq)).all()]  # type: ignore[arg-type]
+        commands = _commands(session, game_id)  # (one read transaction: the log and its players agree)
         players = session.exec(select(LivePlayer).where(LivePlayer.game_id == game_id)).all()
     game, answered = replay(row.config, commands)
     loaded = LoadedGame(row=row, game=game, logged_answers=answered)
