@@ -75,6 +75,7 @@ ROLES: dict[tuple[str, str], str] = {
     ("POST", "/api/live/quick"): "host",
     ("GET", "/api/live/{}"): "host",
     ("GET", "/api/live/{}/ledger"): "host",
+    ("GET", "/api/live/{}/results"): "host",  # every player's answers, for the game's host
     ("GET", "/api/live/{}/state"): PUBLIC,  # the screen's snapshot: what the audience may see
     ("GET", "/api/live/{}/qr.svg"): PUBLIC,  # the join QR on the big screen
 }
