@@ -1,9 +1,9 @@
 """pictures, sound and video in questions: the media store and a question's stem media (issue 12)
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 
-A branch beside 0004 (independent tables); ``Database.migrate`` applies every head.
+After 0004 (one line of migrations: `alembic upgrade head` works as well as `Database.migrate`).
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision = '0005'
-down_revision = '0003'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
