@@ -85,6 +85,10 @@ class Relayed:
     results: dict[int, dict[str, Any]] | None = None
     error: bool = False
 
+    @property
+    def type(self) -> str:
+        return str(self.message.get("type", ""))
+
     def to_message(self) -> dict[str, Any]:
         return self.message
 

@@ -201,8 +201,7 @@ class Room:
                 _add(out, op.client, Outgoing(encode(op.message)))
             elif self.on_resync is not None:
                 self.on_resync()
-        for client in [c for c in out if getattr(c, "remote", False)]:
-            del out[client]
+        # (Another worker's connections, `live.cluster.RemoteClient`, take pushes as no-ops: their worker delivers.)
         # The big screen first, whatever the order of the burst: the hall watches it, and reaching
         # 10,000 phones takes ~150 ms of system calls.
         for client in self.screens:
@@ -221,7 +220,7 @@ class Room:
             self._send_reveal(event, out)  # type: ignore[arg-type]
             return
         message = Outgoing(encode(event.to_message()))
-        if audience.startswith("player:") and message.text.startswith('{"type":"kicked"'):
+        if event.type == "kicked" and audience.startswith("player:"):
             self._close_after(self.by_player.get(int(audience[7:]), ()), out, message)
             return
         for group in self._audience(audience):

@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import re
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any
@@ -31,6 +30,7 @@ from live import store
 from live.room import Outgoing, encode
 from live.runner import Item, LiveManager, Venue
 from live.wsproto import ON_TEXT, RAW_WRITE, RawWrite, SetReceiver
+from question_bank.formats.rules import UNTYPEABLE  # CONTRACT §0: no control characters, no lone surrogates
 from quiz.i18n import register
 from quiz.throttle import Policy
 
@@ -39,7 +39,6 @@ log = logging.getLogger("quiz.live")
 ROLES = ("player", "screen", "host")
 MAX_MESSAGE_CHARS = 16_384
 MAX_FRAME_BYTES = 4 * MAX_MESSAGE_CHARS  # (UTF-8: up to 4 bytes a character) `quiz serve` refuses longer frames
-UNTYPEABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")  # CONTRACT §0: no control characters, no lone surrogates
 MAX_NAME_CHARS = 40
 SEND_BACKLOG = 256  # frames waiting for one slow client before it is dropped
 CLOSE_NOT_FOUND, CLOSE_FORBIDDEN, CLOSE_BAD_REQUEST, CLOSE_TOO_SLOW, CLOSE_TOO_MANY = 4404, 4403, 4400, 4408, 4429
@@ -278,7 +277,7 @@ def pin_guesser(app: Any, scope: dict[str, Any], known: bool) -> PinGuesser | No
 
 def _untypeable(value: Any) -> bool:
     if isinstance(value, str):
-        return UNTYPEABLE.search(value.replace("\r", "").replace("\t", "").replace("\n", "")) is not None
+        return UNTYPEABLE.search(value.replace("\r", "")) is not None  # (CR counts as a newline)
     if isinstance(value, dict):
         return any(_untypeable(k) or _untypeable(v) for k, v in value.items())
     if isinstance(value, list):
