@@ -113,15 +113,20 @@ def _ratio(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-def _average(total_cents: int, count: int) -> int | float:
+NOBODY = "—"  # an average or a pass rate of nobody is not 0: shown (and exported) as a dash
+
+
+def _average(total_cents: int, count: int) -> int | float | None:
     if not count:
-        return 0
+        return None
     cents = (Decimal(total_cents) / count).quantize(Decimal(1), rounding=ROUND_HALF_UP)
     return from_cents(int(cents)) or 0
 
 
 def unit_summary(session: Session, exam: Exam, rows: list[CandidateRow]) -> list[dict[str, Any]]:
-    """Per unit: 应考人数, 参考人数, 参考率, 平均分, 及格人数, 及格率; the last entry is the total (合计)."""
+    """Per unit: 应考人数, 参考人数, 参考率, 平均分, 及格人数, 及格率; the last entry is the total (合计).
+
+    Where nobody has submitted, 平均分 and 及格率 are ``None`` (no average of nobody), not 0."""
     expected = expected_by_unit(session, exam, [(r.unit, r.role) for r in rows])
     by_unit: dict[str, list[CandidateRow]] = defaultdict(list)
     for r in rows:
@@ -133,7 +138,7 @@ def unit_summary(session: Session, exam: Exam, rows: list[CandidateRow]) -> list
         return {"unit": unit, "expected": should, "participants": len(members),
                 "participation_rate": _ratio(len(members), should),
                 "average": _average(sum(r.score_cents for r in members), len(members)),
-                "passed": passed, "pass_rate": _ratio(passed, len(members))}
+                "passed": passed, "pass_rate": _ratio(passed, len(members)) if members else None}
 
     for unit in sorted(set(expected) | set(by_unit)):
         members = by_unit.get(unit, [])
@@ -189,8 +194,8 @@ def results_xlsx(session: Session, exam: Exam, tz: str) -> bytes:
         cells: list[Any] = [xlsx_cell(units, s["unit"]), s["expected"], s["participants"]]
         for value, fmt in ((s["participation_rate"], "0.00%"), (s["average"], "0.00"), (s["passed"], None),
                            (s["pass_rate"], "0.00%")):
-            cell = WriteOnlyCell(units, value=value)
-            if fmt:
+            cell = WriteOnlyCell(units, value=NOBODY if value is None else value)
+            if fmt and value is not None:
                 cell.number_format = fmt
             cells.append(cell)
         units.append(cells)
@@ -207,8 +212,9 @@ def results_csv(session: Session, exam: Exam, tz: str, sheet: str = "rows") -> b
     if sheet == "units":
         writer.writerow(UNIT_HEADERS)
         for s in unit_summary(session, exam, rows):
+            pass_rate = NOBODY if s["pass_rate"] is None else f"{s['pass_rate'] * 100:.2f}%"
             writer.writerow([csv_cell(s["unit"]), s["expected"], s["participants"], f"{s['participation_rate'] * 100:.2f}%",
-                             s["average"], s["passed"], f"{s['pass_rate'] * 100:.2f}%"])
+                             NOBODY if s["average"] is None else s["average"], s["passed"], pass_rate])
     else:
         writer.writerow(ROW_HEADERS)
         for r in rows:
