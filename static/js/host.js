@@ -177,7 +177,9 @@ function lastQuestionDone() {
   if (!S.q || !S.revealed || !SEGMENTS.length) return false;
   const seg = S.q.segment || S.segment || {};
   const later = SEGMENTS.slice(seg.index || 1).filter((s) => s.questions > 0 && s.kind !== "tiebreak");
-  return S.q.index >= S.q.count && !later.length && !SEGMENTS.slice(seg.index || 1).some((s) => s.kind === "tiebreak");
+  // A settled tiebreak plays none of its remaining questions.
+  const segmentDone = S.q.index >= S.q.count || (seg.kind === "tiebreak" && S.tieResolved);
+  return segmentDone && !later.length && !SEGMENTS.slice(seg.index || 1).some((s) => s.kind === "tiebreak");
 }
 
 /** The action the stage most likely wants next (highlighted, and what Space does). */
@@ -411,6 +413,7 @@ function fromState(msg) {
   }
   if (msg.counts) S.counts = { ...S.counts, ...msg.counts };
   if (msg.leaderboard) S.players = msg.leaderboard.players || [];
+  S.tieResolved = Array.isArray(msg.tiebreak) && msg.tiebreak.length > 0 && msg.tiebreak.every((g) => g.resolved);
   S.turnTeam = msg.turn_team_id ?? null;
   if (S.q && !S.revealed && S.q.team_id === S.turnTeam && S.segment?.kind === "risk") S.turnTeam = null;
   S.valuesLeft = new Map((msg.risk?.values_left || []).map((v) => [v.team_id, v.values]));
@@ -445,6 +448,7 @@ function receive(msg) {
       S.riskSegment = msg.segment?.kind === "risk";
       S.q = null;
       S.noMore = false;
+      S.tieResolved = false;
       S.phase = "segment";
       break;
     case "question":
@@ -524,6 +528,7 @@ function receive(msg) {
       }
       break;
     case "tiebreak":
+      S.tieResolved = !!msg.resolved;
       break;
     case "leaderboard":
       S.phase = "leaderboard";
