@@ -12,8 +12,9 @@ export class ApiError extends Error {
 }
 
 /** Call the JSON API; throws ApiError with the server's Chinese message. */
-export async function api(method, url, body, { form = false, signal } = {}) {
+export async function api(method, url, body, { form = false, signal, token = null } = {}) {
   const init = { method, credentials: "same-origin", headers: { Accept: "application/json" }, signal };
+  if (token) init.headers.Authorization = `Bearer ${token}`; // e.g. a live game's host token instead of the login
   if (body !== undefined && body !== null) {
     if (form) init.body = body;
     else {
@@ -50,21 +51,27 @@ export function escapeHtml(text) {
   return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 }
 
-export { TYPE_NAMES, answerLong, answerText } from "./format.js";
+export { TYPE_NAMES, TYPE_SHORT, answerLong, answerText, signed } from "./format.js";
+
+/** Mark `button` busy (disabled, aria-busy) or not, optionally relabelled `label`: for work that ends with a
+ *  later message rather than a promise (joining a live game). */
+export function markBusy(button, on, label) {
+  if (!button) return;
+  button.disabled = on;
+  if (on) button.setAttribute("aria-busy", "true");
+  else button.removeAttribute("aria-busy");
+  if (label) button.textContent = label;
+}
 
 /** Run `work` with `button` disabled and marked busy (optionally relabelled `label`), whatever happens. */
 export async function busy(button, label, work) {
   if (typeof label === "function") { work = label; label = null; }
   const before = button.textContent;
-  button.disabled = true;
-  button.setAttribute("aria-busy", "true");
-  if (label) button.textContent = label;
+  markBusy(button, true, label);
   try {
     return await work();
   } finally {
-    button.disabled = false;
-    button.removeAttribute("aria-busy");
-    if (label) button.textContent = before;
+    markBusy(button, false, label ? before : null);
   }
 }
 

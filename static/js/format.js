@@ -6,8 +6,19 @@ export const PHASE_NAMES = {
   revealed: "已公布答案", leaderboard: "排行榜", paused: "已暂停", finished: "比赛结束",
 };
 export const TYPE_NAMES = { single: "单选题", multiple: "多选题", judge: "判断题", fill: "填空题", short: "简答题" };
+/** The type as the live pages' small labels read it. */
+export const TYPE_SHORT = { single: "单选", multiple: "多选", judge: "判断", fill: "填空", short: "简答" };
 export const OPTION_KEYS = ["A", "B", "C", "D", "E", "F", "G", "H"];
 const CHOICE = new Set(["single", "multiple"]);
+
+/** A score change as it reads: "+10", "-5", "0". */
+export function signed(points) { return `${points > 0 ? "+" : ""}${points}`; }
+
+/** A question's sound and video (the big screen plays them; the host starts and pauses them). */
+export function avMedia(question) {
+  const list = question && Array.isArray(question.media) ? question.media : [];
+  return list.filter((m) => m && (m.kind === "audio" || m.kind === "video"));
+}
 
 /** Seconds shown for a number of milliseconds left (3.2 s shows 4: zero only when time is really up). */
 export function secondsLeft(ms) { return ms == null ? null : Math.ceil(ms / 1000); }

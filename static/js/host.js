@@ -3,9 +3,11 @@
 // score corrections with a reason, and the ledger. The server remains the judge of what is legal: a refused
 // action comes back as an `error` and changes nothing.
 import { api, escapeHtml, toast } from "./common.js";
+import { KIND_NAMES, PHASE_NAMES, TYPE_SHORT, answerText, avMedia, secondsLeft, signed } from "./format.js";
+import { Countdown, LiveClient } from "./live_client.js";
+import { BUZZ_KINDS, LIVE_PHASES, TURN_KINDS, initialState, kindOf, reduce, teamName as nameOf } from "./live_state.js";
 import { stemMediaHtml } from "./media.js";
 import * as sound from "./sound.js";
-import { Countdown, KIND_NAMES, LiveClient, PHASE_NAMES, answerText, secondsLeft } from "./live_client.js";
 
 // Every text this page writes, in one place.
 const T = {
@@ -23,7 +25,6 @@ const T = {
   segmentNo: (n) => `第 ${n} 环节`,
   qNo: (i, n) => `第 ${i}${n ? ` / ${n}` : ""} 题`,
   points: (p) => `${p} 分`,
-  types: { single: "单选", multiple: "多选", judge: "判断", fill: "填空", short: "简答" },
   answer: "正确答案",
   explanation: "解析",
   turn: (team) => `作答队伍：${team}`,
@@ -35,7 +36,7 @@ const T = {
   fouls: "犯规",
   out: "已出局",
   teamAnswered: (team, ans) => `${team} 已提交答案：${ans}`,
-  judged: (team, ok, p) => `${team} ${ok ? "判定正确" : "判定错误"}（${p > 0 ? "+" : ""}${p}）`,
+  judged: (team, ok, p) => `${team} ${ok ? "判定正确" : "判定错误"}（${signed(p)}）`,
   shortTitle: (n, left) => `简答作答（${n} 份，待评判 ${left} 份；公布答案时按评判计分）`,
   unjudged: "待评判",
   distribution: "答题分布",
@@ -64,6 +65,7 @@ const T = {
   ledgerHead: ["#", "时间", "队伍", "变化", "原因", "题目", "操作人", ""],
   leaderboard: "排行榜",
   finished: "比赛已结束",
+  media: { play: "▶ 播放音视频", pause: "❚❚ 暂停音视频", label: "大屏幕上播放本题的声音或视频" },
 };
 
 const app = document.getElementById("host-app");
@@ -93,57 +95,23 @@ function hostToken() {
 
 // GET with the host token as `Authorization: Bearer` when there is one (else the login cookie).
 let HOST_TOKEN = null;
-async function hostGet(url) {
-  if (!HOST_TOKEN) return api("GET", url);
-  let response;
-  try {
-    response = await fetch(url, { credentials: "same-origin",
-      headers: { Accept: "application/json", Authorization: `Bearer ${HOST_TOKEN}` } });
-  } catch {
-    throw Object.assign(new Error("网络连接失败，请检查网络后重试"), { status: 0 });
-  }
-  const data = await response.json().catch(() => null);
-  if (!response.ok) {
-    throw Object.assign(new Error(data?.error?.message || `HTTP ${response.status}`), { status: response.status });
-  }
-  return data;
-}
+const hostGet = (url) => api("GET", url, undefined, { token: HOST_TOKEN });
 
-// --- what the console knows -----------------------------------------------------------------------
-const S = {
-  phase: "lobby",
-  segment: null,
-  q: null, // {question (with answer), index, count, points, team_id, player_id, team_ids, audience_only}
-  answer: null,
-  explanation: "",
-  deadline: null,
-  remaining: null,
-  counts: { joined: 0, answered: 0, buzzes: 0 },
-  buzz: null, // {armed, answering, order, fouls, out, eligible}
-  teamAnswer: null,
-  judged: null,
-  shortAnswers: new Map(), // everyone-answers `short` question: player id (as JSON) -> {name, team_id, answer, correct}
-  revealed: false,
-  distribution: null,
-  teams: new Map(), // id -> {name, unit, score}
-  turnTeam: null,
-  valuesLeft: new Map(), // team id -> [values]
-  riskSegment: false,
-  players: [], // the top players of the last leaderboard (open games have no teams)
-};
+// --- what the console knows: the shared reducer's state (live_state.js) ------------------------------
+let S = initialState();
 
-const BUZZ_KINDS = ["buzzer", "tiebreak"];
-const TURN_KINDS = ["required", "risk"];
-const LIVE_PHASES = ["question", "buzzing", "answering"];
-const kind = () => S.q?.segment?.kind || S.segment?.kind || null;
-const teamName = (id) => S.teams.get(id)?.name || (id == null ? "" : `${id} 号队`);
+const kind = () => kindOf(S);
+const teamName = (id) => nameOf(S, id);
+const revealed = () => !!S.reveal;
+const turnTeam = () => S.turn?.team_id ?? null;
+const players = () => S.board?.players || [];
 
 /** Which actions are legal now (mirrors the engine; the server still refuses anything out of order). */
 function legal() {
   const p = S.phase;
   const k = kind();
   const between = ["revealed", "leaderboard"].includes(p);
-  const riskPending = S.segment?.kind === "risk" && S.turnTeam != null && between;
+  const riskPending = S.segment?.kind === "risk" && turnTeam() != null && between;
   const judgeTeam = judgeableTeam();
   return {
     start: p === "lobby",
@@ -165,7 +133,7 @@ function legal() {
 /** The team whose answer the host may judge now, or null. */
 function judgeableTeam() {
   const k = kind();
-  if (!S.q || S.revealed) return null;
+  if (!S.q || revealed()) return null;
   if (BUZZ_KINDS.includes(k)) return S.phase === "answering" && S.buzz?.answering != null ? S.buzz.answering : null;
   if (TURN_KINDS.includes(k) && ["question", "closed"].includes(S.phase) && !S.judged) return S.q.team_id;
   return null;
@@ -173,12 +141,12 @@ function judgeableTeam() {
 
 /** Whether the question just revealed was the last of the last segment (a tiebreak may still follow). */
 function lastQuestionDone() {
-  if (S.q?.last && S.revealed) return true; // the server says so (question.last_question)
-  if (!S.q || !S.revealed || !SEGMENTS.length) return false;
+  if (S.q?.last && revealed()) return true; // the server says so (question.last_question)
+  if (!S.q || !revealed() || !SEGMENTS.length) return false;
   const seg = S.q.segment || S.segment || {};
   const later = SEGMENTS.slice(seg.index || 1).filter((s) => s.questions > 0 && s.kind !== "tiebreak");
   // A settled tiebreak plays none of its remaining questions.
-  const segmentDone = S.q.index >= S.q.count || (seg.kind === "tiebreak" && S.tieResolved);
+  const segmentDone = S.q.index >= S.q.count || (seg.kind === "tiebreak" && !!S.tiebreak?.resolved);
   return segmentDone && !later.length && !SEGMENTS.slice(seg.index || 1).some((s) => s.kind === "tiebreak");
 }
 
@@ -218,6 +186,7 @@ function draw() {
   $("count-answered").textContent = S.counts.answered;
   $("count-buzzes").textContent = S.counts.buzzes;
   drawNow();
+  drawMedia();
   drawDecision(l, want);
   drawTeams(l, want);
   runTimer();
@@ -238,8 +207,10 @@ function drawNow() {
   const q = S.q;
   const question = q.question;
   const seg = q.segment || S.segment || {};
-  const right = new Set((S.answer || []).map(String));
-  const dist = S.distribution || null;
+  const answer = S.key?.answer || null;
+  const explanation = S.key?.explanation || "";
+  const right = new Set((answer || []).map(String));
+  const dist = S.reveal?.distribution || null;
   let options = "";
   if (["single", "multiple"].includes(question.type)) {
     options = `<ul class="host-options">${question.options.map((o) => `
@@ -272,12 +243,12 @@ function drawNow() {
   box.innerHTML = `
     <p class="now-seg"><span class="seg-chip">${escapeHtml(T.segmentNo(seg.index || 1))}</span><b>${escapeHtml(KIND_NAMES[seg.kind] || "")}</b>
       ${seg.title && seg.title !== KIND_NAMES[seg.kind] ? escapeHtml(seg.title) : ""}
-      <span class="q-meta">${T.qNo(q.index, q.count)} · ${T.types[question.type] || ""} · ${T.points(q.points ?? 0)}</span></p>
+      <span class="q-meta">${T.qNo(q.index, q.count)} · ${TYPE_SHORT[question.type] || ""} · ${T.points(q.points ?? 0)}</span></p>
     <p class="host-stem">${escapeHtml(question.stem)}</p>
     ${stemMediaHtml(question)}
     ${options}
-    <div class="host-answer"><span>${T.answer}${S.revealed ? "（已公布）" : "（仅主持人可见）"}</span><b>${escapeHtml(answerText(question, S.answer) || "—")}</b></div>
-    ${S.explanation ? `<p class="host-explain"><b>${T.explanation}：</b>${escapeHtml(S.explanation)}</p>` : ""}
+    <div class="host-answer"><span>${T.answer}${revealed() ? "（已公布）" : "（仅主持人可见）"}</span><b>${escapeHtml(answerText(question, answer) || "—")}</b></div>
+    ${explanation ? `<p class="host-explain"><b>${T.explanation}：</b>${escapeHtml(explanation)}</p>` : ""}
     ${status}`;
 }
 
@@ -285,7 +256,7 @@ function drawNow() {
 function shortAnswersHtml(question) {
   const rows = [...S.shortAnswers.entries()];
   const left = rows.filter(([, a]) => a.correct == null).length;
-  const open = !S.revealed;
+  const open = !revealed();
   return `<div class="short-answers"><p class="short-title">${escapeHtml(T.shortTitle(rows.length, left))}</p>
     <table class="team-table"><tbody>${rows.map(([key, a]) => `
       <tr class="${a.correct === true ? "is-ok" : a.correct === false ? "is-bad" : ""}">
@@ -297,6 +268,19 @@ function shortAnswersHtml(question) {
       </tr>`).join("")}</tbody></table></div>`;
 }
 
+/** 播放/暂停: the current question's sound or video on the big screen (shown only for such a question). */
+function drawMedia() {
+  const button = $("media-toggle");
+  if (!button) return;
+  const show = !!S.q && avMedia(S.q.question).length > 0 && !["leaderboard", "finished", "segment"].includes(S.phase);
+  button.hidden = !show;
+  if (!show) return;
+  const playing = !!S.media?.playing;
+  button.setAttribute("aria-pressed", String(playing));
+  button.textContent = playing ? T.media.pause : T.media.play;
+  button.disabled = !client || !client.isOpen();
+}
+
 /** The judgement or risk pick the stage waits for, as big buttons next to the actions. */
 function drawDecision(l, want) {
   const box = $("decide");
@@ -306,10 +290,11 @@ function drawDecision(l, want) {
       <div class="decide-row"><button type="button" class="btn big ok-btn" data-judge="${l.judgeTeam}" data-correct="1">✓ ${T.right} <kbd>Y</kbd></button>
       <button type="button" class="btn big bad-btn" data-judge="${l.judgeTeam}" data-correct="0">✗ ${T.wrong} <kbd>X</kbd></button></div>`;
   } else if (l.risk) {
-    const values = S.valuesLeft.get(S.turnTeam) || [];
-    html = `<p>${escapeHtml(T.riskWho(teamName(S.turnTeam)))}</p>
-      <div class="decide-row">${values.map((v) => `<button type="button" class="btn big" data-risk="${S.turnTeam}" data-points="${v}">${escapeHtml(v)} 分</button>`).join("")}
-      <button type="button" class="btn big secondary" data-risk="${S.turnTeam}" data-points="0">${T.decline}</button></div>`;
+    const team = turnTeam();
+    const values = S.valuesLeft.get(team) || [];
+    html = `<p>${escapeHtml(T.riskWho(teamName(team)))}</p>
+      <div class="decide-row">${values.map((v) => `<button type="button" class="btn big" data-risk="${team}" data-points="${v}">${escapeHtml(v)} 分</button>`).join("")}
+      <button type="button" class="btn big secondary" data-risk="${team}" data-points="0">${T.decline}</button></div>`;
   }
   box.innerHTML = html;
   box.hidden = !html;
@@ -323,8 +308,8 @@ function drawTeams(l, want) {
   if (!S.teams.size) {
     // An open game: no teams to judge or correct; the players' own board instead.
     $("teams-title").textContent = T.playersTitle;
-    box.innerHTML = S.players.length ? `<table class="team-table"><thead><tr><th>名次</th><th>选手</th><th>得分</th></tr></thead><tbody>
-      ${S.players.map((p) => `<tr><td>${escapeHtml(p.rank)}</td><td><b>${escapeHtml(p.name)}</b></td><td class="num">${escapeHtml(p.score)}</td></tr>`).join("")}
+    box.innerHTML = players().length ? `<table class="team-table"><thead><tr><th>名次</th><th>选手</th><th>得分</th></tr></thead><tbody>
+      ${players().map((p) => `<tr><td>${escapeHtml(p.rank)}</td><td><b>${escapeHtml(p.name)}</b></td><td class="num">${escapeHtml(p.score)}</td></tr>`).join("")}
       </tbody></table>` : `<p class="muted">${T.noTeams}</p>`;
     select.innerHTML = "";
     return;
@@ -334,17 +319,17 @@ function drawTeams(l, want) {
   const rows = [...S.teams.entries()].sort((a, b) => a[0] - b[0]);
   box.innerHTML = `<table class="team-table"><thead><tr><th>队伍</th><th>得分</th><th>评判</th><th>风险选分</th></tr></thead><tbody>${rows.map(([id, t]) => {
     const canJudge = l.judge && l.judgeTeam === id;
-    const onTurn = l.risk && S.turnTeam === id;
+    const onTurn = l.risk && turnTeam() === id;
     const values = S.valuesLeft.get(id) || [];
     const hot = (want === "judge" && canJudge) || (want === "risk" && onTurn);
-    return `<tr class="${hot ? "hot" : ""}${S.q && S.q.team_id === id && !S.revealed ? " turn" : ""}">
+    return `<tr class="${hot ? "hot" : ""}${S.q && S.q.team_id === id && !revealed() ? " turn" : ""}">
       <td><b>${escapeHtml(t.name)}</b>${t.unit ? `<small>${escapeHtml(t.unit)}</small>` : ""}${onTurn ? `<span class="tag">${T.onTurn}</span>` : ""}</td>
       <td class="num">${escapeHtml(t.score ?? 0)}</td>
       <td class="judge-cell"><button type="button" class="btn small ok-btn" data-judge="${id}" data-correct="1"${canJudge ? "" : " disabled"}>✓ ${T.right}</button>
         <button type="button" class="btn small bad-btn" data-judge="${id}" data-correct="0"${canJudge ? "" : " disabled"}>✗ ${T.wrong}</button></td>
       <td class="risk-cell">${onTurn ? `${values.map((v) => `<button type="button" class="btn small secondary" data-risk="${id}" data-points="${v}">${escapeHtml(v)}</button>`).join("")}
         <button type="button" class="btn small ghost" data-risk="${id}" data-points="0">${T.decline}</button>`
-        : S.riskSegment && values.length ? `<span class="muted">${T.valuesLeft(values.join(" / "))}</span>` : '<span class="muted">—</span>'}</td>
+        : S.segment?.kind === "risk" && values.length ? `<span class="muted">${T.valuesLeft(values.join(" / "))}</span>` : '<span class="muted">—</span>'}</td>
     </tr>`;
   }).join("")}</tbody></table>`;
   const current = select.value;
@@ -364,198 +349,44 @@ function runTimer() {
   else { timer.stop(); timer.tick(null); }
 }
 
-// --- messages ------------------------------------------------------------------------------------------
-function noteTeams(list) {
-  (list || []).forEach((t) => {
-    const old = S.teams.get(t.team_id) || {};
-    S.teams.set(t.team_id, { ...old, name: t.name ?? old.name, unit: t.unit ?? old.unit, score: t.score ?? old.score });
-  });
-}
-
-function newQuestion(msg) {
-  S.q = { question: msg.question, index: msg.index, count: msg.count, points: msg.points, team_id: msg.team_id ?? null,
-    player_id: msg.player_id ?? null, team_ids: msg.team_ids || null, audience_only: !!msg.audience_only,
-    segment: msg.segment || S.segment, last: !!msg.last_question };
-  if (msg.segment) S.segment = msg.segment;
-  S.answer = msg.question.answer ?? msg.answer ?? null;
-  S.explanation = msg.question.explanation ?? msg.explanation ?? "";
-  S.deadline = msg.deadline_ms ?? null;
-  S.teamAnswer = null;
-  S.judged = null;
-  S.shortAnswers = new Map();
-  S.revealed = false;
-  S.distribution = null;
-  S.counts.answered = 0;
-  S.counts.buzzes = 0;
-  S.buzz = BUZZ_KINDS.includes(kind()) ? { armed: false, answering: null, order: [], fouls: [], out: [], eligible: msg.team_ids || null } : null;
-  if (S.segment?.kind === "risk") S.turnTeam = null;
-}
-
-function fromState(msg) {
-  if (msg.title) $("game-title").textContent = msg.title;
-  noteTeams(msg.scores);
-  S.phase = msg.phase;
-  S.segment = msg.segment || null;
-  S.riskSegment = msg.segment?.kind === "risk";
-  S.q = null;
-  if (msg.question) {
-    newQuestion(msg);
-    S.answer = msg.answer ?? S.answer;
-    S.explanation = msg.explanation ?? S.explanation;
-    S.remaining = msg.remaining_ms ?? null;
-    if (msg.buzz) {
-      S.buzz = { armed: !!msg.buzz.armed, answering: msg.buzz.answering_team_id ?? null, order: msg.buzz.order || [],
-        fouls: msg.buzz.fouls || [], out: msg.buzz.out || [], eligible: msg.buzz.eligible || null };
-    }
-    if (msg.distribution) S.distribution = msg.distribution;
-    S.shortAnswers = new Map((msg.short_answers || []).map((a) => [JSON.stringify(a.player_id), a]));
-    S.revealed = !!msg.distribution || ["revealed", "leaderboard", "finished"].includes(msg.phase);
-  }
-  if (msg.counts) S.counts = { ...S.counts, ...msg.counts };
-  if (msg.leaderboard) S.players = msg.leaderboard.players || [];
-  S.tieResolved = Array.isArray(msg.tiebreak) && msg.tiebreak.length > 0 && msg.tiebreak.every((g) => g.resolved);
-  S.turnTeam = msg.turn_team_id ?? null;
-  if (S.q && !S.revealed && S.q.team_id === S.turnTeam && S.segment?.kind === "risk") S.turnTeam = null;
-  S.valuesLeft = new Map((msg.risk?.values_left || []).map((v) => [v.team_id, v.values]));
-  draw();
-}
-
+// --- messages: the reducer keeps the state; here only what the console does besides drawing -----------
 function receive(msg) {
+  const before = S;
+  S = reduce(S, msg);
   switch (msg.type) {
     case "welcome":
       if (msg.game?.title) $("game-title").textContent = msg.game.title;
       return;
     case "state":
-      fromState(msg);
+      if (msg.title) $("game-title").textContent = msg.title;
+      draw();
       loadLedger();
       if (msg.phase === "finished") loadResults();
       return;
     case "joined":
-      S.counts.joined = msg.count ?? S.counts.joined + 1;
       if (msg.player) noteGuest(msg.player);
       break;
     case "kicked":
-      if (typeof msg.count === "number") S.counts.joined = msg.count;
       recentPlayers.delete(JSON.stringify(msg.player_id));
       drawGuests();
       break;
     case "counts": // pushed by the server after a burst of answers/buzzes/joins (at most ~2 a second)
-      Object.assign(S.counts, msg.counts || {});
       lastCountsPush = Date.now();
       break;
-    case "segment":
-      S.segment = msg.segment;
-      S.riskSegment = msg.segment?.kind === "risk";
-      S.q = null;
-      S.noMore = false;
-      S.tieResolved = false;
-      S.phase = "segment";
-      break;
-    case "question":
-      S.phase = "question";
-      newQuestion(msg);
-      break;
-    case "player_answered":
-      if (S.q && msg.question === S.q.question.id) S.shortAnswers.set(JSON.stringify(msg.player_id), { ...msg, correct: null });
-      break;
-    case "team_answered":
-      S.teamAnswer = { team_id: msg.team_id, player_id: msg.player_id, answer: msg.answer,
-        pendingJudge: S.q?.question.type === "short" };
-      S.counts.answered += 1;
-      break;
-    case "buzz_open":
-      S.phase = "buzzing";
-      S.deadline = msg.deadline_ms;
-      S.buzz = { ...(S.buzz || {}), armed: true, answering: null, order: [], eligible: msg.team_ids || null };
-      S.judged = null;
-      S.teamAnswer = null;
-      break;
     case "buzzed":
-      if (!S.buzz) break;
-      S.counts.buzzes += 1;
-      if (msg.foul) S.buzz.fouls = [...(S.buzz.fouls || []), msg.team_id];
-      else {
-        if (!S.buzz.order?.length) sound.play("buzz");
-        S.buzz.order = [...(S.buzz.order || []), msg.team_id];
-        if (msg.order === 1) {
-          S.phase = "answering";
-          S.buzz.answering = msg.team_id;
-          S.buzz.armed = false;
-          if (msg.deadline_ms != null) S.deadline = msg.deadline_ms;
-        }
-      }
+      if (before.q && !msg.foul && !(before.buzz?.order || []).length && S.buzz?.order.length) sound.play("buzz");
       break;
-    case "judged":
-      if (msg.player_id != null && S.shortAnswers.has(JSON.stringify(msg.player_id)) && !BUZZ_KINDS.includes(kind())
-          && !TURN_KINDS.includes(kind())) {
-        S.shortAnswers.get(JSON.stringify(msg.player_id)).correct = msg.correct; // one player's short answer
-        break;
-      }
-      S.judged = msg;
-      if (S.buzz && msg.team_id != null) {
-        S.buzz.out = [...(S.buzz.out || []), msg.team_id];
-        if (msg.correct) S.buzz.right = [...(S.buzz.right || []), msg.team_id];
-        S.buzz.answering = null;
-      }
-      if (S.teamAnswer) S.teamAnswer.pendingJudge = false;
-      break;
-    case "closed":
-      S.phase = "closed";
-      S.counts.answered = msg.answered ?? S.counts.answered;
-      S.deadline = null;
-      break;
-    case "reveal":
-      S.phase = "revealed";
-      S.revealed = true;
-      S.distribution = msg.distribution;
-      S.answer = msg.answer ?? S.answer;
-      S.explanation = msg.explanation ?? S.explanation;
-      break;
-    case "score": {
-      const t = S.teams.get(msg.team_id) || { name: `${msg.team_id} 号队` };
-      S.teams.set(msg.team_id, { ...t, score: msg.total });
+    case "score":
       loadLedgerSoon();
       break;
-    }
-    case "turn":
-      S.turnTeam = msg.team_id ?? null;
-      if (msg.team_id != null) S.valuesLeft.set(msg.team_id, msg.values_left || []);
-      break;
-    case "risk_pick":
-      if (!msg.declined) {
-        const left = (S.valuesLeft.get(msg.team_id) || []).filter((v) => v !== msg.points);
-        S.valuesLeft.set(msg.team_id, left);
-      }
-      break;
-    case "tiebreak":
-      S.tieResolved = !!msg.resolved;
-      break;
-    case "leaderboard":
-      S.phase = "leaderboard";
-      noteTeams(msg.teams);
-      S.players = msg.players || [];
-      break;
     case "finished":
-      S.phase = "finished";
-      noteTeams(msg.teams);
-      S.players = msg.players || [];
       loadResults();
       break;
-    case "paused":
-      S.pausedFrom = S.phase;
-      S.phase = "paused";
-      S.remaining = msg.remaining_ms;
-      break;
-    case "resumed":
-      S.phase = msg.phase;
-      S.deadline = msg.deadline_ms;
-      break;
     case "error":
-      if (msg.code === "no_more_questions") S.noMore = true;
       toast(msg.message || msg.code, "error");
       break;
     default:
-      return;
+      if (S === before) return; // nothing the console shows changed
   }
   draw();
 }
@@ -600,6 +431,11 @@ function act(action, params = {}) {
   if (action === "finish" && !window.confirm(T.confirmFinish)) return;
   client.send({ type: "host", action, ...params });
 }
+
+$("media-toggle")?.addEventListener("click", (event) => {
+  event.currentTarget.blur();
+  act("media", { play: !S.media?.playing });
+});
 
 document.querySelectorAll("#actions .act").forEach((b) => b.addEventListener("click", () => {
   b.blur(); // Space is a shortcut: it must not also press the button the mouse clicked last
@@ -745,7 +581,7 @@ async function pollCounts() {
     try {
       const state = await hostGet(`/api/live/${LIVE_ID}/state?as=host`);
       if (state.counts && LIVE_PHASES.includes(S.phase)) {
-        Object.assign(S.counts, state.counts);
+        S = reduce(S, { type: "counts", counts: state.counts });
         $("count-answered").textContent = S.counts.answered;
         $("count-buzzes").textContent = S.counts.buzzes;
         $("count-joined").textContent = S.counts.joined;

@@ -19,7 +19,7 @@ test("a question starts clean: no reveal, no judgement, a fresh buzz", () => {
   assert.equal(s.q.question.id, 8);
   assert.equal(s.judged, null);
   assert.equal(s.reveal, null);
-  assert.deepEqual(s.buzz, { armed: false, answering: null, order: [], fouls: [] });
+  assert.deepEqual(s.buzz, { armed: false, answering: null, order: [], fouls: [], out: [], right: [], eligible: null, mine: "idle" });
   assert.equal(s.deadline, 20000);
   assert.equal(s.q.segment.kind, "buzzer"); // the segment carries over from the first question
 });
