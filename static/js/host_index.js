@@ -1,6 +1,8 @@
-// The host's games (/host): the list, a quick open game from a bank, and a game built from segments.
-// A new game's host token goes into this tab's sessionStorage, never into an address.
-import { api, escapeHtml } from "./common.js";
+// The host's games (/host): the list, a quick open game from a bank, and a game built from segments
+// (the form is static/js/segment_builder.js). A new game's host token goes into this tab's sessionStorage,
+// never into an address.
+import { api, escapeHtml, toast } from "./common.js";
+import { mountBuilder } from "./segment_builder.js";
 
 const T = {
   none: "还没有比赛。用右侧表单创建一场。",
@@ -10,7 +12,8 @@ const T = {
   join: "加入页",
   noBanks: "还没有题库",
   pickBank: "请选择题库",
-  badJson: "环节不是有效的 JSON 数组",
+  badJson: "“高级：编辑 JSON”中的内容有误，请改正或收起后再创建",
+  roundTeams: (n) => `这一轮有 ${n} 支参赛队伍`,
   creating: "正在创建…",
   create: "创建并进入控制台",
   kinds: { all: "全员答题", required: "必答题", buzzer: "抢答题", risk: "风险题", tiebreak: "加赛" },
@@ -18,6 +21,7 @@ const T = {
 };
 
 const $ = (id) => document.getElementById(id);
+const builder = mountBuilder(document, { api, escapeHtml, toast, confirm: (text) => window.confirm(text) });
 
 async function loadGames() {
   const box = $("games");
@@ -45,6 +49,7 @@ async function loadBanks() {
     $("quick-bank").innerHTML = html;
     $("custom-bank").innerHTML = html;
     if ((data.items || []).length === 1) { $("quick-bank").selectedIndex = 1; $("custom-bank").selectedIndex = 1; }
+    builder.setBank(Number($("custom-bank").value) || null);
   } catch (error) {
     $("quick-bank").innerHTML = `<option value="">${escapeHtml(error.message)}</option>`;
   }
@@ -87,17 +92,42 @@ $("quick-form").addEventListener("submit", (event) => {
   });
 });
 
+function customGame() {
+  const game = { title: $("custom-title-input").value.trim() };
+  const bank = Number($("custom-bank").value);
+  if (bank) game.bank_id = bank;
+  const round = Number($("custom-round").value);
+  if (round) game.round_id = round;
+  return game;
+}
+
 $("custom-form").addEventListener("submit", (event) => {
   event.preventDefault();
-  let segments;
-  try { segments = JSON.parse($("custom-segments").value); } catch { segments = null; }
-  if (!Array.isArray(segments)) { showError("custom-error", { message: T.badJson }); return; }
-  const body = { title: $("custom-title-input").value.trim(), segments };
-  const bank = Number($("custom-bank").value);
-  if (bank) body.bank_id = bank;
+  $("custom-error").hidden = true;
+  if (builder.jsonPending()) { showError("custom-error", { message: T.badJson }); return; }
+  const game = customGame();
+  if (!builder.check({ bankId: game.bank_id, roundId: game.round_id })) return;
+  const button = $("custom-go");
+  button.disabled = true;
+  button.textContent = T.creating;
+  api("POST", "/api/live", { ...game, segments: builder.segments() }).then(enter, (error) => {
+    builder.showServerError(error);
+    button.disabled = false;
+    button.textContent = T.create;
+  });
+});
+
+$("custom-bank").addEventListener("change", () => builder.setBank(Number($("custom-bank").value) || null));
+
+// An organizer may read the round: its team count then sets "questions per team" (a host just types it).
+$("custom-round").addEventListener("change", async () => {
   const round = Number($("custom-round").value);
-  if (round) body.round_id = round;
-  create($("custom-go"), "custom-error", "/api/live", body);
+  if (!round) return;
+  try {
+    const data = await api("GET", `/api/rounds/${round}`);
+    const teams = (data.team_ids || []).length;
+    if (teams) { builder.setTeams(teams); toast(T.roundTeams(teams)); }
+  } catch { /* not readable by a host: the typed team count stays */ }
 });
 
 $("games-refresh").addEventListener("click", loadGames);

@@ -58,14 +58,19 @@ const T = {
     risk_values: "用逗号分隔，如 10，20，30",
     places_that_matter: "如 2，5：只加赛第 2、第 5 名之后并列的队；不填则加赛所有并列",
     buzz_window_s: "开放抢答后多久无人抢答即结束",
+    answerer: "按座位轮流：队员依次每人答一题",
+    foul_policy: "取消资格：犯规的队本题不能再抢",
+    no_buzz: "观众作答：无人抢答时改由观众用手机作答",
+    mode: "先答对者名次在前，答错者出局",
+    team_score: "队伍得分取队员得分的总分或平均分",
   },
   choices: {
-    team_score: { sum: "队员得分相加", average: "队员平均分" },
-    answerer: { team: "全队作答（队内任一人答）", seat: "按座位轮流（每人一题）" },
-    foul_policy: { deduct: "扣分", lose_turn: "取消本题抢答资格" },
-    no_buzz: { void: "本题作废", audience: "改为观众作答" },
-    pick_order: { seat: "按队伍顺序", score_asc: "分低的队先选", score_desc: "分高的队先选" },
-    mode: { sudden_death: "突然死亡（先答对者名次在前，答错者出局）" },
+    team_score: { sum: "总分", average: "平均分" },
+    answerer: { team: "全队作答", seat: "按座位轮流" },
+    foul_policy: { deduct: "扣分", lose_turn: "取消资格" },
+    no_buzz: { void: "本题作废", audience: "观众作答" },
+    pick_order: { seat: "按队伍顺序", score_asc: "低分先选", score_desc: "高分先选" },
+    mode: { sudden_death: "突然死亡" },
   },
   err: {
     none: "还没有环节：选一个模板，或添加一个环节",
@@ -314,6 +319,21 @@ function clean(segment) {
   return segment;
 }
 
+/** What a rule's count means per team (必答: questions each team answers; 风险: the picks it covers). */
+export function perTeamHint(segment, teams) {
+  const count = segment.rule && Number.isInteger(segment.rule.count) ? questionCount(segment) : null;
+  if (!(teams > 0) || count == null) return "";
+  if (segment.kind === "required") {
+    const each = count / teams;
+    return Number.isInteger(each) ? `${teams} 队，每队 ${each} 题` : `${teams} 队，每队约 ${each.toFixed(1)} 题（最好是队数的整数倍）`;
+  }
+  if (segment.kind === "risk") {
+    const need = teams * (Number(segment.rounds) || 1);
+    return count >= need ? `${teams} 队 × 每队 ${segment.rounds || 1} 次，需要 ${need} 题` : `题目不够：${teams} 队 × 每队 ${segment.rounds || 1} 次需要 ${need} 题`;
+  }
+  return "";
+}
+
 /** The team count changed: rule-drawn 必答 and 风险 segments keep their questions per team. */
 export function rescaleForTeams(segments, before, after) {
   if (!(before > 0) || !(after > 0) || before === after) return segments;
@@ -509,7 +529,7 @@ const D = {
   extra: (names) => `另有高级设置：${names.join("、")}（在“高级：编辑 JSON”中修改）`,
   templateConfirm: "套用模板会替换当前的全部环节，继续吗？",
   applied: (name) => `已套用模板“${name}”`,
-  jsonSynced: "已与表单同步",
+  fix: (n) => `有 ${n} 个环节需要修改，见各环节下方的红字。`,
   pickerTitle: (i, s) => `为第 ${i + 1} 环节（${s.title || KIND_NAMES[s.kind]}）挑选题目`,
   pickBankFirst: "请先在上方选择题库",
   searching: "正在查找…",
@@ -595,7 +615,7 @@ export function mountBuilder(doc, deps) {
     const available = state.bankInfo && r.type ? `<small class="sb-hint">${D.available((state.bankInfo.counts_by_type || {})[r.type] || 0, r.type)}</small>` : "";
     return `<div class="sb-rule">
       <div class="sb-field"><label for="${id}-type">${T.fields["rule.type"]}</label><select id="${id}-type" data-rule="type">${r.type ? "" : `<option value="">${D.anyType}</option>`}${types}</select>${available}</div>
-      <div class="sb-field"><label for="${id}-count">${T.fields["rule.count"]}</label><input id="${id}-count" type="number" min="1" max="${LIMITS.ruleCount}" step="1" data-rule="count" value="${esc(r.count ?? "")}"></div>
+      <div class="sb-field"><label for="${id}-count">${T.fields["rule.count"]}</label><input id="${id}-count" type="number" min="1" max="${LIMITS.ruleCount}" step="1" data-rule="count" value="${esc(r.count ?? "")}" aria-describedby="${id}-per-team"><small id="${id}-per-team" class="sb-hint" data-per-team>${esc(perTeamHint(s, state.teams))}</small></div>
       <fieldset class="sb-field sb-diff"><legend>${D.difficulty}</legend>
         <label for="${id}-lo" class="sb-inline">${D.from}</label><select id="${id}-lo" data-rule-diff="0">${levels(lo)}</select>
         <label for="${id}-hi" class="sb-inline">${D.to}</label><select id="${id}-hi" data-rule-diff="1">${levels(hi)}</select></fieldset>
@@ -661,6 +681,19 @@ export function mountBuilder(doc, deps) {
   function refresh() {
     renderPreview();
     syncJson();
+    list.querySelectorAll("[data-per-team]").forEach((el) => {
+      const s = state.segments[segmentOf(el)];
+      if (s) el.textContent = perTeamHint(s, state.teams);
+    });
+  }
+
+  function forget() {
+    // What was shown is about the data as it was sent (a draw short in one segment leaves the next ones
+    // short too): any edit clears it, and the next check or the server says again what is still wrong.
+    if (!state.errors.game.length && !Object.keys(state.errors.segments).length) return;
+    state.errors = { game: [], segments: {} };
+    list.querySelectorAll(".sb-seg-errors").forEach((box) => { box.hidden = true; });
+    summary();
   }
 
   // -- questions ------------------------------------------------------------------------------------
@@ -765,6 +798,7 @@ export function mountBuilder(doc, deps) {
     const i = segmentOf(target);
     const s = state.segments[i];
     if (!s) return;
+    forget();
     if (target.dataset.field) {
       setField(s, target.dataset.field, target.type === "checkbox" ? target.checked : target.value);
       if (target.dataset.field === "title") list.querySelector(`#sb-${i}-head .sb-kind`).textContent = D.heading(i, s);
@@ -796,6 +830,7 @@ export function mountBuilder(doc, deps) {
     const i = segmentOf(button);
     const s = state.segments[i];
     if (!s) return;
+    if (button.dataset.move || button.hasAttribute("data-remove")) clearErrors(); // they name segments by place
     if (button.dataset.move) {
       const to = move(state.segments, i, Number(button.dataset.move));
       render(`[data-seg="${to}"] [data-move="${button.dataset.move}"]`);
@@ -864,15 +899,20 @@ export function mountBuilder(doc, deps) {
     $("custom-error").hidden = true;
   }
 
+  function summary() {
+    const box = $("custom-error");
+    const count = Object.keys(state.errors.segments).length;
+    const lines = [...state.errors.game];
+    if (count) lines.push(D.fix(count));
+    box.innerHTML = lines.map((l) => `<span>${esc(l)}</span>`).join("<br>");
+    box.hidden = !lines.length;
+  }
+
   function showErrors(errors) {
     state.errors = errors;
     render();
+    summary();
     const box = $("custom-error");
-    const count = Object.keys(errors.segments).length;
-    const lines = [...errors.game];
-    if (count) lines.push(`有 ${count} 个环节需要修改，见各环节下方的红字。`);
-    box.innerHTML = lines.map((l) => `<span>${esc(l)}</span>`).join("<br>");
-    box.hidden = !lines.length;
     const first = list.querySelector(".sb-seg-errors:not([hidden])");
     (first || box).scrollIntoView({ block: "center", behavior: "smooth" });
   }
