@@ -1,12 +1,12 @@
 // The phone player (/play/{pin}): join, answer with one thumb, buzz, see the result, survive a dropped network.
 // Everything shown comes from the server's messages (CONTRACT §7); the phone's clock is never trusted.
-import { escapeHtml, toast } from "./common.js";
+import { escapeHtml, markBusy, toast } from "./common.js";
+import { KIND_NAMES, TYPE_SHORT, answerText, secondsLeft, signed } from "./format.js";
+import { Countdown, LiveClient, loadValue, resumeKey, saveValue } from "./live_client.js";
+import { BUZZ_KINDS, LIVE_PHASES, TURN_KINDS, initialState, kindOf, onMyTeam as mine, reduce, teamName as nameOf } from "./live_state.js";
 import { optionMediaHtml, stemMediaHtml } from "./media.js";
 import { shapeName, shapeSvg } from "./shapes.js";
 import { vibrate } from "./sound.js";
-import {
-  Countdown, KIND_NAMES, LiveClient, answerText, loadValue, resumeKey, saveValue, secondsLeft,
-} from "./live_client.js";
 
 // Every text this page writes, in one place.
 const T = {
@@ -30,7 +30,6 @@ const T = {
   segmentNo: (n) => `第 ${n} 环节`,
   qHead: (i, n) => `第 ${i}${n ? ` / ${n}` : ""} 题`,
   points: (p) => `${p} 分`,
-  types: { single: "单选", multiple: "多选", judge: "判断", fill: "填空", short: "简答" },
   judgeTrue: "正确",
   judgeFalse: "错误",
   submit: "提交答案",
@@ -72,7 +71,7 @@ const T = {
   buzzOut: "本题你的队伍不能再抢答",
   buzzNotTeam: "抢答题由参赛队伍抢答，请看大屏幕",
   tiebreakWatch: "加赛在同分队伍之间进行，请看大屏幕",
-  judgedRight: (p) => `回答正确 ${p > 0 ? "+" : ""}${p}`,
+  judgedRight: (p) => `回答正确 ${signed(p)}`,
   judgedWrong: (p) => `回答错误${p ? ` ${p}` : ""}`,
   judgedTimeout: (p) => `超时未答${p ? ` ${p}` : ""}`,
   audience: "观众答题：无人抢答，观众可以作答",
@@ -105,24 +104,9 @@ const el = {
   joinError: document.getElementById("join-error"),
 };
 
-// What the phone knows of the game; rebuilt from `state` on every (re)connect.
-const S = {
-  me: null, // {id, name, team_id}
-  phase: "lobby",
-  segment: null,
-  q: null, // {question, index, count, points, team_id, player_id, team_ids, audience_only, kind}
-  deadline: null,
-  remaining: null, // frozen ms while paused
-  teams: new Map(), // team_id -> {name, score}
-  myScore: 0,
-  mine: null, // my answer to the current question: {answer, status: sending|saved|refused|teammate, reason, by}
-  result: null, // reveal for the current question: {answer, explanation, you}
-  buzz: null, // {armed, answering, order: [], fouls: [], out: [], eligible, mine: idle|sent|won|lost|foul|out}
-  judged: null, // {team_id, correct, timeout, points}
-  board: null,
-  finished: false,
-  pausedFrom: "question",
-};
+// What the phone knows of the game: the shared reducer's state (live_state.js), rebuilt from `state` on every
+// (re)connect; the phone's own answer and buzz go through it too (local_answer, local_buzz).
+let S = initialState();
 
 let client = null;
 let joining = false;
@@ -148,13 +132,6 @@ function fatal(title, text) {
   el.banner.hidden = true;
 }
 
-function setBusy(button, busy, text) {
-  if (!button) return;
-  button.disabled = busy;
-  button.setAttribute("aria-busy", busy ? "true" : "false");
-  if (text) button.textContent = text;
-}
-
 function startClient(joinMessage) {
   if (!client) {
     client = new LiveClient({ pin: PIN, role: "player", onMessage: receive, onStatus: status });
@@ -170,7 +147,7 @@ function startClient(joinMessage) {
 function joinAs(name, button) {
   showJoinError("");
   joining = true;
-  setBusy(button, true, T.joining);
+  markBusy(button, true, T.joining);
   startClient({ type: "join", name });
 }
 
@@ -195,7 +172,7 @@ if (joinMe) joinMe.addEventListener("click", () => joinAs(ME.name, joinMe));
 function joinFailed(message) {
   joining = false;
   showView("name");
-  setBusy(document.getElementById("join-go") || joinMe, false, T.join);
+  markBusy(document.getElementById("join-go") || joinMe, false, T.join);
   showJoinError(message);
 }
 
@@ -228,25 +205,13 @@ function status(kind, info = {}) {
   }
 }
 
-// --- messages --------------------------------------------------------------------------------
+// --- messages: the reducer keeps the state; here only what the phone does besides drawing -------------
 
-function teamName(id) {
-  const team = S.teams.get(id);
-  return team ? team.name : id == null ? "" : `${id} 号队`;
-}
-
-function noteScores(scores) {
-  if (!Array.isArray(scores)) return;
-  scores.forEach((s) => {
-    const old = S.teams.get(s.team_id) || {};
-    S.teams.set(s.team_id, { ...old, name: s.name ?? old.name, score: s.score ?? old.score });
-  });
-}
-
-function kind() { return S.q?.segment?.kind || S.segment?.kind || "all"; }
-function buzzKind() { return ["buzzer", "tiebreak"].includes(kind()); }
-function turnKind() { return ["required", "risk"].includes(kind()); }
-function onMyTeam(teamId) { return S.me && S.me.team_id != null && teamId === S.me.team_id; }
+const teamName = (id) => nameOf(S, id);
+const kind = () => kindOf(S) || "all";
+const buzzKind = () => BUZZ_KINDS.includes(kind());
+const turnKind = () => TURN_KINDS.includes(kind());
+const onMyTeam = (teamId) => mine(S, teamId);
 
 /** Whether this phone may answer the current question now. */
 function mayAnswer() {
@@ -255,236 +220,90 @@ function mayAnswer() {
   if (k === "all") return true;
   if (turnKind()) return S.q.player_id != null ? String(S.q.player_id) === String(S.me.id) : onMyTeam(S.q.team_id);
   if (S.q.audience_only) return S.me.team_id == null;
-  return S.buzz && S.buzz.answering != null && onMyTeam(S.buzz.answering);
+  return !!S.buzz && S.buzz.answering != null && onMyTeam(S.buzz.answering);
 }
 
 function mayBuzz() {
   if (!buzzKind() || !S.me || S.me.team_id == null || !S.q) return false;
-  const contenders = S.q.team_ids || [];
-  return contenders.includes(S.me.team_id);
+  return (S.q.team_ids || []).includes(S.me.team_id);
 }
 
-function newQuestion(msg) {
-  S.q = {
-    question: msg.question, index: msg.index, count: msg.count, points: msg.points, team_id: msg.team_id ?? null,
-    player_id: msg.player_id ?? null, team_ids: msg.team_ids || null, audience_only: !!msg.audience_only,
-    segment: msg.segment || S.segment,
-  };
-  if (msg.segment) S.segment = msg.segment;
-  S.deadline = msg.deadline_ms ?? null;
-  S.remaining = null;
-  S.result = null;
-  S.judged = null;
-  S.board = null; // a rank from an earlier leaderboard would be stale by the time this one is revealed
-  S.buzz = buzzKind() ? { armed: false, answering: null, order: [], fouls: [], out: [], mine: "idle" } : null;
-  const pending = client.pendingAnswer(msg.question.id);
-  S.mine = pending ? { answer: pending.answer, status: client.isOpen() ? "sending" : "queued" } : null;
+/** The outbox and the state agree: an answer the server has is dropped from it, one still in it is shown. */
+function syncOutbox() {
+  if (!S.q) return;
+  const id = S.q.question.id;
+  if (S.mine && S.mine.status === "saved") { client.dropPending((p) => p.question === id); return; }
+  const pending = client.pendingAnswer(id);
+  if (pending && !S.mine) S = reduce(S, { type: "local_answer", question: id, answer: pending.answer, status: client.isOpen() ? "sending" : "queued" });
 }
 
-function fromState(msg) {
-  noteScores(msg.scores);
-  S.phase = msg.phase;
-  S.segment = msg.segment || null;
-  if (msg.you) {
-    S.me = { id: msg.you.id ?? S.me?.id, name: msg.you.name ?? S.me?.name, team_id: msg.you.team_id ?? S.me?.team_id ?? null };
-    if (typeof msg.you.score === "number") S.myScore = msg.you.score;
-  }
-  if (msg.question) {
-    const same = S.q && S.q.question.id === msg.question.id;
-    const keepBuzz = same ? S.buzz : null;
-    newQuestion({ ...msg, segment: msg.segment });
-    if (keepBuzz) S.buzz = keepBuzz;
-    if (msg.remaining_ms != null) S.remaining = msg.remaining_ms;
-    if (msg.buzz) {
-      S.buzz = S.buzz || { mine: "idle" };
-      Object.assign(S.buzz, { armed: !!msg.buzz.armed, answering: msg.buzz.answering_team_id ?? null,
-        order: msg.buzz.order || [], fouls: msg.buzz.fouls || [], out: msg.buzz.out || [] });
-      const team = S.me?.team_id;
-      const eligible = msg.buzz.eligible || [];
-      if (team != null) {
-        if (S.buzz.answering === team) S.buzz.mine = "won";
-        else if (S.buzz.armed && eligible.includes(team)) S.buzz.mine = "idle";
-        else if (S.buzz.fouls.includes(team)) S.buzz.mine = "foul";
-        else if (S.buzz.out.includes(team)) S.buzz.mine = "out";
-        else if (S.buzz.answering != null) S.buzz.mine = "lost";
-        else S.buzz.mine = "idle";
-      }
-    }
-    const you = msg.you;
-    if (you && you.answered) {
-      S.mine = { answer: you.answer, status: "saved" };
-      client.dropPending((p) => p.question === msg.question.id);
-    }
-    if (msg.phase === "revealed" || (you && you.result)) {
-      S.result = { answer: msg.question.answer ?? msg.answer, explanation: msg.question.explanation ?? msg.explanation,
-        you: you ? you.result : null, distribution: msg.distribution };
-    }
-  } else {
-    S.q = null;
-    S.mine = null;
-    S.result = null;
-  }
-  if (msg.leaderboard) S.board = msg.leaderboard;
-  S.finished = msg.phase === "finished";
-  if (msg.phase === "paused") {
-    if (msg.remaining_ms != null) S.remaining = msg.remaining_ms;
-    S.pausedFrom = msg.buzz?.answering_team_id != null ? "answering" : msg.buzz?.armed ? "buzzing" : "question";
-  }
+function leave(text) {
+  client.forgetPlayer();
+  client.stop();
+  fatal(T.kickedTitle, text);
 }
 
 function receive(msg) {
+  const before = S;
+  S = reduce(S, msg);
+  const changed = S !== before;
   switch (msg.type) {
     case "welcome":
       joining = false;
-      S.me = msg.player || S.me;
       return;
     case "resume_refused":
-      S.me = null;
+      S = reduce(S, { type: "local_forget" });
       showView("name");
       return;
     case "state":
-      fromState(msg);
+      syncOutbox();
       if (!S.me) { showView("name"); return; } // a state before joining (some servers send one): wait for the name
       showView("stage");
       render(true);
       return;
-    case "segment":
-      S.segment = msg.segment;
-      S.phase = "segment";
-      S.q = null;
-      S.mine = null;
-      S.result = null;
-      render(true);
-      return;
     case "question":
-      S.phase = "question";
-      newQuestion(msg);
-      vibrate(60); // a new question: the phone in a pocket or on the table says so
+      syncOutbox();
+      vibrate(mayAnswer() ? [60, 40, 60] : 60); // a new question: the phone in a pocket or on the table says so
       render(true);
-      if (navigator.vibrate && mayAnswer()) navigator.vibrate(60);
       return;
     case "ack":
-      if (!S.q || msg.question !== S.q.question.id) return;
-      if (msg.accepted) S.mine = { ...(S.mine || {}), status: "saved" };
-      else if (S.mine && S.mine.status !== "saved") S.mine = { ...S.mine, status: "refused", reason: msg.reason };
-      render(false);
-      return;
-    case "team_answered":
-      if (!S.q || msg.question !== S.q.question.id) return;
-      if (!S.mine || S.mine.status === "refused") {
-        S.mine = { answer: msg.answer, status: String(msg.player_id) === String(S.me?.id) ? "saved" : "teammate" };
-      }
-      render(true);
+    case "paused":
+    case "resumed":
+      if (changed) render(false);
       return;
     case "buzz_open":
-      if (!S.q || msg.question !== S.q.question.id) return;
-      S.phase = "buzzing";
-      S.deadline = msg.deadline_ms;
-      {
-        // The server names who may buzz now: a foul costs points or the turn, depending on the segment.
-        const before = S.buzz?.mine;
-        const team = S.me?.team_id;
-        let mine = before === "foul" || before === "out" ? before : "idle";
-        if (msg.team_ids && team != null) mine = msg.team_ids.includes(team) ? "idle" : (before === "foul" ? "foul" : "out");
-        S.buzz = { ...(S.buzz || {}), armed: true, answering: null, order: [], eligible: msg.team_ids || null, mine };
-      }
+      if (!changed) return;
       render(true);
-      if (navigator.vibrate && mayBuzz() && S.buzz.mine === "idle") navigator.vibrate([40, 40, 40]);
+      if (mayBuzz() && S.buzz.mine === "idle") vibrate([40, 40, 40]);
       return;
     case "buzzed":
-      if (!S.q || msg.question !== S.q.question.id || !S.buzz) return;
-      if (msg.foul) {
-        S.buzz.fouls = [...(S.buzz.fouls || []), msg.team_id];
-        if (onMyTeam(msg.team_id)) { S.buzz.mine = "foul"; vibrate([200, 80, 200]); }
-      } else {
-        S.buzz.order = [...(S.buzz.order || []), msg.team_id];
-        if (msg.order === 1) {
-          S.phase = "answering";
-          S.buzz.answering = msg.team_id;
-          S.buzz.armed = false;
-          if (msg.deadline_ms != null) S.deadline = msg.deadline_ms;
-          S.buzz.mine = onMyTeam(msg.team_id) ? "won" : (S.buzz.mine === "foul" ? "foul" : "lost");
-        }
-      }
+      if (!changed) return;
       render(true);
-      if (navigator.vibrate && onMyTeam(msg.team_id)) navigator.vibrate(msg.foul ? [200, 80, 200] : 150);
-      return;
-    case "judged":
-      if (!S.q || msg.question !== S.q.question.id) return;
-      S.judged = msg;
-      if (S.buzz && msg.team_id != null && !msg.correct) {
-        S.buzz.out = [...(S.buzz.out || []), msg.team_id];
-        if (onMyTeam(msg.team_id)) S.buzz.mine = "out";
-        S.buzz.answering = null;
-      }
-      render(true);
-      return;
-    case "closed":
-      if (S.q && msg.question !== S.q.question.id) return;
-      S.phase = "closed";
-      S.deadline = null;
-      render(true);
+      if (onMyTeam(msg.team_id)) vibrate(msg.foul ? [200, 80, 200] : 150);
       return;
     case "reveal":
-      if (!S.q || msg.question !== S.q.question.id) return;
-      S.phase = "revealed";
-      S.result = { answer: msg.answer, explanation: msg.explanation, you: msg.you || null, distribution: msg.distribution };
-      if (msg.you && msg.you.answered) vibrate(msg.you.correct ? [50, 40, 50] : 250);
-      if (msg.you && typeof msg.you.team_score === "number" && S.me?.team_id != null) {
-        const team = S.teams.get(S.me.team_id) || { name: `${S.me.team_id} 号队` };
-        S.teams.set(S.me.team_id, { ...team, score: msg.you.team_score });
-      }
-      if (msg.you && typeof msg.you.score === "number") S.myScore = msg.you.score;
-      else if (msg.you && msg.you.points && (kind() === "all" || S.q.audience_only || S.me?.team_id == null)) {
-        S.myScore += msg.you.points;
-      }
+      if (!changed) return;
       render(true);
-      if (navigator.vibrate && msg.you && msg.you.answered) navigator.vibrate(msg.you.correct ? 80 : [120, 60, 120]);
+      if (msg.you && msg.you.answered) vibrate(msg.you.correct ? [50, 40, 50] : 250);
       return;
-    case "score": {
-      const team = S.teams.get(msg.team_id) || { name: `${msg.team_id} 号队` };
-      S.teams.set(msg.team_id, { ...team, score: msg.total });
-      if (S.me && String(msg.player_id) === String(S.me.id) && !["answers", "average"].includes(msg.reason)
-          && S.me.team_id == null) S.myScore += msg.delta;
+    case "score":
       renderScore();
       return;
-    }
     case "risk_pick":
     case "turn":
     case "tiebreak":
       return; // the screen shows these; the phone waits for the question
-    case "leaderboard":
-    case "finished":
-      S.board = { teams: msg.teams || [], players: msg.players || [] };
-      (msg.teams || []).forEach((t) => S.teams.set(t.team_id, { name: t.name, score: t.score }));
-      S.phase = msg.type === "finished" ? "finished" : "leaderboard";
-      S.finished = msg.type === "finished";
-      render(true);
-      return;
-    case "paused":
-      if (S.phase !== "paused") S.pausedFrom = S.phase;
-      S.phase = "paused";
-      S.remaining = msg.remaining_ms;
-      render(false);
-      return;
-    case "resumed":
-      S.phase = msg.phase;
-      S.deadline = msg.deadline_ms;
-      S.remaining = null;
-      render(false);
-      return;
     case "kicked": // the host removed this player (the server also closes the socket, 4409)
-      client.forgetPlayer();
-      client.stop();
-      fatal(T.kickedTitle, T.kicked);
+      leave(T.kicked);
       return;
     case "error":
-      if (msg.code === "kicked") { client.forgetPlayer(); client.stop(); fatal(T.kickedTitle, msg.message || T.kicked); return; }
+      if (msg.code === "kicked") { leave(msg.message || T.kicked); return; }
       if (joining && !client.welcomed) { joinFailed(msg.message); return; } // name_taken among them: pick another name
-      if (S.buzz && S.buzz.mine === "sent") { S.buzz.mine = "idle"; render(false); }
+      if (changed) render(false); // a refused buzz: the button is back
       toast(msg.message || T.cannotJoin, "error");
       return;
     default:
+      if (changed) render(true);
   }
 }
 
@@ -521,7 +340,7 @@ function currentViewKey() {
   if (S.phase === "segment") return `segment:${S.segment?.index}`;
   if (!S.q) return "lobby";
   if (S.phase === "revealed") return `result:${qid}`;
-  const phase = S.phase === "paused" ? S.pausedFrom : S.phase; // pausing must not wipe a half-made choice
+  const phase = S.phase === "paused" ? S.pausedFrom || "question" : S.phase; // pausing must not wipe a half-made choice
   return `question:${qid}:${phase}:${mayAnswer() ? "a" : "w"}:${S.buzz?.mine || ""}:${S.mine?.status || ""}`;
 }
 
@@ -565,7 +384,7 @@ function qHeadHtml() {
   return `<div class="q-head">
     <span class="q-kind">${escapeHtml(seg.title || KIND_NAMES[seg.kind] || "")}</span>
     <span class="q-no">${T.qHead(q.index, q.count)}</span>
-    <span class="q-type">${T.types[q.question.type] || ""} · ${T.points(q.points ?? 0)}</span>
+    <span class="q-type">${TYPE_SHORT[q.question.type] || ""} · ${T.points(q.points ?? 0)}</span>
   </div>
   <div class="timer" id="timer" role="timer" aria-label="剩余时间（秒）" hidden><div class="timer-bar" aria-hidden="true"><i id="timer-fill"></i></div><b id="timer-num"></b></div>`;
 }
@@ -684,7 +503,7 @@ function mineHtml() {
 
 function resultHtml() {
   const q = S.q.question;
-  const r = S.result || {};
+  const r = S.reveal || {};
   const you = r.you;
   let verdict;
   if (you && you.answered) {
@@ -734,7 +553,7 @@ function standingHtml() {
   const score = teamId != null && S.teams.has(teamId) ? S.teams.get(teamId).score : S.myScore;
   const label = teamId != null && S.teams.has(teamId) ? T.teamScore : T.myScore;
   // The rank is known once a leaderboard has been shown (or when the server sends it with the result).
-  const rank = place ? place.rank : S.result?.you?.rank;
+  const rank = place ? place.rank : S.reveal?.you?.rank;
   return `<div class="standing${rank ? "" : " one"}">
     <div><small>${label}</small><b>${escapeHtml(place ? place.score : score ?? 0)}</b></div>
     ${rank ? `<div><small>${T.rankLabel}</small><b>${escapeHtml(T.rank(rank))}</b></div>` : ""}
@@ -789,7 +608,7 @@ function updateLive() {
   if (veil) veil.hidden = S.phase !== "paused";
   if (S.phase === "paused") {
     timer.freeze(S.remaining);
-  } else if (["question", "buzzing", "answering"].includes(S.phase) && S.deadline != null) {
+  } else if (LIVE_PHASES.includes(S.phase) && S.deadline != null) {
     const key = `${S.q?.question.id}:${S.deadline}`;
     if (timerFor !== key) { timerFor = key; timerTotal = 0; }
     timer.run(S.deadline);
@@ -824,7 +643,7 @@ function redrawSaveStatus() {
 function submit(answer) {
   if (!S.q || !mayAnswer() || (S.mine && S.mine.status !== "refused")) return;
   if (S.mine && S.mine.status === "refused") client.dropPending((p) => p.question === S.q.question.id);
-  S.mine = { answer, status: "sending" };
+  S = reduce(S, { type: "local_answer", question: S.q.question.id, answer, status: "sending" });
   client.sendAnswer(S.q.question.id, answer);
   render(true);
 }
@@ -867,8 +686,8 @@ function bindStage() {
       event.preventDefault();
       if (buzz.disabled || !S.buzz || S.buzz.mine !== "idle") return;
       if (client.send({ type: "buzz", question: S.q.question.id })) {
-        S.buzz.mine = "sent";
-        if (navigator.vibrate) navigator.vibrate(30);
+        S = reduce(S, { type: "local_buzz" });
+        vibrate(30);
         render(false);
       }
     };
