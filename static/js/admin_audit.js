@@ -36,7 +36,7 @@ function render(data) {
   } else {
     body.innerHTML = data.items.map((e) => `
       <tr>
-        <td>${escapeHtml(localText(e.at))}</td>
+        <td class="nowrap">${escapeHtml(localText(e.at))}</td>
         <td>${escapeHtml(e.actor || "—")}</td>
         <td>${escapeHtml(e.action_name)}</td>
         <td>${escapeHtml(e.target_name)}${e.target_id ? ` #${e.target_id}` : ""}</td>

@@ -17,6 +17,11 @@ function localText(iso) {
   return String(iso || "").replace("T", " ").slice(0, 16);
 }
 
+/** A date and time that never breaks inside ("2027-01-06 09:00", not "2027-" and "01-06" on two lines). */
+function dateHtml(iso) {
+  return `<span class="nowrap">${escapeHtml(localText(iso))}</span>`;
+}
+
 function failure(box, error, retry) {
   box.innerHTML = `<div class="alert error" role="alert"><span>${escapeHtml(error.message || error)}</span>${
     retry ? '<button type="button" class="btn small secondary">重试</button>' : ""}</div>`;
@@ -41,7 +46,7 @@ async function loadList() {
     box.innerHTML = data.items.map((e) => `
       <a class="exam-row" href="/admin/exams/${e.id}">
         <span class="grow"><strong>${escapeHtml(e.title)}</strong>
-          <small>${localText(e.opens_at)} 至 ${localText(e.closes_at)} · ${e.question_count} 题 · 满分 ${e.max_score}</small></span>
+          <small>${dateHtml(e.opens_at)} 至 ${dateHtml(e.closes_at)} · ${e.question_count} 题 · 满分 ${e.max_score}</small></span>
         <span class="badge exam-badge ${e.state}">${STATE_NAMES[e.state]}</span>
         <span class="counts"><strong>${e.submitted}</strong> 人交卷<br>${e.in_progress} 人作答中</span>
         <span class="chev" aria-hidden="true">›</span>
@@ -72,18 +77,18 @@ function ruleHtml(rule, index) {
     <div class="rule-row-head"><strong>规则 ${index + 1}</strong>
       <button type="button" class="btn ghost small" data-remove ${form.rules.length === 1 ? "disabled" : ""}>删除</button></div>
     <div class="rule-grid">
-      <div><label>题型</label><select data-field="type">${types}</select></div>
-      <div><label>题数</label><input type="number" min="1" max="500" data-field="count" value="${rule.count}" inputmode="numeric"></div>
+      <div><label for="rule-${index}-type">题型</label><select id="rule-${index}-type" data-field="type">${types}</select></div>
+      <div><label for="rule-${index}-count">题数</label><input id="rule-${index}-count" type="number" min="1" max="500" data-field="count" value="${rule.count}" inputmode="numeric"></div>
       <div class="span2"><label>难度范围</label><div class="form-grid">
         <select data-field="low" aria-label="最低难度">${levels(rule.difficulty[0])}</select>
         <select data-field="high" aria-label="最高难度">${levels(rule.difficulty[1])}</select></div></div>
-      <div><label>每题分值</label><input type="number" min="0" step="0.5" data-field="points" value="${rule.points}" inputmode="decimal"></div>
+      <div><label for="rule-${index}-points">每题分值</label><input id="rule-${index}-points" type="number" min="0" step="0.5" data-field="points" value="${rule.points}" inputmode="decimal"></div>
     </div>
     <label>标签 <small class="muted">不选为不限</small></label>
     <div class="chips rule-tags">${tags}</div>
     <div class="keywords" ${rule.type === "short" ? "" : "hidden"}>
-      <label>评分关键词 <small class="muted">选填，逗号分隔，用于预评分</small></label>
-      <input type="text" data-field="keywords" value="${escapeHtml(rule.keywords.join("，"))}">
+      <label for="rule-${index}-keywords">评分关键词 <small class="muted">选填，逗号分隔，用于预评分</small></label>
+      <input id="rule-${index}-keywords" type="text" data-field="keywords" value="${escapeHtml(rule.keywords.join("，"))}">
     </div>
     <div class="rule-avail idle" data-avail>正在统计可抽题数…</div>
   </div>`;
@@ -330,9 +335,9 @@ async function loadDetail() {
     const [exam, progress] = await Promise.all([
       api("GET", `/api/exams/${EXAM_ID}`), api("GET", `/api/exams/${EXAM_ID}/progress`)]);
     $("edit-link").hidden = !exam.can_edit;
-    $("exam-facts").textContent = `${STATE_NAMES[exam.state]} · ${localText(exam.opens_at)} 至 ${localText(exam.closes_at)} · ` +
+    $("exam-facts").innerHTML = `${STATE_NAMES[exam.state]} · ${dateHtml(exam.opens_at)} 至 ${dateHtml(exam.closes_at)} · ` +
       `限时 ${Math.round(exam.duration_s / 60)} 分钟 · ${exam.question_count} 题 · 满分 ${exam.max_score} · ${exam.pass_score} 分及格 · ` +
-      `${REVIEW_NAMES[exam.review]}${exam.audience.units.length ? ` · 范围：${exam.audience.units.join("、")}` : " · 范围：全体"}`;
+      escapeHtml(`${REVIEW_NAMES[exam.review]}${exam.audience.units.length ? ` · 范围：${exam.audience.units.join("、")}` : " · 范围：全体"}`);
     const t = progress.totals;
     $("kpis").innerHTML = [["应考", t.expected], ["已交卷", t.submitted], ["作答中", t.in_progress], ["未开始", t.not_started]]
       .map(([label, value]) => `<div class="kpi"><strong>${value}</strong><span>${label}</span></div>`).join("");
@@ -371,7 +376,7 @@ function renderRows(results) {
   $("rows-table").innerHTML = "<thead><tr><th>姓名</th><th>账号</th><th>单位</th><th class=num>得分</th><th>用时</th><th>及格</th><th>提交时间</th><th class=num>切屏</th></tr></thead><tbody>" +
     results.items.map((r) => `<tr><td>${escapeHtml(r.name)}</td><td>${escapeHtml(r.username)}</td><td>${escapeHtml(r.unit)}</td>` +
       `<td class=num>${r.score}</td><td>${r.elapsed}</td><td>${r.passed === null ? "待阅卷" : (r.passed ? '<span class="ok-text">是</span>' : '<span class="bad-text">否</span>')}</td>` +
-      `<td>${localText(r.submitted_at)}</td><td class=num>${r.blur_count}</td></tr>`).join("") + "</tbody>";
+      `<td>${dateHtml(r.submitted_at)}</td><td class=num>${r.blur_count}</td></tr>`).join("") + "</tbody>";
   const pages = Math.ceil(results.total / detail.limit);
   const page = Math.floor(detail.offset / detail.limit) + 1;
   $("rows-pager").innerHTML = pages > 1 ? `<button type="button" class="btn small secondary" data-step="-1" ${page === 1 ? "disabled" : ""}>上一页</button>` +
@@ -433,10 +438,10 @@ async function loadGrading() {
         ${item.keywords.length ? `<p class="muted">关键词：${item.keywords.map(escapeHtml).join("、")}</p>` : ""}
         <div class="grade-answer">${escapeHtml(item.answer)}</div>
         <form class="grade-form">
-          <div><label>得分（满分 ${item.points}）</label>
-            <input type="number" name="score" min="0" max="${item.points}" step="0.5" inputmode="decimal" required
+          <div><label for="grade-${item.id}-score">得分（满分 ${item.points}）</label>
+            <input id="grade-${item.id}-score" type="number" name="score" min="0" max="${item.points}" step="0.5" inputmode="decimal" required
               value="${item.score ?? item.pre_score ?? ""}" placeholder="${item.pre_score !== null ? `预评 ${item.pre_score}` : ""}"></div>
-          <div><label>评语 <small class="muted">选填</small></label><input type="text" name="comment" maxlength="500" value="${escapeHtml(item.comment)}"></div>
+          <div><label for="grade-${item.id}-comment">评语 <small class="muted">选填</small></label><input id="grade-${item.id}-comment" type="text" name="comment" maxlength="500" value="${escapeHtml(item.comment)}"></div>
           <div class="span2"><button class="btn block" type="submit">${item.state === "manual" ? "修改分数" : "给分"}</button></div>
         </form>
       </article>`).join("");
