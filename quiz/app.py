@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -144,6 +144,11 @@ def openapi(routes: list[BaseRoute]) -> dict[str, Any]:
     }
 
 
+async def favicon(request: Request) -> RedirectResponse:
+    """Browsers and bookmark tools ask for /favicon.ico whatever the page links: send them to the icon."""
+    return RedirectResponse("/static/favicon.svg", status_code=301, headers={"Cache-Control": "public, max-age=86400"})
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
     """Build the app. The database is opened and migrated at start-up (lifespan), not here."""
     settings = settings or Settings.from_env()
@@ -156,6 +161,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         return JSONResponse(openapi(request.app.routes))
 
     routes.append(Route("/api/openapi.json", openapi_endpoint, methods=["GET"], include_in_schema=False))
+    routes.append(Route("/favicon.ico", favicon, methods=["GET", "HEAD"], include_in_schema=False))
     routes.append(Mount("/static", app=StaticFiles(directory=str(static_dir()), check_dir=False), name="static"))
 
     @contextlib.asynccontextmanager
