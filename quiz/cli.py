@@ -231,52 +231,75 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+class ChineseHelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's layout with a Chinese "用法：" instead of "usage: "."""
+
+    def add_usage(self, usage: str | None, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
+
+
+def _in_chinese(parser: argparse.ArgumentParser) -> None:
+    """Give ``parser`` and every subcommand's parser Chinese section titles and a Chinese ``-h`` line."""
+    parser.formatter_class = ChineseHelpFormatter
+    parser._positionals.title = "参数"
+    parser._optionals.title = "选项"
+    for action in parser._actions:
+        if isinstance(action, argparse._HelpAction):
+            action.help = "显示本帮助并退出"
+        elif isinstance(action, argparse._SubParsersAction):
+            for child in set(action.choices.values()):
+                _in_chinese(child)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from quiz.i18n import SETTINGS_HELP
     from quiz.settings import HELP
 
-    settings_help = "\n".join(f"  QUIZ_{name.upper():<24} {text}" for name, text in HELP.items())
+    texts = SETTINGS_HELP["zh"]
+    settings_help = "\n".join(f"  QUIZ_{name.upper():<24} {texts.get(name, text)}" for name, text in HELP.items())
     parser = argparse.ArgumentParser(prog="quiz", description="知识竞赛与答题平台",
                                      epilog="设置（环境变量或 .env 文件）：\n" + settings_help,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
+                                     formatter_class=ChineseHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
 
     serve = sub.add_parser("serve", help="运行网站")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--host", default="127.0.0.1", help="监听的地址（默认 127.0.0.1，只接受本机访问）")
+    serve.add_argument("--port", type=int, default=8000, help="监听的端口（默认 8000）")
+    serve.add_argument("--workers", type=int, default=1, help="工作进程数（默认 1；多于 1 个须设 QUIZ_REDIS_URL）")
     serve.set_defaults(func=cmd_serve)
 
     demo = sub.add_parser("demo", help="用全新的演示数据库运行网站")
-    demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--host", default="127.0.0.1", help="监听的地址（默认 127.0.0.1）")
+    demo.add_argument("--port", type=int, default=8000, help="监听的端口（默认 8000）")
     demo.add_argument("--db", default="quiz-demo.db", help="演示数据库文件（每次重建）")
     demo.add_argument("--no-serve", action="store_true", help="只生成演示数据，不启动网站")
     demo.set_defaults(func=cmd_demo)
 
     user = sub.add_parser("user", help="用户管理")
-    user_sub = user.add_subparsers(dest="user_command", required=True)
+    user_sub = user.add_subparsers(dest="user_command", required=True, metavar="命令")
     add = user_sub.add_parser("add", help="添加或更新用户")
-    add.add_argument("username")
+    add.add_argument("username", help="账号")
     add.add_argument("--password", help="新用户必填；更新时不填则不改")
     add.add_argument("--role", help="新用户默认 member；更新时不填则不改")
-    add.add_argument("--name")
+    add.add_argument("--name", help="姓名")
     add.add_argument("--unit", help="更新时不填则不改")
     add.set_defaults(func=cmd_user_add)
 
     imp = sub.add_parser("import", help="导入题目文件")
-    imp.add_argument("file")
+    imp.add_argument("file", help="题目文件（xlsx、csv、json、GIFT、Aiken 或文本）")
     imp.add_argument("--bank", required=True, help="题库名称（不存在则创建）")
     imp.add_argument("--dry-run", action="store_true", help="只检查，不写入")
-    imp.add_argument("--format", choices=["xlsx", "csv", "json", "gift", "aiken", "text"])
+    imp.add_argument("--format", choices=["xlsx", "csv", "json", "gift", "aiken", "text"],
+                     help="文件格式（默认按扩展名判断）")
     imp.add_argument("--skip-unsupported", action="store_true", help="跳过不支持的 GIFT 题型")
     imp.set_defaults(func=cmd_import)
 
     exp = sub.add_parser("export", help="导出")
-    exp_sub = exp.add_subparsers(dest="export_command", required=True)
+    exp_sub = exp.add_subparsers(dest="export_command", required=True, metavar="命令")
     rankings = exp_sub.add_parser("rankings", help="导出竞赛排名")
-    rankings.add_argument("competition_id", type=int)
-    rankings.add_argument("--round", type=int)
-    rankings.add_argument("-o", "--output", default=None)
+    rankings.add_argument("competition_id", type=int, help="竞赛编号")
+    rankings.add_argument("--round", type=int, help="只导出这一轮（轮次编号）")
+    rankings.add_argument("-o", "--output", default=None, help="输出文件（.xlsx、.csv 或 .json；默认按竞赛名称命名的 xlsx）")
     rankings.set_defaults(func=cmd_export_rankings)
 
     back = sub.add_parser("backup", help="备份整个数据库（网站运行时也可以）")
@@ -284,9 +307,10 @@ def build_parser() -> argparse.ArgumentParser:
     back.set_defaults(func=cmd_backup)
 
     rest = sub.add_parser("restore", help="从备份恢复整个数据库（请先停止网站）")
-    rest.add_argument("file")
+    rest.add_argument("file", help="备份文件")
     rest.add_argument("--force", action="store_true", help="目标数据库不是空的也覆盖")
     rest.set_defaults(func=cmd_restore)
+    _in_chinese(parser)
     return parser
 
 

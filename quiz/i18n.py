@@ -106,3 +106,31 @@ def t(key: str, lang: str = "zh", **params: object) -> str:
         return text.format(**params) if params else text
     except (KeyError, IndexError):
         return text
+
+# ``quiz --help`` is a Chinese help: one line per setting (the names are those of quiz.settings.HELP,
+# whose English lines stay for the docs). A setting added there without a line here falls back to English.
+SETTINGS_HELP: dict[str, dict[str, str]] = {
+    "zh": {
+        "database_url": "数据库的 SQLAlchemy 地址；默认为当前目录下的 SQLite 文件 quiz.db",
+        "redis_url": "多个工作进程之间转发消息用的 Redis 地址；不设：单进程，在内存中转发",
+        "secret_key": "签名密钥；不设时每个进程随机生成（登录会话保存在服务器端）",
+        "timezone": "页面和导出文件中日期时间所用的时区",
+        "max_upload_mb": "上传文件的大小上限（MB；超过的在读完之前即返回 413）",
+        "max_unpacked_mb": "上传的 xlsx/zip 解压后的大小上限（MB；超过的数秒内返回 413）",
+        "max_media_mb": "图片、音频、视频文件的大小上限（MiB，见 CONTRACT §3；超过返回 413）",
+        "max_import_rows": "一个导入文件最多的行数（超过返回 413）",
+        "session_days": "登录的有效天数",
+        "base_url": "加入链接和二维码所用的公开网址；不设：取自每个请求",
+        "trusted_hosts": "未设 QUIZ_BASE_URL 时可用来生成链接的主机名，逗号分隔（端口不是 80/443 时带上 :端口）；"
+                         "其他 Host 请求头一律用其中第一个",
+        "login_max_failures": "每个账号（及每个客户端地址）登录失败多少次后放慢登录",
+        "login_lock_s": "登录失败过多的账号须等待的秒数",
+        "ws_per_message_deflate": "允许 WebSocket 逐条消息压缩（每个连接多占内存）",
+        "ws_ping_interval_s": "WebSocket 保活：连接静默这么多秒后发送 ping，再过同样时间未收到 pong 即断开；0：不发送",
+        "lang": "页面和提示信息的默认语言（zh 或 en）",
+        "gc_freeze_s": "每隔多少秒把长期存活的对象移出垃圾回收的扫描范围；0：关闭",
+        "threads": "处理阻塞工作（数据库、文件）的线程数；0：SQLite 为 8，PostgreSQL 为 40",
+        "shutdown_grace_s": "收到 SIGTERM 后，正在处理的请求最多还可用的秒数，之后服务器无论如何都会停止",
+        "log_level": "标准错误输出上服务器日志（JSON 行）的级别：info 每个请求记一行，warning 只记问题",
+    },
+}
