@@ -242,3 +242,39 @@ def test_tiebreak_sudden_death_between_the_tied_teams(live_server: Any, new_page
     console.click("[data-action=leaderboard]")
     screen.wait_for_selector(".board li.r1")
     assert TEAMS[0][0] in screen.inner_text(".board li.r1")
+
+
+def test_the_console_plays_and_pauses_a_questions_sound(live_server: Any, new_page: Any) -> None:
+    live_server.add_user("host", "host")
+    bank_id = live_server.seed_bank(questions=[
+        {"type": "single", "stem": "听一段音乐，这首歌的名字是？", "media": [{"kind": "audio", "url": "/media/0123456789abcdef.mp3",
+                                                                "alt": "歌曲片段"}],
+         "options": [{"key": "A", "text": "歌唱祖国"}, {"key": "B", "text": "东方红"}], "answer": ["A"]},
+        {"type": "judge", "stem": "没有声音的题。", "answer": [True]}])
+    game = call(live_server, "POST", "/api/live", {"title": "音乐题", "bank_id": bank_id, "segments": [
+        {"kind": "all", "title": "全员答题", "question_ids": [1, 2], "time_limit_s": 60, "points": 10}]}, as_="host")
+    console = new_page(CONSOLE)
+    console.goto(f"{live_server.url}/host/{game['id']}?token={game['host_token']}")
+    console.wait_for_selector("#conn[data-state=open]")
+    assert console.locator("#media-toggle").is_hidden()
+    console.click("[data-action=start]")
+    toggle = console.locator("#media-toggle")
+    toggle.wait_for(state="visible", timeout=15_000)
+    assert toggle.get_attribute("aria-pressed") == "false"
+    assert "播放" in toggle.inner_text()
+    toggle.click()  # the server answers `media` to the host (and the screen): the button follows it
+    console.wait_for_selector("#media-toggle[aria-pressed=true]")
+    assert "暂停" in toggle.inner_text()
+    toggle.click()
+    console.wait_for_selector("#media-toggle[aria-pressed=false]")
+    # A reload comes back with the state's media; a question without sound or video has no button.
+    toggle.click()
+    console.wait_for_selector("#media-toggle[aria-pressed=true]")
+    console.reload()
+    console.wait_for_selector("#media-toggle[aria-pressed=true]")
+    console.click("[data-action=close]")
+    console.click("[data-action=reveal]")
+    console.wait_for_selector("[data-action=next]:not([disabled])")
+    console.click("[data-action=next]")
+    console.wait_for_selector(".host-stem:has-text('没有声音的题')")
+    assert console.locator("#media-toggle").is_hidden()
