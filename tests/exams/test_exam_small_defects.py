@@ -1,6 +1,6 @@
 """Issue 10 item 12 (an outside tester's small defects), on the server side of tests: a unit where
 nobody has submitted has no average and no pass rate (—, never 0) on the page's JSON and in both exports;
-a reload is not 切屏 (the browser side is tests/browser/test_small_defects_browser.py)."""
+the browser side of the list is tests/browser/test_small_defects_browser.py)."""
 
 from __future__ import annotations
 
