@@ -98,6 +98,10 @@ function customGame() {
   if (bank) game.bank_id = bank;
   const round = Number($("custom-round").value);
   if (round) game.round_id = round;
+  const group = $("custom-group").value.trim();
+  if (group) game.group = group;
+  const base = $("custom-base").value.trim();
+  if (base !== "" && base !== "0") game.base_score = Number(base); // a typo is the server's 422, shown as such
   return game;
 }
 

@@ -49,6 +49,7 @@ const T = {
   },
   hints: {
     time_limit_s: "0 表示不限时",
+    timeBuzz: "抢到后作答的时间；0 表示不限时",
     wrong_points: "负数为扣分；不填为 0",
     wrongRisk: "不填：扣掉所选分值",
     timeout_points: "负数为扣分；不填为 0",
@@ -117,6 +118,10 @@ const T = {
     none: "未设置题目",
   },
   perTeam: (n) => `每队 ${n} 题`,
+  perTeamExact: (teams, each) => `${teams} 队，每队 ${each} 题`,
+  perTeamAbout: (teams, each) => `${teams} 队，每队约 ${each} 题（最好是队数的整数倍）`,
+  riskNeed: (teams, rounds) => `${teams} 队 × 每队 ${rounds} 次，需要 ${teams * rounds} 题`,
+  riskShort: (teams, rounds) => `题目不够：${teams} 队 × 每队 ${rounds} 次需要 ${teams * rounds} 题`,
   risk: (seg) => `分值 ${(seg.risk_values || [10, 20, 30]).join("/")}，每队选 ${seg.rounds || 1} 次`,
   buzzWindow: (s) => `抢答 ${s} 秒`,
   limit: (s) => (s ? `限时 ${s} 秒` : "不限时"),
@@ -124,6 +129,47 @@ const T = {
   minutes: (s) => (s < 60 ? `${Math.round(s)} 秒` : `约 ${Math.round(s / 60)} 分钟`),
   total: (segs, qs, time) => `共 ${segs} 个环节、${qs} 道题，答题限时合计${time}（不含讲解与揭晓）`,
   tiebreakNote: "加赛只在决定名次的并列出现时进行，不计入合计。",
+  templates: {
+    final: { name: "标准决赛", description: "必答 3 题/队 + 抢答 10 题 + 风险 10/20/30 + 加赛" },
+    all: { name: "全员答题", description: "10 道单选题，每人用手机作答，答得快得分多" },
+  },
+  gameFields: { title: "比赛名称", base_score: "起始分", group: "分组", round_id: "比赛轮次", bank_id: "题库" },
+  fieldWrong: (label, reason) => `“${label}”不正确：${reason}`,
+  // the form's own words (mountBuilder)
+  ui: {
+    empty: "还没有环节。选一个模板，或用下面的按钮添加环节。",
+    add: (kind) => `＋ ${KIND_NAMES[kind]}`,
+    heading: (i, s) => `第 ${i + 1} 环节 · ${KIND_NAMES[s.kind] || s.kind}`,
+    up: "上移", down: "下移", remove: "删除",
+    upLabel: (i) => `把第 ${i + 1} 环节上移`, downLabel: (i) => `把第 ${i + 1} 环节下移`, removeLabel: (i) => `删除第 ${i + 1} 环节`,
+    sources: { pick: "从题库挑选", rule: "按规则随机抽题", both: "挑选 + 随机补充" },
+    sourceLegend: "题目来源",
+    picked: (n) => `已选 ${n} 题`,
+    noneChosen: "还没有选题。",
+    choose: "挑选题目…",
+    qUp: (n) => `把第 ${n} 题上移`, qDown: (n) => `把第 ${n} 题下移`, qRemove: (n) => `移出第 ${n} 题`,
+    unknownStem: (id) => `题目 #${id}`,
+    anyType: "请选择题型",
+    difficulty: "难度", from: "从", to: "到",
+    tags: "标签（可多选，不选为不限）", noTags: "题库中没有标签",
+    available: (n, type) => `题库中共有 ${n} 道${TYPE_NAMES[type] || "题"}`,
+    defaultValue: "默认",
+    extra: (names) => `另有高级设置：${names.join("、")}（在“高级：编辑 JSON”中修改）`,
+    templateConfirm: "套用模板会替换当前的全部环节，继续吗？",
+    applied: (name) => `已套用模板“${name}”`,
+    fix: (n) => `有 ${n} 个环节需要修改，见各环节下方的红字。`,
+    pickerTitle: (i, s) => `为第 ${i + 1} 环节（${s.title || KIND_NAMES[s.kind]}）挑选题目`,
+    pickBankFirst: "请先在上方选择题库",
+    searching: "正在查找…",
+    results: (n, total) => `找到 ${total} 题，显示 ${n} 题`,
+    noResults: "没有符合条件的题目",
+    more: "显示更多",
+    addQ: "选入", addedQ: "已选 ✓ 移出", usedElsewhere: (i) => `已在第 ${i + 1} 环节`,
+    allTags: "全部标签", allTypes: "全部题型",
+    meta: (q) => `#${q.id} · 难度 ${q.difficulty}`,
+    previewHead: ["环节", "题目", "设置", "用时"],
+    count: (n) => `<b>${n}</b> 题`,
+  },
 };
 
 export { T as TEXTS };
@@ -185,7 +231,7 @@ export function fieldHint(kind, name) {
   if (name === "wrong_points" && kind === "risk") return T.hints.wrongRisk;
   if (name === "timeout_points" && kind === "risk") return T.hints.timeoutRisk;
   if (name === "timeout_points" && kind === "buzzer") return T.hints.timeoutBuzzer;
-  if (name === "time_limit_s" && BUZZ_KINDS.has(kind)) return "抢到后作答的时间；0 表示不限时";
+  if (name === "time_limit_s" && BUZZ_KINDS.has(kind)) return T.hints.timeBuzz;
   return T.hints[name] || "";
 }
 
@@ -295,22 +341,18 @@ export function move(list, from, step) {
 export const TEMPLATES = [
   {
     id: "final",
-    name: "标准决赛",
-    description: "必答 3 题/队 + 抢答 10 题 + 风险 10/20/30 + 加赛",
+    ...T.templates.final,
     build: (teams) => [
-      newSegment("required", { title: "必答题", answerer: "seat", question_ids: undefined,
-        rule: { type: "single", count: 3 * teams } }),
-      newSegment("buzzer", { title: "抢答题", question_ids: undefined, rule: { type: "single", count: 10 } }),
-      newSegment("risk", { title: "风险题", question_ids: undefined, rule: { type: "single", count: teams } }),
-      newSegment("tiebreak", { title: "加赛", question_ids: undefined, rule: { type: "single", count: 3 } }),
+      newSegment("required", { answerer: "seat", question_ids: undefined, rule: { type: "single", count: 3 * teams } }),
+      newSegment("buzzer", { question_ids: undefined, rule: { type: "single", count: 10 } }),
+      newSegment("risk", { question_ids: undefined, rule: { type: "single", count: teams } }),
+      newSegment("tiebreak", { question_ids: undefined, rule: { type: "single", count: 3 } }),
     ].map(clean),
   },
   {
     id: "all",
-    name: "全员答题",
-    description: "10 道单选题，每人用手机作答，答得快得分多",
-    build: () => [newSegment("all", { title: "全员答题", question_ids: undefined, rule: { type: "single", count: 10 } })]
-      .map(clean),
+    ...T.templates.all,
+    build: () => [newSegment("all", { question_ids: undefined, rule: { type: "single", count: 10 } })].map(clean),
   },
 ];
 
@@ -325,11 +367,11 @@ export function perTeamHint(segment, teams) {
   if (!(teams > 0) || count == null) return "";
   if (segment.kind === "required") {
     const each = count / teams;
-    return Number.isInteger(each) ? `${teams} 队，每队 ${each} 题` : `${teams} 队，每队约 ${each.toFixed(1)} 题（最好是队数的整数倍）`;
+    return Number.isInteger(each) ? T.perTeamExact(teams, each) : T.perTeamAbout(teams, each.toFixed(1));
   }
   if (segment.kind === "risk") {
-    const need = teams * (Number(segment.rounds) || 1);
-    return count >= need ? `${teams} 队 × 每队 ${segment.rounds || 1} 次，需要 ${need} 题` : `题目不够：${teams} 队 × 每队 ${segment.rounds || 1} 次需要 ${need} 题`;
+    const rounds = Number(segment.rounds) || 1;
+    return count >= teams * rounds ? T.riskNeed(teams, rounds) : T.riskShort(teams, rounds);
   }
   return "";
 }
@@ -498,9 +540,13 @@ export function explainError(error) {
   for (const d of details) {
     const m = String(d.field || "").match(/^segments\.(\d+)(?:\.(.+))?$/);
     const message = String(d.message || (error && error.message) || "");
-    if (!m) { put(null, message); continue; }
+    if (!m) {
+      const reason = message.match(/不正确：(.+)$/);
+      put(null, reason && T.gameFields[d.field] ? T.fieldWrong(T.gameFields[d.field], reason[1]) : message);
+      continue;
+    }
     const reason = message.match(/不正确：(.+)$/);
-    put(Number(m[1]), reason && m[2] ? `“${fieldLabel(m[2])}”不正确：${reason[1]}` : message);
+    put(Number(m[1]), reason && m[2] ? T.fieldWrong(fieldLabel(m[2]), reason[1]) : message);
   }
   if (!details.length) put(null, String((error && error.message) || error));
   return out;
@@ -508,38 +554,6 @@ export function explainError(error) {
 
 // --- the form (DOM) -------------------------------------------------------------------------------
 
-const D = {
-  empty: "还没有环节。选一个模板，或用下面的按钮添加环节。",
-  add: (kind) => `＋ ${KIND_NAMES[kind]}`,
-  heading: (i, s) => `第 ${i + 1} 环节 · ${KIND_NAMES[s.kind] || s.kind}`,
-  up: "上移", down: "下移", remove: "删除",
-  upLabel: (i) => `把第 ${i + 1} 环节上移`, downLabel: (i) => `把第 ${i + 1} 环节下移`, removeLabel: (i) => `删除第 ${i + 1} 环节`,
-  sources: { pick: "从题库挑选", rule: "按规则随机抽题", both: "挑选 + 随机补充" },
-  sourceLegend: "题目来源",
-  picked: (n) => `已选 ${n} 题`,
-  noneChosen: "还没有选题。",
-  choose: "挑选题目…",
-  qUp: (n) => `把第 ${n} 题上移`, qDown: (n) => `把第 ${n} 题下移`, qRemove: (n) => `移出第 ${n} 题`,
-  unknownStem: (id) => `题目 #${id}`,
-  anyType: "请选择题型",
-  difficulty: "难度", from: "从", to: "到",
-  tags: "标签（可多选，不选为不限）", noTags: "题库中没有标签",
-  available: (n, type) => `题库中共有 ${n} 道${TYPE_NAMES[type] || "题"}`,
-  defaultValue: "默认",
-  extra: (names) => `另有高级设置：${names.join("、")}（在“高级：编辑 JSON”中修改）`,
-  templateConfirm: "套用模板会替换当前的全部环节，继续吗？",
-  applied: (name) => `已套用模板“${name}”`,
-  fix: (n) => `有 ${n} 个环节需要修改，见各环节下方的红字。`,
-  pickerTitle: (i, s) => `为第 ${i + 1} 环节（${s.title || KIND_NAMES[s.kind]}）挑选题目`,
-  pickBankFirst: "请先在上方选择题库",
-  searching: "正在查找…",
-  results: (n, total) => `找到 ${total} 题，显示 ${n} 题`,
-  noResults: "没有符合条件的题目",
-  more: "显示更多",
-  addQ: "选入", addedQ: "已选 ✓ 移出", usedElsewhere: (i) => `已在第 ${i + 1} 环节`,
-  allTags: "全部标签", allTypes: "全部题型",
-  previewHead: ["环节", "题目", "设置", "用时"],
-};
 
 const OPTIONAL_EXTRA = ["team_ids", "speed_bonus", "team_score", "answerer", "buzz_window_s", "foul_points", "foul_policy",
   "rebuzz_after_wrong", "no_buzz", "risk_values", "pick_order", "allow_decline", "risk_once", "rounds", "mode",
@@ -579,7 +593,7 @@ export function mountBuilder(doc, deps) {
     const numeric = spec.type === "number" || spec.type === "int";
     const attrs = numeric ? ` type="number" inputmode="decimal" min="${spec.exclusiveMin ? spec.min + 1 : spec.min}" max="${spec.max}" step="${spec.type === "int" ? 1 : "any"}"`
       : ` type="text" inputmode="numeric"`;
-    const placeholder = spec.optional ? ` placeholder="${D.defaultValue}"` : "";
+    const placeholder = spec.optional ? ` placeholder="${T.ui.defaultValue}"` : "";
     return `<div class="sb-field"><label for="${id}">${esc(T.fields[name])}</label><input id="${id}" data-field="${name}"${attrs}${placeholder} value="${esc(shown)}"${described}>${hintHtml}</div>`;
   }
 
@@ -587,18 +601,18 @@ export function mountBuilder(doc, deps) {
     const ids = s.question_ids || [];
     const rows = ids.map((id, n) => {
       const q = state.questions.get(id);
-      const stem = q ? q.stem : D.unknownStem(id);
+      const stem = q ? q.stem : T.ui.unknownStem(id);
       return `<li data-q="${n}"><span class="sb-qno">${n + 1}</span><span class="sb-qtype">${esc(q ? TYPE_NAMES[q.type] || q.type : "")}</span>
         <span class="sb-stem">${esc(stem)}</span>
         <span class="sb-qtools">
-          <button type="button" class="btn small ghost icon" data-q-move="-1" aria-label="${D.qUp(n + 1)}"${n === 0 ? " disabled" : ""}>↑</button>
-          <button type="button" class="btn small ghost icon" data-q-move="1" aria-label="${D.qDown(n + 1)}"${n === ids.length - 1 ? " disabled" : ""}>↓</button>
-          <button type="button" class="btn small ghost icon" data-q-remove aria-label="${D.qRemove(n + 1)}">✕</button>
+          <button type="button" class="btn small ghost icon" data-q-move="-1" aria-label="${T.ui.qUp(n + 1)}"${n === 0 ? " disabled" : ""}>↑</button>
+          <button type="button" class="btn small ghost icon" data-q-move="1" aria-label="${T.ui.qDown(n + 1)}"${n === ids.length - 1 ? " disabled" : ""}>↓</button>
+          <button type="button" class="btn small ghost icon" data-q-remove aria-label="${T.ui.qRemove(n + 1)}">✕</button>
         </span></li>`;
     }).join("");
-    return `<div class="sb-picked"><div class="sb-picked-head"><b>${D.picked(ids.length)}</b>
-      <button type="button" class="btn small secondary" data-pick>${D.choose}</button></div>
-      ${ids.length ? `<ol class="sb-qlist">${rows}</ol>` : `<p class="muted">${D.noneChosen}</p>`}</div>`;
+    return `<div class="sb-picked"><div class="sb-picked-head"><b>${T.ui.picked(ids.length)}</b>
+      <button type="button" class="btn small secondary" data-pick>${T.ui.choose}</button></div>
+      ${ids.length ? `<ol class="sb-qlist">${rows}</ol>` : `<p class="muted">${T.ui.noneChosen}</p>`}</div>`;
   }
 
   function ruleHtml(i, s) {
@@ -611,15 +625,15 @@ export function mountBuilder(doc, deps) {
     const tags = [...new Set([...bankTags, ...(r.tags || [])])];
     const tagHtml = tags.length ? tags.map((tag) => `<label class="sb-tag"><input type="checkbox" data-rule-tag value="${esc(tag)}"${(r.tags || []).includes(tag) ? " checked" : ""}> ${esc(tag)}${
       state.bankInfo && state.bankInfo.counts_by_tag[tag] != null ? ` <small>${state.bankInfo.counts_by_tag[tag]}</small>` : ""}</label>`).join("")
-      : `<span class="muted">${D.noTags}</span>`;
-    const available = state.bankInfo && r.type ? `<small class="sb-hint">${D.available((state.bankInfo.counts_by_type || {})[r.type] || 0, r.type)}</small>` : "";
+      : `<span class="muted">${T.ui.noTags}</span>`;
+    const available = state.bankInfo && r.type ? `<small class="sb-hint">${T.ui.available((state.bankInfo.counts_by_type || {})[r.type] || 0, r.type)}</small>` : "";
     return `<div class="sb-rule">
-      <div class="sb-field"><label for="${id}-type">${T.fields["rule.type"]}</label><select id="${id}-type" data-rule="type">${r.type ? "" : `<option value="">${D.anyType}</option>`}${types}</select>${available}</div>
+      <div class="sb-field"><label for="${id}-type">${T.fields["rule.type"]}</label><select id="${id}-type" data-rule="type">${r.type ? "" : `<option value="">${T.ui.anyType}</option>`}${types}</select>${available}</div>
       <div class="sb-field"><label for="${id}-count">${T.fields["rule.count"]}</label><input id="${id}-count" type="number" min="1" max="${LIMITS.ruleCount}" step="1" data-rule="count" value="${esc(r.count ?? "")}" aria-describedby="${id}-per-team"><small id="${id}-per-team" class="sb-hint" data-per-team>${esc(perTeamHint(s, state.teams))}</small></div>
-      <fieldset class="sb-field sb-diff"><legend>${D.difficulty}</legend>
-        <label for="${id}-lo" class="sb-inline">${D.from}</label><select id="${id}-lo" data-rule-diff="0">${levels(lo)}</select>
-        <label for="${id}-hi" class="sb-inline">${D.to}</label><select id="${id}-hi" data-rule-diff="1">${levels(hi)}</select></fieldset>
-      <fieldset class="sb-tags"><legend>${D.tags}</legend><div class="sb-tag-box">${tagHtml}</div></fieldset>
+      <fieldset class="sb-field sb-diff"><legend>${T.ui.difficulty}</legend>
+        <label for="${id}-lo" class="sb-inline">${T.ui.from}</label><select id="${id}-lo" data-rule-diff="0">${levels(lo)}</select>
+        <label for="${id}-hi" class="sb-inline">${T.ui.to}</label><select id="${id}-hi" data-rule-diff="1">${levels(hi)}</select></fieldset>
+      <fieldset class="sb-tags"><legend>${T.ui.tags}</legend><div class="sb-tag-box">${tagHtml}</div></fieldset>
     </div>`;
   }
 
@@ -629,23 +643,23 @@ export function mountBuilder(doc, deps) {
     const shown = new Set(["kind", "title", "question_ids", "rule", ...(KIND_FIELDS[s.kind] || [])]);
     const extra = Object.keys(s).filter((k) => !shown.has(k) && OPTIONAL_EXTRA.includes(k)).map((k) => T.fields[k] || k);
     const errors = state.errors.segments[i] || [];
-    const radios = Object.entries(D.sources).map(([k, text]) => `<label class="sb-radio"><input type="radio" name="sb-${i}-source" value="${k}" data-source${
+    const radios = Object.entries(T.ui.sources).map(([k, text]) => `<label class="sb-radio"><input type="radio" name="sb-${i}-source" value="${k}" data-source${
       k === source ? " checked" : ""}> ${text}</label>`).join("");
     return `<fieldset class="sb-seg" data-seg="${i}" data-kind="${s.kind}" aria-labelledby="sb-${i}-head">
       <div class="sb-seg-head">
-        <h3 id="sb-${i}-head"><span class="sb-kind">${esc(D.heading(i, s))}</span></h3>
+        <h3 id="sb-${i}-head"><span class="sb-kind">${esc(T.ui.heading(i, s))}</span></h3>
         <div class="sb-seg-tools">
-          <button type="button" class="btn small secondary" data-move="-1" aria-label="${D.upLabel(i)}"${i === 0 ? " disabled" : ""}>↑ ${D.up}</button>
-          <button type="button" class="btn small secondary" data-move="1" aria-label="${D.downLabel(i)}"${i === count - 1 ? " disabled" : ""}>↓ ${D.down}</button>
-          <button type="button" class="btn small danger" data-remove aria-label="${D.removeLabel(i)}">${D.remove}</button>
+          <button type="button" class="btn small secondary" data-move="-1" aria-label="${T.ui.upLabel(i)}"${i === 0 ? " disabled" : ""}>↑ ${T.ui.up}</button>
+          <button type="button" class="btn small secondary" data-move="1" aria-label="${T.ui.downLabel(i)}"${i === count - 1 ? " disabled" : ""}>↓ ${T.ui.down}</button>
+          <button type="button" class="btn small danger" data-remove aria-label="${T.ui.removeLabel(i)}">${T.ui.remove}</button>
         </div>
       </div>
       <div class="sb-grid">
         <div class="sb-field sb-title"><label for="sb-${i}-title">${T.fields.title}</label><input id="sb-${i}-title" type="text" maxlength="${LIMITS.title}" data-field="title" value="${esc(s.title || "")}"></div>
         ${fields}
       </div>
-      ${extra.length ? `<p class="muted small">${esc(D.extra(extra))}</p>` : ""}
-      <fieldset class="sb-source"><legend>${D.sourceLegend}</legend><div class="sb-radios">${radios}</div></fieldset>
+      ${extra.length ? `<p class="muted small">${esc(T.ui.extra(extra))}</p>` : ""}
+      <fieldset class="sb-source"><legend>${T.ui.sourceLegend}</legend><div class="sb-radios">${radios}</div></fieldset>
       ${source !== "rule" ? questionsHtml(i, s) : ""}
       ${source !== "pick" ? ruleHtml(i, s) : ""}
       <div class="sb-seg-errors form-error" role="alert"${errors.length ? "" : " hidden"}>${errors.map((e) => `<p>${esc(e)}</p>`).join("")}</div>
@@ -654,7 +668,7 @@ export function mountBuilder(doc, deps) {
 
   function render(focus) {
     list.innerHTML = state.segments.length ? state.segments.map((s, i) => segmentHtml(s, i, state.segments.length)).join("")
-      : `<p class="sb-empty muted">${D.empty}</p>`;
+      : `<p class="sb-empty muted">${T.ui.empty}</p>`;
     refresh();
     if (focus) {
       const el = list.querySelector(focus);
@@ -665,10 +679,10 @@ export function mountBuilder(doc, deps) {
 
   function renderPreview() {
     const sum = summarize(state.segments, state.teams);
-    if (!sum.rows.length) { preview.innerHTML = `<p class="muted">${D.empty}</p>`; return; }
-    preview.innerHTML = `<div class="sb-table-wrap"><table class="sb-table"><thead><tr>${D.previewHead.map((h) => `<th scope="col">${h}</th>`).join("")}</tr></thead>
+    if (!sum.rows.length) { preview.innerHTML = `<p class="muted">${T.ui.empty}</p>`; return; }
+    preview.innerHTML = `<div class="sb-table-wrap"><table class="sb-table"><thead><tr>${T.ui.previewHead.map((h) => `<th scope="col">${h}</th>`).join("")}</tr></thead>
       <tbody>${sum.rows.map((r) => `<tr><td><b>${r.index + 1}. ${esc(r.title)}</b>${r.title !== r.kindName ? `<small class="muted">${esc(r.kindName)}</small>` : ""}</td>
-        <td><b>${r.count}</b> 题<small class="muted">${esc(r.source)}</small></td><td>${esc(r.details)}</td><td class="num">${esc(T.minutes(r.seconds))}</td></tr>`).join("")}</tbody>
+        <td>${T.ui.count(r.count)}<small class="muted">${esc(r.source)}</small></td><td>${esc(r.details)}</td><td class="num">${esc(T.minutes(r.seconds))}</td></tr>`).join("")}</tbody>
       </table></div><p class="sb-total"><b>${esc(sum.text)}</b></p>${sum.tiebreak ? `<p class="muted small">${esc(sum.tiebreak)}</p>` : ""}`;
   }
 
@@ -713,14 +727,14 @@ export function mountBuilder(doc, deps) {
   async function search(append = false) {
     const box = $("sb-results");
     const status = $("sb-result-status");
-    if (!state.bank) { box.innerHTML = ""; status.textContent = D.pickBankFirst; return; }
+    if (!state.bank) { box.innerHTML = ""; status.textContent = T.ui.pickBankFirst; return; }
     if (!append) state.pickOffset = 0;
     const params = new URLSearchParams({ limit: "20", offset: String(state.pickOffset) });
     const text = $("sb-search").value.trim();
     if (text) params.set("q", text);
     if ($("sb-filter-type").value) params.set("type", $("sb-filter-type").value);
     if ($("sb-filter-tag").value) params.set("tag", $("sb-filter-tag").value);
-    status.textContent = D.searching;
+    status.textContent = T.ui.searching;
     try {
       const data = await api("GET", `/api/banks/${state.bank}/questions?${params}`);
       for (const q of data.items) state.questions.set(q.id, q);
@@ -728,7 +742,7 @@ export function mountBuilder(doc, deps) {
       if (append) box.insertAdjacentHTML("beforeend", rows); else box.innerHTML = rows;
       state.pickOffset += data.items.length;
       const shown = box.children.length;
-      status.textContent = data.total ? D.results(shown, data.total) : D.noResults;
+      status.textContent = data.total ? T.ui.results(shown, data.total) : T.ui.noResults;
       $("sb-more").hidden = shown >= data.total;
     } catch (error) {
       status.textContent = error.message;
@@ -742,17 +756,24 @@ export function mountBuilder(doc, deps) {
     const elsewhere = !chosen && other >= 0 && other !== state.pickFor;
     const tags = (q.tags || []).map((t) => `<span class="sb-chip">${esc(t)}</span>`).join("");
     return `<div class="sb-r-main"><span class="sb-qtype">${esc(TYPE_NAMES[q.type] || q.type)}</span> <span class="sb-stem">${esc(q.stem)}</span>
-      <div class="sb-r-meta">${tags}<small class="muted">#${q.id} · 难度 ${q.difficulty}</small></div></div>
-      ${elsewhere ? `<span class="muted small sb-r-used">${D.usedElsewhere(other)}</span>`
-        : `<button type="button" class="btn small ${chosen ? "secondary" : ""}" data-toggle-q="${q.id}" aria-pressed="${chosen}">${chosen ? D.addedQ : D.addQ}</button>`}`;
+      <div class="sb-r-meta">${tags}<small class="muted">${esc(T.ui.meta(q))}</small></div></div>
+      ${elsewhere ? `<span class="muted small sb-r-used">${T.ui.usedElsewhere(other)}</span>`
+        : `<button type="button" class="btn small ${chosen ? "secondary" : ""}" data-toggle-q="${q.id}" aria-pressed="${chosen}">${chosen ? T.ui.addedQ : T.ui.addQ}</button>`}`;
+  }
+
+  function fillTagFilter() {
+    const tags = state.bankInfo ? Object.keys(state.bankInfo.counts_by_tag || {}) : [];
+    const chosen = $("sb-filter-tag").value;
+    $("sb-filter-tag").innerHTML = `<option value="">${T.ui.allTags}</option>${tags.map((t) => `<option value="${esc(t)}"${
+      t === chosen ? " selected" : ""}>${esc(t)}</option>`).join("")}`;
   }
 
   function openPicker(i) {
     state.pickFor = i;
-    $("sb-picker-title").textContent = D.pickerTitle(i, state.segments[i]);
-    const tags = state.bankInfo ? Object.keys(state.bankInfo.counts_by_tag || {}) : [];
-    $("sb-filter-tag").innerHTML = `<option value="">${D.allTags}</option>${tags.map((t) => `<option value="${esc(t)}">${esc(t)}</option>`).join("")}`;
-    $("sb-filter-type").innerHTML = `<option value="">${D.allTypes}</option>${QUESTION_TYPES.map((t) => `<option value="${t}">${TYPE_NAMES[t]}</option>`).join("")}`;
+    $("sb-picker-title").textContent = T.ui.pickerTitle(i, state.segments[i]);
+    $("sb-filter-tag").value = "";
+    fillTagFilter();
+    $("sb-filter-type").innerHTML = `<option value="">${T.ui.allTypes}</option>${QUESTION_TYPES.map((t) => `<option value="${t}">${TYPE_NAMES[t]}</option>`).join("")}`;
     if (typeof picker.showModal === "function") picker.showModal(); else picker.setAttribute("open", "");
     $("sb-search").focus();
     search();
@@ -801,7 +822,7 @@ export function mountBuilder(doc, deps) {
     forget();
     if (target.dataset.field) {
       setField(s, target.dataset.field, target.type === "checkbox" ? target.checked : target.value);
-      if (target.dataset.field === "title") list.querySelector(`#sb-${i}-head .sb-kind`).textContent = D.heading(i, s);
+      if (target.dataset.field === "title") list.querySelector(`#sb-${i}-head .sb-kind`).textContent = T.ui.heading(i, s);
       refresh();
     } else if (target.dataset.rule) {
       setRule(s, target.dataset.rule, target.value);
@@ -854,7 +875,7 @@ export function mountBuilder(doc, deps) {
     }
   });
 
-  $("sb-add").innerHTML = KINDS.map((k) => `<button type="button" class="btn small secondary" data-add="${k}">${D.add(k)}</button>`).join("");
+  $("sb-add").innerHTML = KINDS.map((k) => `<button type="button" class="btn small secondary" data-add="${k}">${T.ui.add(k)}</button>`).join("");
   $("sb-add").addEventListener("click", (event) => {
     const button = event.target.closest("[data-add]");
     if (!button) return;
@@ -869,11 +890,11 @@ export function mountBuilder(doc, deps) {
     const button = event.target.closest("[data-template]");
     if (!button) return;
     const template = TEMPLATES.find((t) => t.id === button.dataset.template);
-    if (state.segments.length && !deps.confirm(D.templateConfirm)) return;
+    if (state.segments.length && !deps.confirm(T.ui.templateConfirm)) return;
     state.segments = template.build(state.teams);
     clearErrors();
     render();
-    deps.toast?.(D.applied(template.name));
+    deps.toast?.(T.ui.applied(template.name));
   });
 
   $("custom-teams").addEventListener("input", () => {
@@ -903,7 +924,7 @@ export function mountBuilder(doc, deps) {
     const box = $("custom-error");
     const count = Object.keys(state.errors.segments).length;
     const lines = [...state.errors.game];
-    if (count) lines.push(D.fix(count));
+    if (count) lines.push(T.ui.fix(count));
     box.innerHTML = lines.map((l) => `<span>${esc(l)}</span>`).join("<br>");
     box.hidden = !lines.length;
   }
@@ -926,7 +947,11 @@ export function mountBuilder(doc, deps) {
     async setBank(id) {
       state.bank = id || null;
       state.bankInfo = null;
-      if (id) { try { state.bankInfo = await api("GET", `/api/banks/${id}`); } catch { /* tags unknown */ } }
+      let info = null;
+      if (id) { try { info = await api("GET", `/api/banks/${id}`); } catch { /* tags unknown */ } }
+      if (state.bank !== (id || null)) return; // another bank was chosen meanwhile
+      state.bankInfo = info;
+      if (state.pickFor != null) fillTagFilter(); // the picker opened before the bank's tags came
       render();
     },
     setTeams(n) {

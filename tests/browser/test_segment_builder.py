@@ -88,6 +88,7 @@ def test_a_game_built_with_the_form_has_the_segments_and_questions_chosen(live_s
     page.press("#custom-round", "Tab")  # an organizer may read the round: its two teams set the team count
     wait_until(page, "document.getElementById('custom-teams').value === '2'")
 
+    page.fill("#custom-base", "100")
     page.click("[data-template=final]")
     assert page.locator("#sb-segments [data-seg]").count() == 4
     assert segment(page, 0).locator("[data-rule=count]").input_value() == "6", "必答 3 题/队 × 2 teams"
@@ -156,6 +157,7 @@ def test_a_game_built_with_the_form_has_the_segments_and_questions_chosen(live_s
     from live import store
 
     row = store.find_game(live_server.app.state.db, game_id=game_id)
+    assert row.config["base_score"] == 100
     chosen = row.config["segments"][3]
     assert [q["id"] for q in chosen["questions"]] == [red_ids[1], red_ids[0]], "the picked questions, in the order set"
     assert chosen["time_limit_s"] == 25 and chosen["speed_bonus"] is True

@@ -154,7 +154,7 @@ test("the server's 422 lands next to its segment, in Chinese", () => {
     details: [{ field: "segments.1.time_limit_s", message: "字段“segments.1.time_limit_s”不正确：应小于等于 3600" },
       { field: "title", message: "字段“title”不正确：必填" }] });
   assert.deepEqual(pydantic.segments[1], ["“每题限时（秒）”不正确：应小于等于 3600"]);
-  assert.deepEqual(pydantic.game, ["字段“title”不正确：必填"]);
+  assert.deepEqual(pydantic.game, ["“比赛名称”不正确：必填"]);
   const config = explainError({ code: "config_invalid", message: "比赛设置有误：segment 2: a required segment needs teams; a question appears twice in the game",
     details: [{ field: "segments", message: "segment 2: a required segment needs teams; a question appears twice in the game" }] });
   assert.match(config.segments[1][0], /必答题由队伍作答/);
