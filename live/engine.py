@@ -40,6 +40,7 @@ from live.messages import (
     HostAction,
     Join,
     LeaderboardShown,
+    MediaControl,
     Phase,
     PlayerAnswered,
     PlayerId,
@@ -89,7 +90,7 @@ from live.segments import (
 __all__ = ["LIVE", "ConfigError", "Game", "GameConfig", "LedgerEntry", "Phase", "QuestionSnapshot",
            "SegmentConfig", "TeamConfig"]
 
-ALLOWED_WHILE_PAUSED = ("resume", "adjust", "reverse", "kick")
+ALLOWED_WHILE_PAUSED = ("resume", "adjust", "reverse", "kick", "media")
 ALLOWED_DURING_CARD = ("adjust", "reverse", "kick")  # the card ends by itself in a moment; nothing else waits
 
 
@@ -131,7 +132,7 @@ class Game(SegmentRules, Settlement):
             "start": self._start, "next": self._next, "open_buzz": self._open_buzz, "close": self._close_action,
             "reveal": self._reveal, "judge": self._judge, "risk": self._risk, "adjust": self._adjust,
             "reverse": self._reverse, "kick": self._kick, "leaderboard": self._leaderboard, "pause": self._pause,
-            "resume": self._resume, "finish": self._finish,
+            "resume": self._resume, "finish": self._finish, "media": self._media,
         }
 
     # --- entry point ---
@@ -590,6 +591,19 @@ class Game(SegmentRules, Settlement):
         self.phase = self._paused_from
         return [GameResumed(audience="all", phase=self.phase.value, deadline_ms=run.deadline, now_ms=now)]
 
+    def _media(self, params: dict[str, Any], now: int) -> list[Event]:
+        """Play or pause the question's sound or video on the big screen (phones never play it: a hall of
+        phones playing one song out of step is noise, and the screen's speakers are the show's)."""
+        run = self.current
+        play = params.get("play")
+        if not isinstance(play, bool):
+            raise Rejected("invalid_params")
+        if run is None or not run.question.playable():
+            raise Rejected("no_media")
+        run.media_playing = play
+        return [MediaControl(audience=who, question=run.question.id, playing=play, now_ms=now)
+                for who in ("screen", "host")]
+
     def _finish(self, params: dict[str, Any], now: int) -> list[Event]:
         if self.phase is not Phase.LOBBY:
             self._between_questions()
@@ -712,6 +726,8 @@ class Game(SegmentRules, Settlement):
                 state["remaining_ms"] = max(0, run.deadline - self._paused_at)
             if run.revealed:
                 state["distribution"] = dict(run.distribution)
+            if for_role != "player" and run.question.playable():
+                state["media"] = {"question": q.id, "playing": run.media_playing}
             if run.kind in BUZZ_KINDS:
                 state["buzz"] = {"armed": self.phase is Phase.BUZZING, "answering_team_id": run.answering_team,
                                  "answering_player_id": run.answering_player, "order": list(run.window),

@@ -83,6 +83,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "not_paused": "比赛没有暂停",
         "card_showing": "大屏正在展示环节标题，请稍候",
         "cannot_kick": "只能移出游客",
+        "no_media": "本题没有声音或视频",
         # ledger / `score` reasons (reason_text); any other reason is the host's own words for an `adjust`
         "reason_correct": "答对",
         "reason_wrong": "答错",
@@ -497,6 +498,16 @@ class GameResumed(Event):
     type: ClassVar[str] = "resumed"
     phase: str
     deadline_ms: int | None
+    now_ms: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MediaControl(Event):
+    """The host starts or pauses the question's sound or video; it plays on the big screen only."""
+
+    type: ClassVar[str] = "media"
+    question: int
+    playing: bool
     now_ms: int
 
 

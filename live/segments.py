@@ -94,6 +94,10 @@ class QuestionSnapshot:
             public["blanks"] = len(self.answer)  # how many boxes to draw, not what goes in them
         return public
 
+    def playable(self) -> bool:
+        """Whether the stem carries sound or video (played on the big screen, started by the host)."""
+        return any(m.get("kind") in ("audio", "video") for m in self.media)
+
     def for_host(self) -> dict[str, Any]:
         """The host's copy (and everyone's after `reveal`)."""
         return {**self.public(), "answer": list(self.answer), "explanation": self.explanation}
@@ -375,6 +379,7 @@ class QuestionRun:
     timed: bool = False  # the team on turn (required, risk) has its answer time counted
     closed_at: int | None = None
     buzz_ms: int = 0  # the answering team's time from the question shown to its buzz (pauses left out)
+    media_playing: bool = False  # the stem's sound or video is playing on the big screen
 
     @property
     def kind(self) -> str:

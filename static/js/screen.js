@@ -6,6 +6,7 @@ import { fitQuestion, fitSide } from "./screen_fit.js";
 import { shapeName, shapeSvg } from "./shapes.js";
 import { initialState, reduce } from "./live_state.js";
 import * as sound from "./sound.js";
+import * as av from "./screen_av.js";
 import { Countdown, KIND_NAMES, LiveClient, answerText, secondsLeft } from "./live_client.js";
 
 // Every text this page writes, in one place.
@@ -87,11 +88,23 @@ document.addEventListener("mousemove", () => {
 // --- sound: a gesture unlocks it (the badge says so until then); M mutes ------------------------------
 function drawSoundBadge() {
   const badge = $("tv-sound");
-  badge.hidden = sound.ready() && !sound.isMuted() ? true : false;
+  badge.hidden = sound.ready() && !sound.isMuted() && !avBlocked;
   badge.textContent = sound.isMuted() ? "已静音（按 M 开启）" : "点击开启声音";
 }
-sound.unlockOn(document, () => { drawSoundBadge(); if (S.phase === "lobby") sound.startLobby(); });
-sound.muteKey(() => { drawSoundBadge(); if (!sound.isMuted() && S.phase === "lobby") sound.startLobby(); });
+// The question's sound or video waits for the same click when the browser refuses to play it before one.
+let avBlocked = false;
+const avOptions = () => ({ muted: sound.isMuted(), blocked: () => { avBlocked = true; drawSoundBadge(); } });
+sound.unlockOn(document, () => {
+  avBlocked = false;
+  drawSoundBadge();
+  if (S.phase === "lobby") sound.startLobby();
+  av.apply(avOptions());
+});
+sound.muteKey(() => {
+  drawSoundBadge();
+  if (!sound.isMuted() && S.phase === "lobby") sound.startLobby();
+  av.apply(avOptions());
+});
 
 // What the screen knows is the shared live state (live_state.js); the screen adds only the ranks it drew last.
 let S = { ...initialState(), ranksBefore: new Map(), scoresBefore: new Map() };
@@ -103,6 +116,7 @@ function teamName(id) {
 
 function show(scene) {
   if (scene === "lobby") sound.startLobby(); else sound.stopLobby();
+  if (scene !== "question") av.leave();
   scenes.forEach((s) => { $(`sc-${s}`).hidden = s !== scene; });
   $("tv-top").hidden = scene === "lobby" || scene === "segment" || scene === "podium";
   tv.dataset.scene = scene;
@@ -235,6 +249,7 @@ function drawQuestion() {
       </aside>
     </div>`;
   show("question");
+  av.mount($("sc-question"), question.id, avOptions());
   drawSide();
   applyDataStyles($("sc-question"));
   fitQuestion($("q-main"), $("sc-question").querySelector(".q-bar"));
@@ -438,6 +453,7 @@ let holdTimer = 0;
 
 function fromState(msg) {
   setTitle(msg.title);
+  av.setMedia(msg.media);
   drawJoined();
   drawPhase();
 }
@@ -554,6 +570,10 @@ function receive(msg) {
       // third, second, first (screen.css: the steps rise at 0.6 s, 1.8 s and 3.2 s), a drum roll under them
       sound.play("drumroll", 0, 3.2);
       sound.play("fanfare", 3.2);
+      return;
+    case "media":
+      av.setMedia(msg);
+      av.apply(avOptions());
       return;
     case "paused":
       $("paused").hidden = false;
