@@ -335,19 +335,10 @@ def test_the_browser_finds_the_icon(live_server: Any, new_page: Any) -> None:
 
 # --- j. 大字模式 on every member page, and axe-core on every page -----------------------------------------
 
-AXE_RUN = """async () => {
-  const result = await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
-                                           resultTypes: ["violations"] });
-  return result.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(" | ")}`);
-}"""
-
-
 def serious_violations(page: Any) -> list[str]:
-    from tests.browser.test_accessibility import AXE
+    from tests.browser.test_accessibility import serious_violations as axe_violations
 
-    page.evaluate(AXE.read_text("utf-8"))
-    return list(page.evaluate(AXE_RUN))
+    return axe_violations(page)
 
 
 def test_every_member_page_has_the_large_text_toggle_and_passes_axe(exam_server: Any, new_page: Any,
