@@ -206,6 +206,11 @@ function applyDataStyles(root) {
   root.querySelectorAll("[data-w]").forEach((el) => el.style.setProperty("--w", el.dataset.w));
 }
 
+/** A picture or a video stands beside the options; a sound's badge sits above them, the options keep the width. */
+function pictured(question) {
+  return (question.media || []).some((m) => m.kind !== "audio");
+}
+
 function drawQuestion() {
   const q = S.q;
   const question = q.question;
@@ -236,7 +241,8 @@ function drawQuestion() {
     <div class="q-body${reveal ? " revealed" : ""}">
       <div class="q-main${reveal ? " revealed" : ""}" id="q-main">
         <h1 class="q-stem">${escapeHtml(question.stem)}</h1>
-        ${(question.media || []).length ? `<div class="q-split">${stemMediaHtml(question, { sizes: "50vw" })}<div class="q-split-main">${options}</div></div>` : options}
+        ${pictured(question) ? `<div class="q-split">${stemMediaHtml(question, { sizes: "50vw" })}<div class="q-split-main">${options}</div></div>`
+          : `${stemMediaHtml(question)}${options}`}
         ${explain}
       </div>
       <aside class="q-side">

@@ -10,28 +10,29 @@ const T = {
   paused: "已暂停",
 };
 
+// Drawn, not an emoji: a projector's PC may have no emoji font (a box instead of 🔊).
+const SPEAKER = `<svg viewBox="0 0 24 24" width="1.1em" height="1.1em" aria-hidden="true" fill="currentColor">
+  <path d="M3 9h4l5-4v14l-5-4H3z"/><path d="M16 8a5 5 0 0 1 0 8M18.5 5.5a8.5 8.5 0 0 1 0 13" fill="none" stroke="currentColor" stroke-width="2"/></svg>`;
+
 let current = { question: null, playing: false, els: new Map() };
 
-function stopAll() {
+/** Silence what played and start afresh for `questionId` (a new question starts silent). */
+function follow(questionId) {
+  if (questionId === current.question) return;
   current.els.forEach((el) => el.pause());
+  current = { question: questionId, playing: false, els: new Map() };
 }
 
 /** The `{question, playing}` the server said last (a `media` message, or `state.media`). */
 export function setMedia(media) {
   if (!media) return;
-  if (media.question !== current.question) {
-    stopAll();
-    current = { question: media.question, playing: false, els: new Map() };
-  }
+  follow(media.question);
   current.playing = !!media.playing;
 }
 
 /** Put this question's kept players into the freshly drawn `root` (or keep the new ones), then play or pause. */
 export function mount(root, questionId, { muted, blocked }) {
-  if (questionId !== current.question) {
-    stopAll();
-    current = { question: questionId, playing: false, els: new Map() };
-  }
+  follow(questionId);
   root.querySelectorAll(".q-media audio, .q-media video").forEach((fresh) => {
     const url = fresh.getAttribute("src");
     const kept = current.els.get(url);
@@ -43,7 +44,7 @@ export function mount(root, questionId, { muted, blocked }) {
       current.els.set(url, el);
     }
     if (el.tagName === "AUDIO" && !el.nextElementSibling?.classList.contains("tv-audio")) {
-      el.insertAdjacentHTML("afterend", `<div class="tv-audio" role="status"><span aria-hidden="true">🔊</span> ${T.audio}<b></b></div>`);
+      el.insertAdjacentHTML("afterend", `<div class="tv-audio" role="status">${SPEAKER}${T.audio}<b></b></div>`);
     }
   });
   apply({ muted, blocked });
@@ -62,11 +63,5 @@ export function apply({ muted, blocked }) {
 
 /** Leave the question (board, podium, lobby): silence. */
 export function leave() {
-  stopAll();
-  current = { question: null, playing: false, els: new Map() };
-}
-
-/** For tests and the console's status: whether the screen is playing now. */
-export function playingNow() {
-  return [...current.els.values()].some((el) => !el.paused);
+  follow(null);
 }

@@ -111,6 +111,17 @@ class FakeServer:
         ws.on_message(lambda message: None)  # pings and hellos: nothing to answer for this test
         self.sockets.append(ws)
 
+    @classmethod
+    def open(cls, page: Any, url: str) -> FakeServer:
+        """Route the page's socket to a new fake server, go to `url` and wait until the page has connected."""
+        server = cls(page)
+        page.goto(url)
+        deadline = time.monotonic() + 10
+        while not server.sockets and time.monotonic() < deadline:
+            page.wait_for_timeout(50)
+        assert server.sockets, "the screen never opened its socket"
+        return server
+
     def send(self, message: dict[str, Any]) -> None:
         for ws in self.sockets:
             ws.send(json.dumps(message, ensure_ascii=False))
@@ -141,12 +152,7 @@ def test_the_big_screen_fits_the_hardest_real_questions_in_every_phase(live_serv
         shared_file("xxqg_mondayfirst_tiku_sorted.json").read_text("utf-8"))), key=len)
 
     page = new_page(VIEWPORTS[1])
-    server = FakeServer(page)
-    page.goto(f"{live_server.url}/screen/{pin}")
-    deadline = time.monotonic() + 10
-    while not server.sockets and time.monotonic() < deadline:
-        page.wait_for_timeout(50)
-    assert server.sockets, "the screen never opened its socket"
+    server = FakeServer.open(page, f"{live_server.url}/screen/{pin}")
 
     segment = {"index": 1, "kind": "all", "title": "全员答题"}
     teams = [{"team_id": 1, "name": "财政局代表队", "score": 0}, {"team_id": 2, "name": "市委组织部代表队", "score": 0}]

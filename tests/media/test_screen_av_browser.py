@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browser.conftest import browser, live_server, new_page, wait_until  # noqa: F401
+from tests.browser.conftest import browser, live_server, new_page, shot, wait_until  # noqa: F401
 from tests.browser.test_screen_fit import FakeServer
 
 pytestmark = pytest.mark.browser
@@ -24,7 +24,7 @@ HTMLMediaElement.prototype.pause = function () { if (this.__on) window.__av.push
 SONG = {"kind": "audio", "url": "/media/" + "d" * 32 + ".mp3", "alt": "歌曲片段"}
 
 
-def test_the_screen_plays_pauses_and_keeps_the_song_over_the_reveal(live_server: Any, new_page: Any) -> None:  # noqa: F811
+def test_the_screen_plays_pauses_and_keeps_the_song_over_the_reveal(live_server: Any, new_page: Any, shot: Any) -> None:  # noqa: F811
     live_server.add_user("host", "host", name="李主持")
     bank_id = live_server.seed_bank()
     created = httpx.post(live_server.url + "/api/live", json={"title": "听音辨曲", "bank_id": bank_id, "segments": [
@@ -33,12 +33,7 @@ def test_the_screen_plays_pauses_and_keeps_the_song_over_the_reveal(live_server:
     assert created.status_code in (200, 201), created.text
     page = new_page({"width": 1920, "height": 1080})
     page.add_init_script(RECORD_PLAY)
-    server = FakeServer(page)
-    page.goto(f"{live_server.url}/screen/{created.json()['pin']}")
-    deadline = time.monotonic() + 10
-    while not server.sockets and time.monotonic() < deadline:
-        page.wait_for_timeout(50)
-    assert server.sockets, "the screen never opened its socket"
+    server = FakeServer.open(page, f"{live_server.url}/screen/{created.json()['pin']}")
     question = {"id": 7, "type": "single", "stem": "请听歌曲片段，这首歌的名字是？", "media": [SONG],
                 "options": [{"key": "A", "text": "《南泥湾》"}, {"key": "B", "text": "《东方红》"}]}
     server.send({"type": "state", "phase": "question", "title": "听音辨曲", "segment": {"index": 1, "kind": "all"},
@@ -50,6 +45,7 @@ def test_the_screen_plays_pauses_and_keeps_the_song_over_the_reveal(live_server:
     server.send({"type": "media", "question": 7, "playing": True, "now_ms": 0})
     wait_until(page, "() => window.__av.length === 1")
     page.wait_for_selector("#q-main .tv-audio >> text=正在播放")
+    shot(page, "screen-audio-playing", full_page=False)
     server.send({"type": "reveal", "answer": ["B"], "explanation": "《东方红》", "distribution": {"A": 3, "B": 9}})
     page.wait_for_selector("#q-main .tv-explain")
     assert page.evaluate("document.querySelector('#q-main audio').__mark") == 1  # the same player, not a new one

@@ -71,12 +71,7 @@ def test_the_big_screen_shows_a_picture_question_whole(live_server: Any, new_pag
          ["B"], 0.1),
     ]
     page = new_page(VIEWPORTS[1])
-    server = FakeServer(page)
-    page.goto(f"{live_server.url}/screen/{created.json()['pin']}")
-    deadline = time.monotonic() + 10
-    while not server.sockets and time.monotonic() < deadline:
-        page.wait_for_timeout(50)
-    assert server.sockets, "the screen never opened its socket"
+    server = FakeServer.open(page, f"{live_server.url}/screen/{created.json()['pin']}")
     segment = {"index": 1, "kind": "all", "title": "全员答题"}
     teams = [{"team_id": 1, "name": "财政局代表队", "score": 0}, {"team_id": 2, "name": "组织部代表队", "score": 0}]
     for index, (case, question, right, share) in enumerate(cases, start=1):
