@@ -98,6 +98,7 @@ class Burst:
     players: list[store.PlayerRecord] = field(default_factory=list)
     answers: set[tuple[Any, str]] = field(default_factory=set)
     in_id: str | None = None  # the last forwarded item handled (a new owner goes on after it)
+    items: list[Item] = field(default_factory=list)  # what it handled (handed on whole if it is fenced off)
     started: float = field(default_factory=time.perf_counter)  # for QUIZ_LIVE_TRACE
     cpu_started: float = field(default_factory=time.thread_time)
 
@@ -212,6 +213,7 @@ class Runner:
                 item = self.queue.popleft()
                 if item.in_id is not None:
                     burst.in_id = item.in_id
+                burst.items.append(item)
                 try:
                     self._handle(item, burst)
                 except Exception:
@@ -238,9 +240,12 @@ class Runner:
                 await self.manager.store(store.prepare(self.game_id, burst.records, burst.players, new_status,
                                                        finished_ms, self.epoch))
             except store.Fenced:
-                # Another worker took the game over: this copy must never answer for it again.
+                # Another worker took the game over: this copy must never answer for it again. Nobody was
+                # told anything of this burst, so what it handled goes back to the queue: `demote` hands
+                # this worker's own clients' items to the new owner (forwarded ones wait in the stream).
                 log.warning("live: game %s: another worker owns it now; this one follows", self.game_id)
                 self.fenced = True
+                self.queue.extendleft(reversed(burst.items))
                 asyncio.get_running_loop().create_task(self.manager.demote(self.game_id))
                 return
             except Exception:

@@ -4,6 +4,7 @@ owner epoch that fences a stale owner (the whole is exercised in test_cluster.py
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
@@ -150,3 +151,41 @@ def test_a_stale_owners_burst_is_refused_whole(app: Any, make_game: Any) -> None
     store.write(db, store.prepare(game["id"], [join], epoch=newer))
     with db.read() as session:
         assert session.get(store.LiveGame, game["id"]).seq == 1  # type: ignore[union-attr]
+
+
+@pytest.mark.redis
+async def test_a_fenced_owner_hands_what_its_refused_burst_held_to_the_new_owner(
+        app: Any, make_game: Any, redis_url: str) -> None:
+    """An owner that lost the game without noticing yet handles a join of its own client; its burst is refused
+    by the epoch. Nobody was told anything, and the join is not lost: it travels to the new owner's stream."""
+    import redis
+
+    from live.runner import Item, LiveManager
+
+    redis.Redis.from_url(redis_url).flushdb()
+    game = make_game()
+    manager = LiveManager(app.state.db, app.state.clock, redis_url)
+    await manager.start()
+    try:
+        venue = await manager.venue_by_id(game["id"])
+        assert venue is not None and venue.runner is not None  # this worker owns the game
+        store.take_over(app.state.db, game["id"])  # ... until another worker takes it over
+        phone = Phone(11)
+        phone.user_id, phone.user_name = None, ""  # type: ignore[attr-defined]
+        venue.connected(phone)
+        assert venue.submit(Item("join", phone, {"name": "小红"}))
+        for _ in range(100):
+            if venue.runner is None:
+                break
+            await asyncio.sleep(0.02)
+        assert venue.runner is None  # it follows now
+        await asyncio.sleep(0.05)  # the forward's gathering
+        entries = redis.Redis.from_url(redis_url).xrange(f"live:in:{game['id']}")
+        forwarded = [item for _, fields in entries for item in json.loads(fields[b"j"])]
+        assert [(item["k"], item["c"], item["d"]) for item in forwarded] == [("join", 11, {"name": "小红"})]
+        assert phone.got == [] and phone.player_id is None  # nothing acknowledged by the stale copy
+        with app.state.db.read() as session:
+            assert session.get(store.LiveGame, game["id"]).seq == 0  # type: ignore[union-attr]
+    finally:
+        await manager.stop()
+        redis.Redis.from_url(redis_url).flushdb()
