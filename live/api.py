@@ -275,7 +275,8 @@ def create_quick(ctx: Ctx) -> Any:
     return _create(ctx, config, None, data.bank_id)
 
 
-def _may_see(user: User | None, row: store.LiveGame) -> bool:
+def may_host(user: User | None, row: store.LiveGame) -> bool:
+    """Whether a logged-in user may host this game without its token: its creator, or an organizer."""
     return user is not None and (user.id == row.created_by or role_rank(user.role) >= role_rank("organizer"))
 
 
@@ -299,7 +300,7 @@ def _owned(ctx: Ctx, game_id: int | None = None) -> store.LiveGame:
         return row
     if ctx.user is None:
         raise NotLoggedIn()
-    if not _may_see(ctx.user, row):
+    if not may_host(ctx.user, row):
         raise Forbidden(t("live_not_owner"), code="not_owner")
     return row
 
@@ -321,7 +322,7 @@ def list_live(ctx: Ctx) -> Any:
     return {"items": [public(ctx, r) for r in rows], "total": total}
 
 
-@api(role="host")
+@api(role=None, public=False)  # a logged-in host, or the game's host token alone (the console's unlock)
 def get_live(ctx: Ctx) -> Any:
     """One game: status, PIN, links, segments, how many players joined."""
     row = _owned(ctx)

@@ -93,14 +93,23 @@ def host_index(ctx: Ctx) -> Any:
 
 @page("host.html")
 def host(ctx: Ctx) -> Any:
-    """The console of one game. It needs the host token: ``?token=``, this tab's storage, or the API."""
+    """The console of one game, for whoever may host it: a logged-in user who created it or an organizer,
+    or the bearer of its host token (``?token=``). Anyone else gets the page's frame without the game's
+    PIN, title or segments, and a form for the host token: the console reads them from the API with the
+    token (this tab's storage, or the form) and only then connects."""
+    from live.api import may_host
+
     live_id = ctx.path_int("live_id")
     row = store.find_game(ctx.db, game_id=live_id)
     if row is None:
         raise NotFound("没有这场比赛", code="live_not_found")
+    token = ctx.query.get("token") or ""
+    if not (may_host(ctx.user, row) or (token and store.digest(token) == row.host_token_hash)):
+        return {"live_id": live_id, "locked": True, "pin": "", "title": "", "me": user_view(ctx),
+                "join_url": "", "screen_url": "", "segments": []}
     base = public_base(ctx)
-    # The PIN is no secret (the big screen shows it); the host token is, and never enters the page.
-    return {"live_id": live_id, "pin": row.pin, "title": row.title, "me": user_view(ctx),
+    # The PIN is no secret to the host (the big screen shows it); the host token is, and never enters the page.
+    return {"live_id": live_id, "locked": False, "pin": row.pin, "title": row.title, "me": user_view(ctx),
             "join_url": f"{base}/play/{row.pin}", "screen_url": f"{base}/screen/{row.pin}",
             "segments": row.public()["segments"]}
 

@@ -16,6 +16,9 @@ const T = {
   reconnecting: "连接中断，正在重连…",
   forbidden: "主持令牌不正确或已失效。",
   noGame: "没有这场比赛。",
+  untitled: "现场竞赛",
+  consoleTitle: "主持控制台",
+  notConnected: "未连接",
   needToken: "请从“我的比赛”进入控制台，或登录为这场比赛的主持人或组织者。也可以粘贴创建比赛时得到的主持令牌：",
   next: {
     start: "下一步：开始比赛", next: "下一步：下一题", open_buzz: "下一步：开启抢答", close: "下一步：停止作答（或等待倒计时结束）",
@@ -70,9 +73,12 @@ const T = {
 
 const app = document.getElementById("host-app");
 const LIVE_ID = app.dataset.liveId;
-const PIN = app.dataset.pin;
+// A page served to someone not yet known as this game's host carries none of these (data-locked="1"):
+// they come from the API once the host token is known (`unlock`).
+let PIN = app.dataset.pin;
 const LOGGED_IN = app.dataset.loggedIn === "1";
-const SEGMENTS = JSON.parse(app.dataset.segments || "[]"); // [{kind, title, questions}] as configured
+const LOCKED = app.dataset.locked === "1";
+let SEGMENTS = JSON.parse(app.dataset.segments || "[]"); // [{kind, title, questions}] as configured
 const TOKEN_KEY = `quiz.live.host.${LIVE_ID}`;
 const $ = (id) => document.getElementById(id);
 
@@ -596,6 +602,7 @@ let client = null;
 
 function showAuth(text) {
   $("auth-box").hidden = false;
+  if (!client) { $("conn").dataset.state = "failed"; $("conn-text").textContent = T.notConnected; }
   $("auth-text").textContent = text;
   $("host-grid").classList.add("locked");
 }
@@ -618,18 +625,48 @@ function connect(token) {
   client = new LiveClient({ pin: PIN, role: "host", token, onMessage: receive, onStatus: status }).start();
 }
 
+/** A page without the game (locked): read it with the host token, show it, then connect. */
+async function unlock(token) {
+  let game;
+  try {
+    game = await api("GET", `/api/live/${LIVE_ID}`, undefined, { token });
+  } catch (e) {
+    if (e.status === 404) { $("conn-text").textContent = T.noGame; showAuth(T.noGame); return; }
+    session()?.removeItem(TOKEN_KEY);
+    showAuth(e.status === 0 ? e.message : `${T.forbidden}${T.needToken}`);
+    return;
+  }
+  PIN = game.pin;
+  SEGMENTS = game.segments || [];
+  $("game-title").textContent = game.title || T.untitled;
+  document.title = `${T.consoleTitle} · ${game.title || game.pin}`;
+  $("head-pin").textContent = game.pin;
+  $("head-pin-box").hidden = false;
+  $("copy-join").dataset.url = game.join_url;
+  for (const [id, url] of [["screen-link", game.screen_url], ["join-link", game.join_url]]) {
+    const link = $(id);
+    if (link) { link.href = url; link.hidden = false; }
+  }
+  connect(token);
+}
+
+function begin(token) {
+  HOST_TOKEN = token;
+  if (LOCKED) unlock(token);
+  else connect(token);
+}
+
 $("token-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const token = $("token-input").value.trim();
   if (!token) return;
   session()?.setItem(TOKEN_KEY, token);
-  HOST_TOKEN = token;
-  connect(token);
+  begin(token);
 });
 
 const token = hostToken();
 HOST_TOKEN = token;
-if (!token && !LOGGED_IN) showAuth(T.needToken);
-else connect(token);
+if (!token && (LOCKED || !LOGGED_IN)) showAuth(T.needToken);
+else begin(token);
 draw();
 pollCounts();

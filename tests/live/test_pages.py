@@ -45,3 +45,32 @@ def test_the_host_list_needs_a_host(client: Any, users: Any) -> None:
     assert client.get("/host", headers=users.headers("alice")).status_code == 403
     page = client.get("/host", headers=users.headers("host"))
     assert page.status_code == 200 and "快速竞答" in page.text
+
+
+def test_the_console_page_shows_the_game_only_to_who_may_host_it(client: Any, make_game: Any, users: Any) -> None:
+    """Issue 9 item 9: an anonymous GET /host/{id} gave away the PIN, title and segments of any game."""
+    game = make_game(title="内部决赛彩排")
+    pin, path = game["pin"], f"/host/{game['id']}"
+    users.add("otherhost", role="host")
+    users.add("boss", role="organizer")
+
+    def shows_game(page: Any) -> bool:
+        assert page.status_code == 200
+        return f'data-pin="{pin}"' in page.text or "内部决赛彩排" in page.text or f">{pin}<" in page.text
+
+    for page in (client.get(path), client.get(path, headers=users.headers("otherhost")),
+                 client.get(path, headers=users.headers("alice")), client.get(f"{path}?token=wrong-token")):
+        assert not shows_game(page)
+        assert 'data-locked="1"' in page.text and 'data-segments="[]"' in page.text and "主持令牌" in page.text
+    for page in (client.get(path, headers=users.headers("host")), client.get(path, headers=users.headers("boss")),
+                 client.get(f"{path}?token={game['host_token']}")):
+        assert shows_game(page) and 'data-locked="0"' in page.text
+        assert game["host_token"] not in page.text.replace(f"token={game['host_token']}", "")
+
+    # The locked console unlocks with the host token alone, through the API (no login).
+    bearer = {"Authorization": f"Bearer {game['host_token']}"}
+    shown = client.get(f"/api/live/{game['id']}", headers=bearer)
+    assert shown.status_code == 200 and shown.json()["pin"] == pin and shown.json()["segments"]
+    assert client.get(f"/api/live/{game['id']}", headers={"Authorization": "Bearer nope"}).status_code in (401, 403)
+    assert client.get(f"/api/live/{game['id']}").status_code == 401
+    assert client.get(f"/api/live/{game['id']}", headers=users.headers("otherhost")).status_code == 403
