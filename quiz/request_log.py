@@ -6,8 +6,9 @@ paths): a request is logged by its route's template, ``/play/{pin}``, and a path
 route as ``(unmatched)``. The user id comes from this process's token cache after the response,
 so the line costs no query; a request the cache cannot name (a login, an anonymous page) has none.
 
-The middleware is the outermost one, so even the autosave fast path is counted; with the log
-level above info it costs one level check a request.
+The middleware is the outermost one, so even the autosave fast path is counted, under its route's
+template like any other (`quiz.exams.fastpath` puts the application's route in the scope, as the
+router does); with the log level above info it costs one level check a request.
 """
 
 from __future__ import annotations

@@ -82,3 +82,32 @@ def test_nothing_is_logged_above_info(client: Any, users: Any) -> None:
         logging.getLogger("quiz").setLevel(logging.NOTSET)
         logging.getLogger("quiz").propagate = True
     assert stream.getvalue() == ""
+
+
+def test_the_autosave_fast_path_is_logged_by_its_route_template(api: Any, app: Any, users: Any, clock: Any,
+                                                               log_lines: Any,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from quiz.exams.fastpath import AutosaveFastPath
+    from tests.exams.conftest import exam_body, paper, right_answer, seed_bank
+
+    served: list[Any] = []
+    real = AutosaveFastPath._save
+
+    async def spy(self: Any, scope: Any, match: Any, body: bytes) -> Any:
+        served.append(await real(self, scope, match, body))
+        return served[-1]
+
+    monkeypatch.setattr(AutosaveFastPath, "_save", spy)
+    body = exam_body(seed_bank(app), clock.now_ms(), duration_s=600)
+    exam = api("POST", "/api/exams", as_="org", json=body).json()
+    attempt = api("POST", f"/api/exams/{exam['id']}/attempts", as_="alice").json()
+    first, second = paper(app, attempt["id"])[:2]
+    url = f"/api/attempts/{attempt['id']}/answers"
+    fast = api("PUT", f"{url}/{first['qid']}", as_="alice", json={"answer": right_answer(first)})
+    app.state.db._exam_caches["papers"].clear()  # the next save goes through the router (the fast path steps aside)
+    slow = api("PUT", f"{url}/{second['qid']}", as_="alice", json={"answer": right_answer(second)})
+    assert fast.status_code == slow.status_code == 200
+    assert served[0] is not None and served[-1] is None  # the first served by the fast path, the second not
+    saves = [line for line in requests(log_lines) if line["method"] == "PUT"]
+    assert [line["path"] for line in saves] == ["/api/attempts/{attempt_id}/answers/{question_id}"] * 2
+    assert saves[0]["status"] == 200 and saves[0]["user_id"] == users.ids["alice"]
