@@ -69,7 +69,13 @@ def play(ctx: Ctx) -> Any:
     row = store.find_game(ctx.db, pin=pin) if pin else None
     if row is None:  # a mistyped code: ask again, saying which code was not found
         return {"pin": "", "me": user_view(ctx), "missing": str(ctx.params.get("pin", ""))[:12]}
-    return {"pin": pin, "me": user_view(ctx), "title": row.title, "finished": row.status == "finished"}
+    me = user_view(ctx)
+    # A closed game (a round's teams) admits only its roster (engine: `guests_not_allowed`): say so before
+    # anyone types a name. A logged-in account on no team of it is told the same way.
+    closed = not row.config.get("open", True)
+    on_roster = me is not None and any(me["id"] in (team.get("seats") or []) for team in row.config.get("teams", []))
+    return {"pin": pin, "me": me, "title": row.title, "finished": row.status == "finished",
+            "closed": closed, "on_roster": on_roster}
 
 
 @page("screen.html")
