@@ -2,8 +2,9 @@
 
 ``record(session, actor, action, target_type, target_id, details)`` adds an entry in the session of
 the action itself, so the entry is committed with the action or not at all. Areas call it in one
-line where an action succeeds (question imports and edits, test changes, advancement, prizes,
-tie-breaks, a round's live game bound or replaced, user and role changes).
+line where an action succeeds (question imports and edits, test changes, competitions created or
+changed, teams created, imported or substituted, a round created or changed, its teams and groups,
+advancement, prizes, tie-breaks, a round's live game bound or replaced, user and role changes).
 
 A live game's score corrections are the exception: the host's ``adjust`` and ``reverse`` are
 commands of the game's own log (stored in bursts by the live runner, which knows no users), so they
@@ -46,7 +47,15 @@ ACTIONS = {
     "exam.create": "新建测试",
     "exam.update": "修改测试",
     "exam.delete": "删除测试",
+    "competition.create": "新建竞赛",
+    "competition.update": "修改竞赛",
+    "team.create": "新增队伍",
+    "team.import": "导入队伍名单",
+    "team.members": "更换队员（替补）",
+    "round.create": "新建轮次",
     "round.update": "修改轮次设置",
+    "round.teams": "设置轮次参赛队伍",
+    "round.groups": "设置轮次分组",
     "round.scores": "录入轮次成绩",
     "round.advance": "晋级",
     "round.award": "确定奖项",
@@ -61,7 +70,7 @@ ACTIONS = {
     "user.import": "导入用户名单",
 }
 TARGETS = {"bank": "题库", "question": "题目", "exam": "测试", "round": "轮次", "live_game": "现场比赛",
-           "user": "用户", "competition": "竞赛"}
+           "user": "用户", "competition": "竞赛", "team": "队伍"}
 LIVE_ACTIONS = ("adjust", "reverse")
 
 register("zh", {"audit_bad_time": "时间“{value}”格式不正确（例如 2026-12-01 或 2026-12-01T08:00）",

@@ -176,6 +176,8 @@ def create_competition(ctx: Ctx) -> Any:
                                   created_ms=ctx.now_ms())
         session.add(competition)
         session.flush()
+        audit.record(session, ctx.user, "competition.create", "competition", competition.id,
+                     {"title": competition.title, "description": competition.description})
         return service.competition_public(session, competition, _tz(ctx), detail=True)
 
 
@@ -204,6 +206,8 @@ def patch_competition(ctx: Ctx) -> Any:
     data = ctx.parse(CompetitionPatch)
     with ctx.db.write() as session:
         competition = service.get_competition(session, _competition_id(ctx))
+        audit.record(session, ctx.user, "competition.update", "competition", competition.id,
+                     audit.changes(competition, data.model_dump(mode="json", include=data.model_fields_set)))
         if data.title is not None:
             competition.title = data.title
         if data.description is not None:
@@ -236,7 +240,11 @@ def create_team(ctx: Ctx) -> Any:
         check_team(session, competition_id, plan)  # again, inside the write transaction
         (team,), _ = _create(session, competition_id, [plan], hashes, ctx.now_ms())
         members = service.members_by_team(session, [team.id or 0])
-        return service.team_public(team, members.get(team.id or 0, []))
+        public = service.team_public(team, members.get(team.id or 0, []))
+        audit.record(session, ctx.user, "team.create", "team", team.id, {
+            "competition_id": competition_id, "name": team.name, "unit": team.unit,
+            "members": [{"user_id": m["user_id"], "username": m.get("username")} for m in public["members"]]})
+        return public
 
 
 @api(role=ORGANIZER)
@@ -279,6 +287,9 @@ def import_teams(ctx: Ctx) -> Any:
         if errors:
             raise Conflict(errors[0]["message"], code="import_conflict", details=errors)
         teams, created = _create(session, competition_id, plans, hashes, ctx.now_ms())
+        audit.record(session, ctx.user, "team.import", "competition", competition_id, {
+            "file": filename, "teams": [{"team_id": team.id, "name": team.name} for team in teams],
+            "members": sum(len(p.members) for p in plans), "created_users": created})
     return {"teams": len(teams), "members": sum(len(p.members) for p in plans), "created_users": created,
             "errors": []}
 
@@ -329,6 +340,8 @@ def create_round(ctx: Ctx) -> Any:
         _apply_round(session, rnd, data, data.model_fields_set)
         session.add(rnd)
         session.flush()
+        audit.record(session, ctx.user, "round.create", "round", rnd.id, {
+            "competition_id": rnd.competition_id, **data.model_dump(mode="json", include=data.model_fields_set)})
         return service.round_public(session, rnd, _tz(ctx))
 
 
@@ -365,8 +378,14 @@ def patch_round(ctx: Ctx) -> Any:
 def put_round_teams(ctx: Ctx) -> Any:
     """Set the teams entered in a round by hand."""
     data = ctx.parse(TeamsIn)
+    round_id = ctx.path_int("round_id")
     with ctx.db.write() as session:
-        return {"team_ids": service.enter_teams(session, ctx.path_int("round_id"), data.team_ids, ctx.now_ms())}
+        before = service.entered_team_ids(session, service.get_round(session, round_id, lock=True))
+        team_ids = service.enter_teams(session, round_id, data.team_ids, ctx.now_ms())
+        audit.record(session, ctx.user, "round.teams", "round", round_id, {
+            "team_ids": team_ids, "added": [i for i in team_ids if i not in before],
+            "removed": [i for i in before if i not in team_ids]})
+        return {"team_ids": team_ids}
 
 
 @api(role=ORGANIZER)
@@ -461,6 +480,8 @@ def put_groups(ctx: Ctx) -> Any:
         else:
             groups = service.draw_groups(session, round_id, data.count or 1, data.seeding or "snake", ctx.now_ms(),
                                          seed=data.seed, tz=_tz(ctx))
+        audit.record(session, ctx.user, "round.groups", "round", round_id, {"groups": [
+            {k: g.get(k) for k in ("name", "team_ids", "seeding", "seed")} for g in groups]})
         return {"groups": groups}
 
 
@@ -488,8 +509,12 @@ def put_team(ctx: Ctx) -> Any:
             user_ids = substitute_members(session, team, plan, hashes, ctx.now_ms())
         except IntegrityError:
             raise Conflict(t("conflict"), code="conflict") from None
+        before = [m.user_id for m, _ in service.members_by_team(session, [team_id]).get(team_id, [])]
         service.replace_members(session, team, user_ids, ctx.now_ms())
         members = service.members_by_team(session, [team_id])
+        audit.record(session, ctx.user, "team.members", "team", team_id, {
+            "competition_id": competition_id, "name": team.name, "members": list(user_ids),
+            "added": [u for u in user_ids if u not in before], "removed": [u for u in before if u not in user_ids]})
         return service.team_public(team, members.get(team_id, []))
 
 
