@@ -6,8 +6,8 @@
 // beside it (what it drew last, timers), never a second copy of what is here.
 //
 // Besides the server's messages the phone feeds in three of its own (they change what it shows, and only it
-// knows them): `local_answer` {question, answer, status} (an answer it is sending, or one still waiting in its
-// outbox: status "sending" or "queued"), `local_buzz` (its buzz is on its way) and `local_forget` (the resume
+// knows them): `local_answer` {question, answer, status, id} (an answer it is sending, or one still waiting in its
+// outbox: status "sending" or "queued"; `id` the answer message's, so its ack is told from another phone's), `local_buzz` (its buzz is on its way) and `local_forget` (the resume
 // token was refused: no player any more).
 
 export const BUZZ_KINDS = ["buzzer", "tiebreak"];
@@ -200,19 +200,27 @@ export function reduce(state, msg) {
       if (!state.q || stale(state, msg)) return state;
       const next = { ...state, counts: { ...state.counts, answered: state.counts.answered + 1 },
         teamAnswer: { team_id: msg.team_id, player_id: msg.player_id, answer: msg.answer, pendingJudge: state.q.question.type === "short" } };
-      if (state.me && (!state.mine || state.mine.status === "refused")) {
+      if (state.me && (!state.mine || state.mine.status === "refused" || state.mine.answer == null)) {
         next.mine = { answer: msg.answer, status: String(msg.player_id) === String(state.me.id) ? "saved" : "teammate" };
       }
       return next;
     }
     case "ack":
       if (!state.q || stale(state, msg)) return state;
-      if (msg.accepted) return { ...state, mine: { ...(state.mine || {}), status: "saved" } };
+      if (msg.accepted) {
+        // The server acknowledges an answer to all the player's connections: the same account on a second
+        // phone hears of an answer it did not send. Its text is not in the ack, so it is not made up from
+        // this phone's memory (an empty 你的答案, or this phone's own different choice): `answer: null`,
+        // `elsewhere`, until a `state` (which carries `you.answer`) or the reveal's `you.answer` brings it.
+        const own = state.mine && state.mine.answer != null && (!msg.id || !state.mine.id || msg.id === state.mine.id);
+        if (!own) return { ...state, mine: { answer: null, status: "saved", elsewhere: true } };
+        return { ...state, mine: { ...state.mine, status: "saved" } };
+      }
       if (state.mine && state.mine.status !== "saved") return { ...state, mine: { ...state.mine, status: "refused", reason: msg.reason } };
       return state;
     case "local_answer":
       if (!state.q || stale(state, msg)) return state;
-      return { ...state, mine: { answer: msg.answer, status: msg.status || "sending" } };
+      return { ...state, mine: { answer: msg.answer, status: msg.status || "sending", ...(msg.id ? { id: msg.id } : {}) } };
     case "local_buzz":
       if (!state.q || !state.buzz || state.buzz.mine !== "idle") return state;
       return { ...state, buzz: { ...state.buzz, mine: "sent" } };
@@ -273,6 +281,9 @@ export function reduce(state, msg) {
       const next = { ...state, phase: "revealed", deadline: null,
         key: { answer: msg.answer ?? state.key?.answer ?? null, explanation: msg.explanation ?? state.key?.explanation ?? "" },
         reveal: { answer: msg.answer, explanation: msg.explanation, distribution: msg.distribution, you } };
+      if (you && you.answered && you.answer != null && (!state.mine || state.mine.answer == null)) {
+        next.mine = { answer: you.answer, status: "saved" }; // answered on another phone of the same account
+      }
       if (you && typeof you.team_score === "number" && state.me?.team_id != null) {
         next.teams = new Map(state.teams).set(state.me.team_id, { ...(state.teams.get(state.me.team_id) || {}), score: you.team_score });
       }

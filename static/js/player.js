@@ -47,6 +47,7 @@ const T = {
     closed: "当前不能作答", invalid: "答案格式不正确" },
   teammateAnswered: (name, ans) => `队友${name ? ` ${name}` : ""} 已作答：${ans}`,
   yourAnswer: "你的答案",
+  elsewhere: "已在你的另一台手机上作答",
   rightAnswer: "正确答案",
   right: "回答正确",
   wrong: "回答错误",
@@ -234,7 +235,18 @@ function syncOutbox() {
   const id = S.q.question.id;
   if (S.mine && S.mine.status === "saved") { client.dropPending((p) => p.question === id); return; }
   const pending = client.pendingAnswer(id);
-  if (pending && !S.mine) S = reduce(S, { type: "local_answer", question: id, answer: pending.answer, status: client.isOpen() ? "sending" : "queued" });
+  if (pending && !S.mine) {
+    S = reduce(S, { type: "local_answer", question: id, answer: pending.answer, id: pending.id, status: client.isOpen() ? "sending" : "queued" });
+  }
+}
+
+/** The same account answered on another phone: the ack says so, not what; a fresh `state` (a reconnect: the
+ * snapshot carries `you.answer`) brings the answer to show under 你的答案. Once per question. */
+let resyncedFor = null;
+function resyncIfElsewhere() {
+  if (!S.q || !S.mine || !S.mine.elsewhere || S.mine.answer != null || resyncedFor === S.q.question.id) return;
+  resyncedFor = S.q.question.id;
+  client.connect(true);
 }
 
 function leave(text) {
@@ -267,6 +279,9 @@ function receive(msg) {
       render(true);
       return;
     case "ack":
+      if (changed) render(false);
+      resyncIfElsewhere();
+      return;
     case "paused":
     case "resumed":
       if (changed) render(false);
@@ -496,9 +511,14 @@ function judgedHtml() {
   return `<div class="judged ${j.correct ? "ok" : "bad"}"><b>${escapeHtml(teamName(j.team_id))}</b> ${escapeHtml(text)}</div>`;
 }
 
+/** The phone's own answer as text; one sent from another phone of the same account, until it is known. */
+function mineText() {
+  return S.mine.answer == null ? T.elsewhere : answerText(S.q.question, S.mine.answer);
+}
+
 function mineHtml() {
   if (!S.mine) return "";
-  return `<p class="mine-line">${T.yourAnswer}：<b>${escapeHtml(answerText(S.q.question, S.mine.answer))}</b></p>`;
+  return `<p class="mine-line">${T.yourAnswer}：<b>${escapeHtml(mineText())}</b></p>`;
 }
 
 function resultHtml() {
@@ -622,7 +642,7 @@ function updateLive() {
 function redrawSaveStatus() {
   const box = document.getElementById("save-status");
   if (!box || !S.mine) { if (box) box.innerHTML = ""; return; }
-  const ans = escapeHtml(answerText(S.q.question, S.mine.answer));
+  const ans = escapeHtml(mineText());
   let html;
   if (S.mine.status === "saved") {
     html = `<div class="saved ok"><span class="saved-icon" aria-hidden="true">✓</span><div><b>${T.saved}</b><small>${T.yourAnswer}：${ans} · ${T.savedWait}</small></div></div>`;
@@ -643,8 +663,8 @@ function redrawSaveStatus() {
 function submit(answer) {
   if (!S.q || !mayAnswer() || (S.mine && S.mine.status !== "refused")) return;
   if (S.mine && S.mine.status === "refused") client.dropPending((p) => p.question === S.q.question.id);
-  S = reduce(S, { type: "local_answer", question: S.q.question.id, answer, status: "sending" });
-  client.sendAnswer(S.q.question.id, answer);
+  const sent = client.sendAnswer(S.q.question.id, answer);
+  S = reduce(S, { type: "local_answer", question: S.q.question.id, answer, id: sent.id, status: "sending" });
   render(true);
 }
 

@@ -148,3 +148,71 @@ def test_the_pin_entry_fits_the_phone(live_server: Any, new_page: Any, shot: Any
     go = page.locator("#code-go").bounding_box()
     assert go and go["x"] >= 0 and go["x"] + go["width"] <= width
     assert no_horizontal_scroll(page)
+
+
+# --- c. the same account on two phones -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("viewport", [PHONE, PHONE_390], ids=["360", "390"])
+def test_the_same_account_on_two_phones_shows_its_answer_on_both(live_server: Any, new_page: Any, shot: Any,
+                                                                 viewport: dict[str, int]) -> None:
+    game = team_game(live_server, [{"kind": "all", "title": "全员答题", "question_ids": [1, 4], "time_limit_s": 60,
+                                    "points": 10}])
+    pin = game["pin"]
+    console = new_page(CONSOLE)
+    console.goto(f"{live_server.url}/host/{game['id']}?token={game['host_token']}")
+    console.wait_for_selector("#conn[data-state=open]")
+    phones = []
+    for _ in range(2):  # one member, two phones (a phone and a tablet, or a second browser)
+        phone = new_page(viewport)
+        live_server.login(phone.context, "p0")
+        phone.goto(f"{live_server.url}/play/{pin}")
+        phone.click("#join-me")
+        phone.wait_for_selector(".lobby h1")
+        phones.append(phone)
+    first, second = phones
+    teammate = new_page(viewport)  # another player, so that one answer does not close the question
+    live_server.login(teammate.context, "p1")
+    teammate.goto(f"{live_server.url}/play/{pin}")
+    teammate.click("#join-me")
+    teammate.wait_for_selector(".lobby h1")
+
+    # A single choice: answered on the first phone, the second shows the same answer, locked.
+    console.click("[data-action=start]")
+    for phone in phones:
+        phone.wait_for_selector(".answer-tile[data-key=A]")
+    first.click(".answer-tile[data-key=A]")
+    for phone in phones:
+        phone.wait_for_selector("#save-status .saved.ok")
+        assert "你的答案：A" in phone.inner_text("#save-status"), phone.inner_text("#save-status")
+    assert second.is_disabled(".answer-tile[data-key=B]")
+    shot(second, "second-phone-saved")
+    console.click("[data-action=close]")  # the other player does not answer
+    console.wait_for_selector("[data-action=reveal]:not([disabled])")
+    console.click("[data-action=reveal]")
+    for phone in phones:
+        phone.wait_for_selector(".verdict-big.ok")
+        assert "我的选择" in phone.inner_text(".opt-readonly.result li.is-right"), phone.inner_text(".opt-readonly")
+    shot(second, "second-phone-revealed")
+
+    # A fill-in: typed on the second phone this time; after the reveal both show 你的答案 with the text.
+    console.click("[data-action=next]")
+    for phone in phones:
+        phone.wait_for_selector("[data-blank='0']")
+    second.fill("[data-blank='0']", "南湖")
+    second.click("#submit")
+    for phone in phones:
+        phone.wait_for_selector("#save-status .saved.ok")
+        assert "你的答案：南湖" in phone.inner_text("#save-status"), phone.inner_text("#save-status")
+    console.click("[data-action=close]")  # the other player does not answer
+    console.wait_for_selector("[data-action=reveal]:not([disabled])")
+    console.click("[data-action=reveal]")
+    for phone in phones:
+        phone.wait_for_selector(".verdict-big.ok")
+        assert "你的答案：南湖" in phone.inner_text(".mine-line"), phone.inner_text(".stage")
+    shot(first, "first-phone-fill-revealed")
+
+    # A reload of the second phone after the reveal (a snapshot, no local memory): the answer is still there.
+    second.reload()
+    second.wait_for_selector(".verdict-big.ok")
+    assert "你的答案：南湖" in second.inner_text(".mine-line")
