@@ -177,22 +177,39 @@ def encode_command(command: Command) -> str:
     return _ENCODER.encode(data)
 
 
-@dataclass
-class Batch:
-    """One burst as SQL statements with ``?`` placeholders, ready to run in one transaction."""
+@dataclass(slots=True)
+class Rows:
+    """New rows of one table in a burst: a COPY on PostgreSQL, multi-row INSERTs elsewhere."""
 
-    statements: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    table: str
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
 
-    def insert(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    def inserts(self) -> list[tuple[str, tuple[Any, ...]]]:
         # One multi-row INSERT per chunk: one trip into the driver. An executemany releases and
         # re-takes the GIL for every row, and on a busy machine every re-take can wait for a turn
         # of the CPU: a 4,000-answer burst took seconds to store that way.
-        one = "(" + ", ".join(["?"] * len(columns)) + ")"
-        per = max(1, _MAX_PARAMS // len(columns))
-        for start in range(0, len(rows), per):
-            chunk = rows[start:start + per]
-            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([one] * len(chunk))
-            self.statements.append((sql, tuple(value for row in chunk for value in row)))
+        one = "(" + ", ".join(["?"] * len(self.columns)) + ")"
+        per = max(1, _MAX_PARAMS // len(self.columns))
+        head = f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES "
+        return [(head + ", ".join([one] * len(chunk)), tuple(value for row in chunk for value in row))
+                for chunk in (self.rows[start:start + per] for start in range(0, len(self.rows), per))]
+
+
+@dataclass
+class Batch:
+    """One burst as SQL statements with ``?`` placeholders (and `Rows` to insert), in one transaction."""
+
+    statements: list[tuple[str, tuple[Any, ...]] | Rows] = field(default_factory=list)
+
+    def insert(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            self.statements.append(Rows(table, columns, rows))
+
+    def rows_of(self, table: str) -> list[tuple[Any, ...]]:
+        """Every row this batch inserts into ``table``."""
+        return [row for entry in self.statements if isinstance(entry, Rows) and entry.table == table
+                for row in entry.rows]
 
 
 class Fenced(Exception):
@@ -232,10 +249,19 @@ def prepare(game_id: int, records: list[LogRecord], players: list[PlayerRecord] 
     return batch
 
 
-def run_batch(execute: Any, batch: Batch) -> None:
-    """Run a batch's statements with ``execute(sql, params)`` (inside the caller's transaction);
-    `Fenced` when its owner epoch is no longer the game's."""
-    for sql, params in batch.statements:
+def run_batch(execute: Any, batch: Batch, copy: Any = None) -> None:
+    """Run a batch's statements with ``execute(sql, params)`` (inside the caller's transaction), its
+    `Rows` with ``copy(rows)`` when given (PostgreSQL's COPY) or as INSERTs; `Fenced` when its owner
+    epoch is no longer the game's."""
+    for entry in batch.statements:
+        if isinstance(entry, Rows):
+            if copy is not None:
+                copy(entry)
+            else:
+                for sql, params in entry.inserts():
+                    execute(sql, params)
+            continue
+        sql, params = entry
         result = execute(sql, params)
         if sql is FENCE_SQL and getattr(result, "rowcount", 1) != 1:
             raise Fenced()
@@ -259,7 +285,26 @@ def write(db: Any, batch: Batch) -> None:
     with db.write() as session:
         conn = session.connection()
         qmark = conn.dialect.paramstyle == "qmark"
-        run_batch(lambda sql, params: conn.exec_driver_sql(sql if qmark else sql.replace("?", "%s"), params), batch)
+        copy = None
+        if conn.dialect.name == "postgresql":
+            raw = conn.connection.driver_connection  # psycopg's, inside this transaction
+
+            def copy(entry: Rows) -> None:
+                # A 10,000-answer burst: ~0.1 s as COPY against ~0.4-0.7 s as multi-row INSERTs (PostgreSQL
+                # parses and plans each 8,000-parameter statement; psycopg splits its query text in Python).
+                import psycopg
+                from sqlalchemy.exc import DBAPIError
+
+                statement = f"COPY {entry.table} ({', '.join(entry.columns)}) FROM STDIN"
+                try:
+                    with raw.cursor() as cursor, cursor.copy(statement) as stream:
+                        for row in entry.rows:
+                            stream.write_row(row)
+                except psycopg.Error as exc:  # as SQLAlchemy would have raised it (an IntegrityError ...)
+                    raise DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
+
+        run_batch(lambda sql, params: conn.exec_driver_sql(sql if qmark else sql.replace("?", "%s"), params), batch,
+                  copy)
 
 
 def append(db: Any, game_id: int, records: list[LogRecord], players: list[PlayerRecord] | None = None,

@@ -67,6 +67,32 @@ def test_a_burst_is_stored_in_one_transaction(app: Any, client: Any) -> None:
         assert row is not None and row.seq == 1 and row.status == "lobby"
 
 
+def test_a_large_burst_with_awkward_text_is_stored_exactly(app: Any, client: Any) -> None:
+    """10,000 answers in one burst (PostgreSQL: one COPY, whose text format escapes backslashes, tabs and
+    newlines itself) come back from the log exactly as handled."""
+    game_id, _ = new_game(app, config())
+    awkward = ["甲\\乙", "tab\there", "line\nbreak", '引号"\'', "😀 表情", "\\N", "a" * 60]
+    players = [store.PlayerRecord(i + 1, name, None, None, store.digest(f"r{i}"), 5) for i, name in enumerate(awkward)]
+    records = [store.LogRecord(i + 1, 5, Join(i + 1, name)) for i, name in enumerate(awkward)]
+    records.append(store.LogRecord(len(records) + 1, 6, HostAction("start")))
+    answers = [SubmitAnswer(1 + i % len(awkward), f"c{i}", 1, awkward[i % len(awkward)]) for i in range(10_000)]
+    first = len(records) + 1
+    records += [store.LogRecord(first + i, 7_000 + i, a) for i, a in enumerate(answers)]
+    store.append(app.state.db, game_id, records, players, status="running")
+    with app.state.db.read() as session:
+        names = {p.player_id: p.name for p in session.exec(select(store.LivePlayer)
+                                                         .where(store.LivePlayer.game_id == game_id)).all()}
+        stored = session.exec(select(store.LiveCommand).where(store.LiveCommand.game_id == game_id)
+                              .order_by(store.LiveCommand.seq)).all()
+    assert names == {i + 1: name for i, name in enumerate(awkward)}
+    assert len(stored) == len(records) and [r.seq for r in stored] == list(range(1, len(records) + 1))
+    assert [r.command.get("name") for r in stored[:len(awkward)]] == awkward
+    assert [(r.now_ms, r.command["answer"]) for r in stored[-3:]] == [
+        (7_000 + i, awkward[i % len(awkward)]) for i in range(9_997, 10_000)]
+    loaded = store.load_game(app.state.db, game_id)
+    assert loaded is not None and len(loaded.logged_answers) == 10_000
+
+
 def test_replaying_the_log_rebuilds_the_same_game(app: Any, client: Any) -> None:
     game_id, _ = new_game(app, config())
     commands: list[tuple[Any, int]] = [(Join(1, "甲"), 10), (Join(2, "乙"), 11), (Join(3, "丙"), 12),

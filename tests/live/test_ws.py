@@ -363,10 +363,10 @@ def test_every_answer_is_stored_before_it_is_acknowledged(client: Any, make_game
     stored: list[int] = []
     real_run = store.run_batch
 
-    def slow_run(execute: Any, batch: store.Batch) -> None:
+    def slow_run(execute: Any, batch: store.Batch, copy: Any = None) -> None:
         time.sleep(0.2)  # a slow disk: the ack must still wait for the commit
-        real_run(execute, batch)
-        stored.extend(params[1] for sql, params in batch.statements if sql.startswith("INSERT INTO live_command"))
+        real_run(execute, batch, copy)
+        stored.extend(row[1] for row in batch.rows_of("live_command"))
 
     monkeypatch.setattr(store, "run_batch", slow_run)
     with connect(client, pin, "host", game["host_token"]) as h, connect(client, pin) as a:
@@ -610,11 +610,11 @@ def test_a_join_that_could_not_be_stored_leaves_no_half_attached_player(client: 
     real_run = store.run_batch
     failures = [1]
 
-    def failing_once(execute: Any, batch: store.Batch) -> None:
-        if failures and any(sql.startswith("INSERT INTO live_player") for sql, _ in batch.statements):
+    def failing_once(execute: Any, batch: store.Batch, copy: Any = None) -> None:
+        if failures and batch.rows_of("live_player"):
             failures.pop()
             raise OSError("disk full")
-        real_run(execute, batch)
+        real_run(execute, batch, copy)
 
     monkeypatch.setattr(store, "run_batch", failing_once)
     with connect(client, pin) as a:
