@@ -2,7 +2,10 @@
 
 Limits of the xlsx round trip (the template's cells are plain text): a fill answer containing
 ``;`` ``；`` or ``|`` would be split into more blanks or alternatives, a tag containing
-``、 , ， ; ； /`` into several tags, and white space at either end of a cell is trimmed.
+``、 , ， ; ； /`` into several tags, and white space at either end of a cell is trimmed. A stem with
+several pictures has their alt texts in one 图片说明 cell, ``；``-separated (one a line when one holds a
+semicolon and neither the first nor the last is empty; otherwise its semicolons become ``，``); a line
+break inside one becomes a space. Each picture also carries its own alt text as its description.
 Control characters that Excel cannot store are dropped. JSON and GIFT have none of these limits.
 """
 
@@ -20,7 +23,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from question_bank.formats.cells import xlsx_cell
+from question_bank.formats.cells import clean_text, xlsx_cell
 from question_bank.formats.common import CHOICE_TYPES, OPTION_KEYS, QuestionData, UnsupportedFormat
 from question_bank.formats.gift import escape as gift_escape
 from question_bank.formats.rules import TYPE_NAMES
@@ -51,10 +54,11 @@ def export_json(questions: Sequence[QuestionData]) -> bytes:
 
 # --- xlsx -------------------------------------------------------------------------------------
 
-def headers(option_count: int, picture_column: bool = False) -> list[str]:
-    """The canonical template headers with ``option_count`` option columns (and 图片 for the stem's pictures)."""
+def headers(option_count: int, picture_column: bool = False, alt_columns: Sequence[str] = ()) -> list[str]:
+    """The canonical template headers with ``option_count`` option columns (and 图片 for the stem's pictures,
+    then the alt-text columns: 图片说明, 选项A图片说明 …)."""
     names = ["题型", "题干", *[f"选项{k}" for k in OPTION_KEYS[:option_count]], "答案", "解析", "难度", "标签", "分值"]
-    return [*names, "图片"] if picture_column else names
+    return [*names, "图片", *alt_columns] if picture_column else names
 
 
 def answer_text(q: QuestionData) -> str:
@@ -89,10 +93,15 @@ def export_xlsx(questions: Sequence[QuestionData], files: Mapping[str, bytes] | 
     count = _option_count(questions)
     files = files or {}
     pictures = bool(files) and any(_pictured(q, files) for q in questions)
+    placed = [_placed(q, files, count) for q in questions] if pictures else []
+    alt_columns = [name for name in ["图片说明", *[f"选项{k}图片说明" for k in OPTION_KEYS[:count]]]
+                   if any(alts.get(name) for _, alts in placed)]
     rows = [question_row(q, count) + ([""] if pictures else []) for q in questions]
-    write_sheet(sheet, rows, count, picture_column=pictures)
+    for row, (_, alts) in zip(rows, placed, strict=False):
+        row.extend(alts.get(name, "") for name in alt_columns)
+    write_sheet(sheet, rows, count, picture_column=pictures, alt_columns=alt_columns)
     if pictures:
-        _place_pictures(sheet, questions, files, count)
+        _place_pictures(sheet, placed, files, count)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -105,34 +114,81 @@ def _pictured(q: QuestionData, files: Mapping[str, bytes]) -> bool:
 
 PICTURE_HEIGHT_PX = 90  # how large a picture shows in its cell; the file inside keeps every pixel
 
+Placed = list[tuple[int | None, Mapping[str, Any]]]
+"""The pictures of one row: (option index, or None for the stem; the media object)."""
 
-def _place_pictures(sheet: WriteOnlyWorksheet, questions: Sequence[QuestionData], files: Mapping[str, bytes],
-                    option_count: int) -> None:
+
+def _placed(q: QuestionData, files: Mapping[str, bytes], option_count: int) -> tuple[Placed, dict[str, str]]:
+    """The question's pictures that go in its cells, and their alt texts by alt column header."""
+    stem = [m for m in q.media if m.get("kind") == "image" and m.get("url") in files]
+    placed: Placed = [(None, m) for m in stem]
+    alts: dict[str, str] = {}
+    texts = [str(m.get("alt") or "") for m in stem]
+    if any(texts) and len(texts) == 1:
+        alts["图片说明"] = texts[0]
+    elif any(texts):  # one a line if a text holds a ;, else ；-separated (the cell's ends are trimmed on import)
+        texts = [" ".join(t.split("\n")) for t in texts]
+        lines = any(";" in t or "；" in t for t in texts) and bool(texts[0] and texts[-1])
+        if not lines:
+            texts = [t.replace(";", "，").replace("；", "，") for t in texts]
+        alts["图片说明"] = ("\n" if lines else "；").join(texts)
+    for index, option in enumerate(q.options[:option_count]):
+        m = option.get("media") or {}
+        if m.get("url") in files and m.get("kind", "image") == "image":
+            placed.append((index, m))
+            if m.get("alt"):
+                alts[f"选项{option['key']}图片说明"] = str(m["alt"])
+    return placed, alts
+
+
+def _place_pictures(sheet: WriteOnlyWorksheet, placed: Sequence[tuple[Placed, dict[str, str]]],
+                    files: Mapping[str, bytes], option_count: int) -> None:
+    """Each picture anchored at its cell, its alt text as the drawing's description (Excel's 替换文字)."""
     from openpyxl.drawing.image import Image as XlImage
 
-    picture_column = get_column_letter(len(headers(option_count)) + 1)
+    picture_column = len(headers(option_count))  # 0-based index of 图片, the column after 分值
+    count = 0
+    for number, (pictures, _) in enumerate(placed, start=1):  # row 0 is the header
+        for option_index, m in pictures:
+            count += 1
+            image = XlImage(io.BytesIO(files[str(m["url"])]))
+            width, height = m.get("width"), m.get("height")
+            if width and height:
+                image.height, image.width = PICTURE_HEIGHT_PX, max(1, round(width * PICTURE_HEIGHT_PX / height))
+            column = picture_column if option_index is None else 2 + option_index
+            image.anchor = _anchor(column, number, image, str(m.get("alt") or ""), count)
+            sheet.add_image(image)
 
-    def place(url: str, cell: str, width: int | None, height: int | None) -> None:
-        image = XlImage(io.BytesIO(files[url]))
-        if width and height:
-            image.height, image.width = PICTURE_HEIGHT_PX, max(1, round(width * PICTURE_HEIGHT_PX / height))
-        sheet.add_image(image, cell)
 
-    for number, q in enumerate(questions, start=2):
-        for m in q.media:
-            if m.get("kind") == "image" and m.get("url") in files:
-                place(m["url"], f"{picture_column}{number}", m.get("width"), m.get("height"))
-        for index, option in enumerate(q.options[:option_count]):
-            m = option.get("media") or {}
-            if m.get("url") in files and m.get("kind", "image") == "image":
-                place(m["url"], f"{get_column_letter(3 + index)}{number}", m.get("width"), m.get("height"))
+def _anchor(column: int, row: int, image: Any, alt: str, number: int) -> Any:
+    """A one-cell anchor at (column, row), 0-based, holding the picture frame openpyxl would write, with
+    ``alt`` as its description (openpyxl writes "Picture" for every picture it anchors itself)."""
+    from openpyxl.drawing.fill import Blip
+    from openpyxl.drawing.geometry import PresetGeometry2D
+    from openpyxl.drawing.picture import PictureFrame
+    from openpyxl.drawing.spreadsheet_drawing import OneCellAnchor
+    from openpyxl.drawing.xdr import XDRPositiveSize2D
+    from openpyxl.utils.units import pixels_to_EMU
+
+    anchor = OneCellAnchor()
+    anchor._from.col, anchor._from.row = column, row
+    anchor.ext = XDRPositiveSize2D(pixels_to_EMU(image.width), pixels_to_EMU(image.height))
+    frame = PictureFrame()
+    frame.nvPicPr.cNvPr.id, frame.nvPicPr.cNvPr.name = number, f"Image {number}"
+    frame.nvPicPr.cNvPr.descr = clean_text(alt)
+    frame.blipFill.blip = Blip(cstate="print")  # its embed (the relationship id) is set when written
+    frame.spPr.prstGeom = PresetGeometry2D(prst="rect")
+    frame.spPr.ln = None
+    anchor.pic = frame
+    return anchor
 
 
 def write_sheet(sheet: WriteOnlyWorksheet, rows: list[list[Any]], option_count: int,
-                picture_column: bool = False) -> None:
+                picture_column: bool = False, alt_columns: Sequence[str] = ()) -> None:
     """Header (bold, frozen, with a type drop-down below it), column widths and the rows."""
-    names = headers(option_count, picture_column)
-    widths = {"题型": 8, "题干": 60, "答案": 14, "解析": 40, "难度": 6, "标签": 16, "分值": 6, "图片": 24}
+    names = headers(option_count, picture_column, alt_columns)
+    widths = {"题型": 8, "题干": 60, "答案": 14, "解析": 40, "难度": 6, "标签": 16, "分值": 6, "图片": 24,
+              "图片说明": 30}
     for index, name in enumerate(names, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = widths.get(name, 18)
     sheet.freeze_panes = "A2"

@@ -25,7 +25,9 @@ from question_bank.formats.common import (
 )
 
 Labels = Mapping[str, str]
-CANONICAL: Labels = {}  # non-tabular formats name fields in English: type, stem, options, answer, ...
+CANONICAL: Labels = {"alt": "media", **{f"alt:{key}": "options" for key in OPTION_KEYS}}
+"""Non-tabular formats name fields in English (type, stem, options, answer, ...); a media's alt text by
+where the media is (JSON's ``media`` and ``options``)."""
 
 _TYPE_WORDS = {
     "single": ("单选", "单选题", "单项选择", "单项选择题", "单择题", "single", "single_choice"),
@@ -260,7 +262,7 @@ def _infer_type(stem: str, options: list[dict[str, str]], answer: str, choice_on
     return "short"
 
 
-TEXT_LIMITS = {"stem": 10_000, "options": 2_000, "explanation": 10_000, "answer": 5_000, "tags": 1_000}
+TEXT_LIMITS = {"stem": 10_000, "options": 2_000, "explanation": 10_000, "answer": 5_000, "tags": 1_000, "alt": 500}
 """Longest text of each part of a question, in characters (CONTRACT §0: every text field is bounded)."""
 UNTYPEABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 """What no typed text holds: control characters but tab and newline, lone surrogates (CR is a newline)."""
@@ -277,6 +279,12 @@ def _texts(q: QuestionData) -> Iterator[tuple[str, str, int]]:
         for text in (item if isinstance(item, list) else [item]):
             if isinstance(text, str):
                 yield "answer", text.replace("\r", ""), TEXT_LIMITS["answer"]
+    for entry in q.media:  # a media's alt text (说明文字) is read aloud by screen readers: text like any other
+        yield "alt", str(entry.get("alt") or "").replace("\r", ""), TEXT_LIMITS["alt"]
+    for option in q.options:
+        entry = option.get("media")
+        if isinstance(entry, Mapping):
+            yield f"alt:{option['key']}", str(entry.get("alt") or "").replace("\r", ""), TEXT_LIMITS["alt"]
 
 
 def check_question(q: QuestionData, labels: Labels = CANONICAL) -> list[RowError]:

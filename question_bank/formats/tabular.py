@@ -44,14 +44,20 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "points": ("分值", "分数", "默认分值", "points"),
     "options": ("选项", "options"),
     "media": ("图片", "题干图片", "媒体", "音频", "视频", "media"),
+    "alt": ("图片说明", "题干图片说明", "图片说明文字", "媒体说明", "替代文字", "alt"),
 }
 CANONICAL_HEADERS = {"type": "题型", "stem": "题干", "answer": "答案", "explanation": "解析",
                      "difficulty": "难度", "tags": "标签", "points": "分值", "options": "选项",
-                     "media": "图片"}
+                     "media": "图片", "alt": "图片说明"}
 _FIELD_BY_HEADER = {alias.lower(): name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
 _BRACKETED = re.compile(r"[(\[【<《][^)\]】>》]*[)\]】>》]")
 _OPTION_HEADER = re.compile(r"(?:选项)?([a-h])")
 _OPTION_MEDIA_HEADER = re.compile(r"(?:选项)?([a-h])(?:图片|媒体)")
+_OPTION_ALT_HEADER = re.compile(r"(?:选项)?([a-h])(?:图片|媒体)说明(?:文字)?")
+_ALT_SEPARATOR = re.compile(r"[;；]")
+# What Office, WPS and openpyxl put in a picture's description when nobody wrote one: not alt text.
+_MACHINE_ALT = re.compile(r"描述已自动生成|description automatically generated|^(?:picture|image|图片|name of file)\s*\d*$"
+                          r"|\.(?:png|jpe?g|gif|webp|bmp|tiff?|emf|wmf)$", re.IGNORECASE)
 _FILE_SEPARATOR = re.compile(r"[;；\n]")
 _OPTION_PREFIX = re.compile(r"\s*([A-Za-z])\s*[.．、:：)）]\s*")
 _OPTION_CELL_SEPARATOR = re.compile(r"[|｜]")
@@ -119,8 +125,13 @@ def parse_xlsx(data: bytes) -> ParseResult:
         workbook.close()
 
 
-def xlsx_pictures(data: bytes, sheet_title: str) -> tuple[dict[tuple[int, int], list[str]], dict[str, bytes]]:
-    """Pictures placed in a sheet's cells: by (Excel row, column index) their names, and the bytes by name.
+Placed = dict[tuple[int, int], list[dict[str, str]]]
+"""Pictures placed in a sheet's cells by (Excel row, column index): ``{"file": name, "alt": description}``."""
+
+
+def xlsx_pictures(data: bytes, sheet_title: str) -> tuple[Placed, dict[str, bytes]]:
+    """Pictures placed in a sheet's cells (with the description Excel's 替换文字 gives them), and the
+    bytes by name.
 
     openpyxl's read-only mode skips drawings, so a workbook that holds pictures at all (``xl/media/``)
     is opened once more in full mode for them; a bank of text questions pays nothing."""
@@ -132,7 +143,7 @@ def xlsx_pictures(data: bytes, sheet_title: str) -> tuple[dict[tuple[int, int], 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         workbook = load_workbook(io.BytesIO(data), data_only=True)
-    pictures: dict[tuple[int, int], list[str]] = {}
+    pictures: Placed = {}
     files: dict[str, bytes] = {}
     try:
         sheet = workbook[sheet_title]
@@ -143,10 +154,19 @@ def xlsx_pictures(data: bytes, sheet_title: str) -> tuple[dict[tuple[int, int], 
             row, column = start.row + 1, start.col
             name = f"单元格{_column_letter(column)}{row}-{len(files) + 1}.{(image.format or 'png').lower()}"
             files[name] = image._data()
-            pictures.setdefault((row, column), []).append(name)
+            pictures.setdefault((row, column), []).append({"file": name, "alt": drawing_alt(image)})
     finally:
         workbook.close()
     return pictures, files
+
+
+def drawing_alt(image: Any) -> str:
+    """A picture's description (``descr`` of its non-visual properties: Excel's 替换文字), unless it is
+    one a program made up (a file name, ``Picture 1``, Office's "描述已自动生成")."""
+    picture = getattr(image.anchor, "pic", None)
+    properties = getattr(getattr(picture, "nvPicPr", None), "cNvPr", None)
+    text = cell_text(getattr(properties, "descr", None))
+    return "" if _MACHINE_ALT.search(text) else text
 
 
 def _column_letter(index: int) -> str:
@@ -183,12 +203,10 @@ def parse_csv(data: bytes) -> ParseResult:
         return file_error(f"CSV 格式错误：{exc}", row=reader.line_num)
 
 
-def parse_rows(rows: Iterable[tuple[int, list[str]]], where: str,
-               pictures: dict[tuple[int, int], list[str]] | None = None) -> ParseResult:
+def parse_rows(rows: Iterable[tuple[int, list[str]]], where: str, pictures: Placed | None = None) -> ParseResult:
     """The shared row logic: find the header, map the columns, build one question per row.
 
     ``pictures`` are an xlsx's images by (row, column index), as file names in the result's files."""
-    pictures = pictures or {}
     iterator = iter(rows)
     header_row, header = _find_header(iterator)
     if header_row == 0:
@@ -208,30 +226,14 @@ def parse_rows(rows: Iterable[tuple[int, list[str]]], where: str,
                       if f"option:{key}" in columns]
     joined_options = columns.get("options")
     known = sorted(set(columns.values()))
-    option_media_columns = {key: columns[f"media:{key}"] for key in string.ascii_uppercase[:8]
-                            if f"media:{key}" in columns}
-    stem_columns = {columns[name] for name in ("stem", "media") if name in columns}
-    option_by_column = {index: key for key, index in option_columns}
-    option_by_column.update({index: key for key, index in option_media_columns.items()})
+    media_columns = _MediaColumns(columns, labels, pictures or {})
     for number, cells in iterator:
         width = len(cells)
         # Blank rows, and rows filled only in ignored columns (a pre-numbered 序号 column), are skipped.
         if not any(cells[i] for i in known if i < width):
             continue
-        stem_media = [{"file": name, "alt": ""} for name in _file_names(
-            cells[columns["media"]] if "media" in columns and columns["media"] < width else "")]
-        option_media: dict[str, dict[str, Any]] = {}
-        for key, index in option_media_columns.items():
-            names = _file_names(cells[index] if index < width else "")
-            if names:
-                option_media[key] = {"file": names[0], "alt": ""}
-        for (row, column), names in pictures.items():
-            if row != number:
-                continue
-            if column in stem_columns:
-                stem_media.extend({"file": name, "alt": ""} for name in names)
-            elif column in option_by_column:
-                option_media[option_by_column[column]] = {"file": names[0], "alt": ""}
+        stem_media, option_media, media_errors = media_columns.read(number, cells)
+        errors.extend(media_errors)
 
         def get(name: str, cells: list[str] = cells, width: int = width) -> str:
             index = columns.get(name)
@@ -246,9 +248,84 @@ def parse_rows(rows: Iterable[tuple[int, list[str]]], where: str,
                           media=stem_media, option_media=option_media)
         question, row_errors = build_question(raw, labels)
         errors.extend(row_errors)
-        if question is not None:
+        if question is not None and not media_errors:
             questions.append(question)
     return finish(questions, errors, warnings_)
+
+
+class _MediaColumns:
+    """A sheet's media in a row: file names in 图片 and 选项A图片 … columns, pictures placed in the stem's
+    and options' cells, and their alt texts from 图片说明 and 选项A图片说明 … (a placed picture's own
+    description, Excel's 替换文字, when the column says nothing)."""
+
+    def __init__(self, columns: dict[str, int], labels: dict[str, str], pictures: Placed) -> None:
+        keys = string.ascii_uppercase[:8]
+        self.labels = labels
+        self.stem, self.stem_alt = columns.get("media"), columns.get("alt")
+        self.options = {key: columns[f"media:{key}"] for key in keys if f"media:{key}" in columns}
+        self.option_alts = {key: columns[f"alt:{key}"] for key in keys if f"alt:{key}" in columns}
+        self.stem_cells = {columns[name] for name in ("stem", "media") if name in columns}
+        self.option_cells = {columns[f"option:{key}"]: key for key in keys if f"option:{key}" in columns}
+        self.option_cells.update({index: key for key, index in self.options.items()})
+        self.placed: dict[int, list[tuple[int, list[dict[str, str]]]]] = {}
+        for (row, column), entries in sorted(pictures.items()):
+            self.placed.setdefault(row, []).append((column, entries))
+
+    def read(self, number: int, cells: list[str]) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]],
+                                                          list[RowError]]:
+        """The stem's media, the options' media by key, and the row's errors about alt texts."""
+
+        def cell(index: int | None) -> str:
+            return cells[index] if index is not None and index < len(cells) else ""
+
+        stem: list[dict[str, Any]] = [{"file": name, "alt": ""} for name in _file_names(cell(self.stem))]
+        options: dict[str, dict[str, Any]] = {}
+        for key, index in self.options.items():
+            names = _file_names(cell(index))
+            if names:
+                options[key] = {"file": names[0], "alt": ""}
+        for column, entries in self.placed.get(number, []):
+            if column in self.stem_cells:
+                stem.extend(dict(entry) for entry in entries)
+            elif column in self.option_cells:
+                options[self.option_cells[column]] = dict(entries[0])
+        errors: list[RowError] = []
+        text = cell(self.stem_alt)
+        if text:
+            alts = split_alts(text, len(stem))
+            if not stem:
+                errors.append(RowError(number, self.labels["alt"], "填写了图片说明，但本题没有图片（或音频、视频）"))
+            elif alts is None:
+                errors.append(RowError(number, self.labels["alt"],
+                                       f"图片说明有 {len(_alt_parts(text))} 段，本题有 {len(stem)} 个图片（或音频、视频）："
+                                       "多个说明每行一个或用;隔开，与图片的顺序一致"))
+            else:
+                for entry, alt in zip(stem, alts, strict=True):
+                    if alt:
+                        entry["alt"] = alt
+        for key, index in self.option_alts.items():
+            text = cell(index)
+            if text and key not in options:
+                errors.append(RowError(number, self.labels[f"alt:{key}"], f"填写了选项{key}的图片说明，但选项{key}没有图片"))
+            elif text:
+                options[key]["alt"] = text
+        return stem, options, errors
+
+
+def split_alts(text: str, count: int) -> list[str] | None:
+    """The 图片说明 cell for ``count`` media: one media takes the whole text; several take one line each
+    (or, in a cell of one line, one part between ``;``/``；`` each), in the order of the media. None
+    when the number of parts is not ``count``."""
+    if count <= 1:
+        return [text]
+    parts = _alt_parts(text)
+    while len(parts) > count and not parts[-1]:
+        parts.pop()
+    return parts if len(parts) == count else None
+
+
+def _alt_parts(text: str) -> list[str]:
+    return [part.strip() for part in (text.split("\n") if "\n" in text else _ALT_SEPARATOR.split(text))]
 
 
 def _file_names(text: str) -> list[str]:
@@ -303,8 +380,10 @@ def _map_columns(header: list[str]) -> tuple[dict[str, int], dict[str, str], lis
         name = normalise_header(text)
         option = _OPTION_HEADER.fullmatch(name)
         option_media = _OPTION_MEDIA_HEADER.fullmatch(name)
+        option_alt = _OPTION_ALT_HEADER.fullmatch(name)
         field_name = (f"option:{option.group(1).upper()}" if option else
-                      f"media:{option_media.group(1).upper()}" if option_media else _FIELD_BY_HEADER.get(name))
+                      f"media:{option_media.group(1).upper()}" if option_media else
+                      f"alt:{option_alt.group(1).upper()}" if option_alt else _FIELD_BY_HEADER.get(name))
         if field_name is None:
             unknown.append(text)
         elif field_name in columns:
@@ -315,6 +394,7 @@ def _map_columns(header: list[str]) -> tuple[dict[str, int], dict[str, str], lis
     option_labels = [labels[k] for k in sorted(labels) if k.startswith("option:")]
     for key in string.ascii_uppercase[:8]:
         labels.setdefault(f"media:{key}", f"选项{key}图片")
+        labels.setdefault(f"alt:{key}", f"选项{key}图片说明")
     if option_labels:
         labels["options"] = option_labels[0]
     elif "options" in columns:

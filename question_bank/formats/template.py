@@ -1,5 +1,6 @@
-"""The Excel template organisers download: the canonical headers, one example row per type,
-and a second sheet explaining how to fill it in. Importing it unchanged gives five questions.
+"""The Excel template organisers download: the canonical headers (with the 图片 and 图片说明 columns,
+left empty), one example row per type, and a second sheet explaining how to fill it in. Importing it
+unchanged gives five questions.
 """
 
 from __future__ import annotations
@@ -46,9 +47,13 @@ INSTRUCTIONS = [
     ("难度", "1–5，或 易/较易/中/较难/难；留空为 3。"),
     ("标签", "选填，多个标签用、隔开，如 党史、建党。"),
     ("分值", "选填，该题的默认分值。"),
-    ("图片", "选填（可加这一列）。题干的图片：把图片插入本行的“题干”或“图片”格；或把本文件和图片、音频、视频一起打成 .zip，"
+    ("图片", "选填。题干的图片：把图片插入本行的“题干”或“图片”格；或把本文件和图片、音频、视频一起打成 .zip，"
              "在这一格写文件名（多个用;隔开）。选项的图片：插入该选项的格子，或加“选项A图片”等列写文件名，选项可只有图片。"
              "支持 PNG、JPEG、GIF、WebP、MP3、M4A、OGG、MP4、WebM，每个文件最大 10 MB。"),
+    ("图片说明", "选填，每段最多 500 字。说明图片画的是什么（如“遵义会议会址，一座两层楼房”），供读屏软件朗读、图片加载不出时显示；"
+                 "不要写出答案。题干有一个图片时整格就是它的说明；有几个图片（或音频、视频）时，每行写一个（Alt+Enter 换行）"
+                 "或用;隔开，顺序与图片相同，某个不写就留空（如“;第二张的说明”）。选项的图片说明：加“选项A图片说明”等列。"
+                 "插入 Excel 的图片也可以在图片上右键“编辑替换文字”写说明，表格里写了的以表格为准。"),
     ("其他", "第一行为表头；可以删除示例行；名为“题库”的工作表优先读取，否则读取第一个工作表。"),
 ]
 
@@ -57,7 +62,8 @@ def template_xlsx() -> bytes:
     """An .xlsx workbook: sheet 题库 with the headers and five examples, sheet 填写说明 with the rules."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(SHEET_NAME)
-    write_sheet(sheet, [question_row(q, MIN_OPTION_COLUMNS) for q in EXAMPLES], MIN_OPTION_COLUMNS)
+    write_sheet(sheet, [[*question_row(q, MIN_OPTION_COLUMNS), "", ""] for q in EXAMPLES], MIN_OPTION_COLUMNS,
+                picture_column=True, alt_columns=["图片说明"])
     notes = workbook.create_sheet("填写说明")
     notes.column_dimensions["A"].width = 14
     notes.column_dimensions["B"].width = 100

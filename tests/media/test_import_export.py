@@ -111,7 +111,7 @@ def test_json_in_zip_and_a_broken_file_is_a_row_error(api):
 def test_export_zip_imports_again_to_the_same_questions_and_media(api):
     bank_id = new_bank(api)
     items = [{"type": "single", "stem": "图中是哪处旧址？", "answer": ["A"], "media": [{"file": "site.jpg", "alt": "小楼"}],
-              "options": [{"key": "A", "text": "上海"}, {"key": "B", "text": "", "media": {"file": "b.png"}}]},
+              "options": [{"key": "A", "text": "上海"}, {"key": "B", "text": "", "media": {"file": "b.png", "alt": "红旗"}}]},
              {"type": "judge", "stem": "听：这是《东方红》。", "answer": [True], "media": [{"file": "s.mp3"}]}]
     files = {"q.json": json.dumps(items, ensure_ascii=False).encode(), "site.jpg": jpeg(1200, 800, "navy"),
              "b.png": png(), "s.mp3": mp3()}
@@ -130,18 +130,27 @@ def test_export_zip_imports_again_to_the_same_questions_and_media(api):
 
 def test_export_xlsx_carries_pictures_in_their_cells_and_imports_again(api):
     bank_id = new_bank(api)
-    items = [{"type": "single", "stem": "图中是哪处旧址？", "answer": ["A"], "media": [{"file": "site.jpg"}],
-              "options": [{"key": "A", "text": "上海"}, {"key": "B", "text": "", "media": {"file": "b.png"}}]},
+    items = [{"type": "single", "stem": "图中是哪处旧址？", "answer": ["A"], "media": [{"file": "site.jpg", "alt": "一座两层小楼；门前有树"}],
+              "options": [{"key": "A", "text": "上海"}, {"key": "B", "text": "", "media": {"file": "b.png", "alt": "白旗"}}]},
+             {"type": "single", "stem": "两张图中哪张更早？", "answer": ["A"],
+              "media": [{"file": "site.jpg", "alt": "会址；1921"}, {"file": "b.png", "alt": ""}, {"file": "c.png", "alt": "船"}],
+              "options": [{"key": "A", "text": "第一张"}, {"key": "B", "text": "第三张"}]},
              {"type": "judge", "stem": "没有图片。", "answer": [False]}]
     files = {"q.json": json.dumps(items, ensure_ascii=False).encode(), "site.jpg": jpeg(1200, 800, "navy"),
-             "b.png": png(color="white")}
+             "b.png": png(color="white"), "c.png": png(color="green")}
     assert import_file(api, bank_id, "bank.zip", make_zip(files)).status_code == 200
     exported = api("GET", f"/api/banks/{bank_id}/export?format=xlsx", as_="org")
     assert exported.status_code == 200
     from openpyxl import load_workbook
 
     sheet = load_workbook(io.BytesIO(exported.content))["题库"]
-    assert sheet.cell(1, sheet.max_column).value == "图片" and len(sheet._images) == 2
+    header = [c.value for c in sheet[1]]
+    assert header[-3:] == ["图片", "图片说明", "选项B图片说明"] and len(sheet._images) == 5
+    assert sheet.cell(2, len(header) - 1).value == "一座两层小楼；门前有树"  # one picture: the whole text
+    assert sheet.cell(3, len(header) - 1).value == "会址；1921\n\n船"  # several: one a line
+    # Each picture also carries its alt text as Excel's 替换文字 (the drawing's description).
+    descriptions = sorted(image.anchor.pic.nvPicPr.cNvPr.descr or "" for image in sheet._images)
+    assert descriptions == sorted(["", "会址；1921", "一座两层小楼；门前有树", "白旗", "船"])
     again = new_bank(api, "再导入")
     response = import_file(api, again, "export.xlsx", exported.content)
     assert response.status_code == 200, response.text

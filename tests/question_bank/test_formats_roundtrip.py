@@ -131,7 +131,8 @@ def test_template_has_the_headers_and_one_example_per_type() -> None:
     assert workbook.sheetnames == ["题库", "填写说明"]
     header = next(workbook["题库"].iter_rows(values_only=True))
     workbook.close()
-    assert header == ("题型", "题干", "选项A", "选项B", "选项C", "选项D", "答案", "解析", "难度", "标签", "分值")
+    assert header == ("题型", "题干", "选项A", "选项B", "选项C", "选项D", "答案", "解析", "难度", "标签", "分值",
+                      "图片", "图片说明")
     result = parse(data, "题库导入模板.xlsx")
     assert result.errors == [] and result.warnings == []
     assert [q.type for q in result.questions] == ["single", "multiple", "judge", "fill", "short"]
