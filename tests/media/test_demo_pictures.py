@@ -28,13 +28,24 @@ def test_demo_seeds_a_picture_bank(app, client) -> None:
 
 
 def test_demo_bank_corrections() -> None:
+    from question_bank.grading import grade
     from quiz.demo import DEMO_BANK
 
     questions = json.loads(DEMO_BANK.read_text(encoding="utf-8"))["questions"]
-    assert questions[13]["tags"] == ["党章"] and "第四十五条" in questions[13]["explanation"]
-    assert "不得在党内提拔职务或者进一步使用" in questions[17]["explanation"]
-    assert "必须把政治标准放在首位" in questions[45]["explanation"]
-    assert "嘉兴市南湖" in questions[52]["answer"][0]
-    assert "遵义市" in questions[53]["answer"][0]
-    assert {"三湾改编", "三湾村"} <= set(questions[54]["answer"][0])
-    assert "严重违纪涉嫌犯罪追究刑事责任的成为极少数" in questions[69]["answer"][0]
+    assert questions[13]["tags"] == ["党章"] and "党章第四十五条" in questions[13]["explanation"]
+    assert "2024年修订的《纪律处分条例》第十条" in questions[17]["explanation"]
+    assert "提拔职务" in questions[17]["stem"]  # the 2024 word; the 2018 条例 said 提升职务
+    assert ("不得在党内提拔职务或者进一步使用，也不得向党外组织推荐担任高于其原任职务的党外职务或者进一步使用"
+            in questions[17]["explanation"])
+    assert "党章第五条规定：发展党员，必须把政治标准放在首位，经过党的支部，坚持个别吸收的原则" in questions[45]["explanation"]
+    for index, answers in ((52, ["嘉兴市南湖", "嘉兴南湖"]), (53, ["遵义市", "遵义"]), (54, ["三湾改编", "三湾村", "三湾"])):
+        for answer in answers:  # each accepted by the grading every mode uses
+            assert grade(questions[index], [answer]) is True, (index, answer)
+    assert "2024年修订的《纪律处分条例》第五条" in questions[69]["explanation"]
+    assert "深化运用" in questions[69]["explanation"]
+    reference = questions[69]["answer"][0]
+    assert "及时进行谈话提醒、批评教育、责令检查、诫勉" in reference
+    assert reference.endswith("严重违纪涉嫌犯罪追究刑事责任的成为极少数。")
+    superseded = ("2018", "提升职务和", "党组织的特别注意", "一般违纪")
+    for index in (17, 45, 69):
+        assert not any(text in questions[index]["explanation"] for text in superseded), index
