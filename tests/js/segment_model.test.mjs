@@ -1,11 +1,11 @@
-// node --test tests/js : building a live game's segments without JSON (static/js/segment_builder.js, its pure part).
+// node --test tests/js : building a live game's segments without JSON (static/js/segment_model.js, the builder's pure part).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
   TEMPLATES, explainError, fromJson, move, newSegment, rescaleForTeams, setField, setRule, setSource, sourceOf, summarize,
   toJson, validate,
-} from "../../static/js/segment_builder.js";
+} from "../../static/js/segment_model.js";
 
 const ROUND = { bankId: 1, roundId: 5 };
 
