@@ -58,6 +58,7 @@ TEXTS = {
     "live_busy": "服务器繁忙，请稍后重试",
     "live_cross_site": "请从本站页面连接",
     "live_too_many_guesses": "比赛码错误次数过多，请稍后再试",
+    "live_too_many_guests": "同一网络加入的游客过多，请 {seconds} 秒后再试（登录账号加入不受此限）",
 }
 register("zh", TEXTS)
 
@@ -100,7 +101,7 @@ class WsClient:
     """One connection: who it is, and its bounded send queue."""
 
     __slots__ = ("_send", "_raw", "role", "player_id", "team_id", "user_id", "user_name", "closed", "dropped",
-                 "_busy", "_backlog", "_writer", "task", "conn_id", "__weakref__")
+                 "_busy", "_backlog", "_writer", "task", "conn_id", "guests", "__weakref__")
 
     _next_id = 0
 
@@ -120,6 +121,7 @@ class WsClient:
         self._backlog: deque[Outgoing] = deque()
         self._writer: asyncio.Future[None] | None = None
         self.task: asyncio.Task[Any] | None = None
+        self.guests: GuestBound | None = None  # a player without a login: its address's guest counter
 
     def push_text(self, text: str) -> None:
         """Send one message of this connection's own (an error, a refusal)."""
@@ -275,6 +277,49 @@ def pin_guesser(app: Any, scope: dict[str, Any], known: bool) -> PinGuesser | No
     return PinGuesser(throttle, str(address), int(app.state.clock.now_ms()))
 
 
+class GuestBound:
+    """New guests from one address (issue 9): at most 1,000 a minute and 3,000 an hour, shared by every worker
+    through the app's throttle, then ``error too_many_guests`` with the seconds until the window ends.
+
+    A hall's phones all share one NAT address, so the bound is the hall, not a phone: 63 teams of 3 and a few
+    hundred of audience join within a minute or two; measured, 1,000 guests from one address got in within
+    2–3.2 s on one worker (`bench/guest_joins.py`, docs/benchmarks.md "Guests from one address"), so the bound
+    is never what a hall waits for. A script stops at the minute's thousand, a few seconds in, and makes no more
+    than three halls' worth an hour. Only joins that make a new player count: a
+    logged-in user (the team players) and a resume (a reconnecting phone, with its token) never do; a refused
+    join (a name taken) does, as does a join on a connection whose resume token was not accepted."""
+
+    LIMITS = ((60_000, 1_000), (3_600_000, 3_000))  # (window in ms, new guests in it)
+
+    __slots__ = ("throttle", "clock", "key")
+
+    def __init__(self, throttle: Any, clock: Any, address: str) -> None:
+        self.throttle, self.clock, self.key = throttle, clock, f"guests:{address}"
+
+    def retry_after_s(self) -> int:
+        """Count one guest's join: 0 to let it in, else the whole seconds until the window that refuses it ends
+        (a refused join still counts in the refusing window, never in a longer one)."""
+        now = int(self.clock.now_ms())
+        for window, limit in self.LIMITS:
+            if self.throttle.count(f"{self.key}:{window}", window, now) > limit:
+                return max(1, (window - now % window + 999) // 1000)
+        return 0
+
+
+def too_many_guests(seconds: int) -> str:
+    return encode({"type": "error", "code": "too_many_guests", "retry_after_s": seconds,
+                   "message": TEXTS["live_too_many_guests"].format(seconds=seconds)})
+
+
+def guest_bound(app: Any, scope: dict[str, Any], client: WsClient) -> GuestBound | None:
+    """The guest counter of a player connection without a login (None for users, hosts and screens)."""
+    throttle = getattr(app.state, "throttle", None)
+    if throttle is None or client.role != "player" or client.user_id is not None:
+        return None
+    address = (scope.get("client") or ("unknown",))[0]
+    return GuestBound(throttle, app.state.clock, str(address))
+
+
 def _untypeable(value: Any) -> bool:
     if isinstance(value, str):
         return UNTYPEABLE.search(value.replace("\r", "")) is not None  # (CR counts as a newline)
@@ -290,6 +335,9 @@ def _take(raw: str | None, venue: Venue, client: WsClient) -> None:
     item = parse_item(raw, client)
     if isinstance(item, str):
         client.push_text(item)
+    elif item.kind == "join" and client.guests is not None and client.player_id is None and (
+            wait := client.guests.retry_after_s()):
+        client.push_text(too_many_guests(wait))  # (counted here, at the edge: the game never sees it)
     elif not venue.submit(item):
         client.push_text(error("busy"))
 
@@ -378,6 +426,7 @@ class LiveSocket:
         client.task = asyncio.current_task()
         try:
             first = await _opening(app, venue, client, token)
+            client.guests = guest_bound(app, scope, client)
             if isinstance(first, str):
                 if client.role == "host":
                     await self._refuse(send, first, CLOSE_FORBIDDEN)
