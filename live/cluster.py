@@ -19,6 +19,12 @@ restart does anyway. The price is a reveal's results table on the wire (about 60
 
 A connection is named on the wire by ``[worker, connection]``; the owner sees another worker's
 connection as a `RemoteClient`, which it never pushes to: what it answers goes out in the burst.
+
+When Redis goes away for a moment (a restart, a network blip), nothing is dropped: the items a worker
+forwards and the bursts an owner publishes wait in order and are sent again until Redis answers
+(`RETRY_FOR_S`). A write whose reply was lost may have been applied, so every entry carries its
+sender's running number ``n`` and readers skip one they have seen (an answer twice is harmless, a
+``next`` twice would skip a question).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import contextlib
 import json
 import logging
 import os
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +50,8 @@ OUT_MAXLEN = 20_000  # bursts kept per game
 READ_BLOCK_MS = 1000
 READ_COUNT = 5000
 FORWARD_GATHER_S = 0.005  # a trickle of answers goes to the owner a few at a time, not one command each
+RETRY_FOR_S = 60.0  # how long forwarded items and bursts wait for Redis to come back before they are given up
+RETRY_MAX_DELAY_S = 0.5
 
 
 def in_key(game_id: int) -> str:
@@ -176,6 +185,86 @@ def _items(entry: Any) -> list[tuple[str, str, dict[str, Any]]]:
     return [(position(ident, i), worker, item) for i, item in enumerate(json.loads(fields[b"j"]))]
 
 
+class SeenNumbers:
+    """The running numbers read so far, per sender: an entry written twice (a retry whose first reply was
+    lost) is skipped the second time. Entries of one sender arrive in its order, so the last number is enough."""
+
+    def __init__(self) -> None:
+        self.last: dict[str, int] = {}
+
+    def first_time(self, sender: str, number: Any) -> bool:
+        if not isinstance(number, int):
+            return True  # (an entry of a version without numbers)
+        if number <= self.last.get(sender, 0):
+            return False
+        self.last[sender] = number
+        return True
+
+
+def _is_redis_down(exc: BaseException) -> bool:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    return isinstance(exc, (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError, TimeoutError))
+
+
+def quiet_or_logged(exc: BaseException, message: str, *args: Any) -> None:
+    """Redis away for a moment is expected (a restart, a blip) and retried: one line; anything else in full."""
+    if _is_redis_down(exc):
+        log.warning(message + " (Redis: %s); retrying", *args, exc.__class__.__name__)
+    else:
+        log.error(message, *args, exc_info=exc)
+
+
+class Outbound:
+    """One game's stored bursts on their way to the other workers: in the owner's order, each once, held
+    and sent again while Redis is away (the runner never waits for Redis)."""
+
+    def __init__(self, cluster: RedisCluster, game_id: int, published: Callable[[str], None]) -> None:
+        self.cluster, self.game_id, self.published = cluster, game_id, published
+        self.waiting: list[str] = []
+        self._task: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def put(self, body: str) -> None:
+        self.waiting.append(body)
+        self._idle.clear()
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._send(), name=f"live-out-{self.game_id}")
+
+    async def drained(self, timeout_s: float) -> None:
+        """Wait (at most ``timeout_s``) until every burst put here is in Redis."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), timeout_s)
+
+    async def _send(self) -> None:
+        delay, since = 0.0, None
+        while self.waiting:
+            try:
+                entry = await self.cluster.redis.xadd(out_key(self.game_id), {"b": self.waiting[0]},
+                                                      maxlen=OUT_MAXLEN, approximate=True)
+            except Exception as exc:
+                since = since or time.monotonic()
+                if not _is_redis_down(exc) or time.monotonic() - since > RETRY_FOR_S:
+                    log.error("live: game %s: %d bursts could not reach the other workers (%s); their clients "
+                              "refresh their state when they reconnect", self.game_id, len(self.waiting), exc)
+                    self.waiting.clear()
+                    break
+                if delay == 0.0:
+                    log.warning("live: game %s: Redis is away (%s); bursts wait for it", self.game_id,
+                                exc.__class__.__name__)
+                delay = min(RETRY_MAX_DELAY_S, max(0.05, delay * 2))
+                await asyncio.sleep(delay)
+                continue
+            if delay:
+                log.warning("live: game %s: Redis is back; %d bursts sent", self.game_id, len(self.waiting))
+            delay, since = 0.0, None
+            self.waiting.pop(0)
+            self.published(str(entry.decode() if isinstance(entry, bytes) else entry))
+        self._idle.set()
+
+
 class RedisCluster:
     """This worker's side of the streams: forwards its clients' items, reads the bursts and items it
     needs, publishes the bursts of the games it owns."""
@@ -188,12 +277,15 @@ class RedisCluster:
         self.redis = aioredis.from_url(url)
         self._outbox: dict[int, list[dict[str, Any]]] = {}
         self._flushing: asyncio.Task[None] | None = None
-        self._pipeline_lock = asyncio.Lock()
+        self._numbers = iter(range(1, 1 << 62))  # this worker's running number for each entry it writes
+        self.outbound: dict[int, Outbound] = {}
 
     async def connect(self) -> None:
         await self.redis.ping()
 
     async def disconnect(self) -> None:
+        for outbound in list(self.outbound.values()):
+            await outbound.drained(2.0)  # a worker shutting down sends what it stored first
         if self._flushing is not None:
             with contextlib.suppress(Exception):
                 await self._flushing
@@ -212,25 +304,55 @@ class RedisCluster:
     async def _flush(self) -> None:
         try:
             await asyncio.sleep(FORWARD_GATHER_S)
-            while self._outbox:
+            retry: list[tuple[int, str, int]] = []  # entries sent but not known stored: sent again, same numbers
+            delay, since = 0.0, None
+            while self._outbox or retry:
                 outbox, self._outbox = self._outbox, {}
-                async with self.redis.pipeline(transaction=False) as pipe:
-                    for game_id, items in outbox.items():
-                        fields = {"w": self.worker, "j": json.dumps(items, ensure_ascii=False)}
-                        pipe.xadd(in_key(game_id), fields, maxlen=IN_MAXLEN, approximate=True)
-                    await pipe.execute()
+                entries = retry + [(game_id, json.dumps(items, ensure_ascii=False), next(self._numbers))
+                                   for game_id, items in outbox.items()]
+                try:
+                    async with self.redis.pipeline(transaction=False) as pipe:
+                        for game_id, body, number in entries:
+                            pipe.xadd(in_key(game_id), {"w": self.worker, "n": number, "j": body},
+                                      maxlen=IN_MAXLEN, approximate=True)
+                        await pipe.execute()
+                except Exception as exc:
+                    since = since or time.monotonic()
+                    if not _is_redis_down(exc) or time.monotonic() - since > RETRY_FOR_S:
+                        log.error("live: %d forwarded entries could not reach the owners (%s)", len(entries), exc)
+                        retry, delay, since = [], 0.0, None
+                        continue
+                    if delay == 0.0:
+                        log.warning("live: Redis is away (%s); forwarded items wait for it", exc.__class__.__name__)
+                    delay = min(RETRY_MAX_DELAY_S, max(0.05, delay * 2))
+                    retry = entries  # before whatever comes in meanwhile, in their order
+                    await asyncio.sleep(delay)
+                    continue
+                if delay:
+                    log.warning("live: Redis is back; forwarded items sent")
+                retry, delay, since = [], 0.0, None
         except Exception:
             log.exception("live: cannot forward to the owner")
         finally:
             self._flushing = None
-            if self._outbox:  # came in while the last pipeline failed
+            if self._outbox:  # came in after the loop's last look
                 self._flushing = asyncio.get_running_loop().create_task(self._flush())
 
-    async def read_items(self, game_id: int, after: str, block_ms: int = READ_BLOCK_MS
-                         ) -> list[tuple[str, str, dict[str, Any]]]:
-        """The owner: items of the entries after ``after`` as ``(position, worker, item)``."""
+    async def read_items(self, game_id: int, after: str, block_ms: int = READ_BLOCK_MS,
+                         seen: SeenNumbers | None = None) -> tuple[list[tuple[str, str, dict[str, Any]]], str]:
+        """The owner: items of the entries after ``after`` as ``(position, worker, item)``, and the last
+        entry read (to read on from); with ``seen``, an entry written twice is read once."""
         found = await self.redis.xread({in_key(game_id): after}, count=READ_COUNT, block=block_ms)
-        return [item for _key, entries in found or () for entry in entries for item in _items(entry)]
+        items: list[tuple[str, str, dict[str, Any]]] = []
+        last = after
+        for _key, entries in found or ():
+            for entry in entries:
+                last = entry[0].decode()
+                fields = entry[1]
+                number = fields.get(b"n")
+                if seen is None or seen.first_time(fields[b"w"].decode(), int(number) if number else None):
+                    items += _items(entry)
+        return items, last
 
     async def read_entry(self, game_id: int, entry_id: str) -> list[tuple[str, str, dict[str, Any]]]:
         """The items of one entry (a new owner going on in the middle of one)."""
@@ -238,10 +360,23 @@ class RedisCluster:
 
     # --- from the owner ---
 
-    async def publish(self, game_id: int, wire: list[Any], in_id: str | None, status: str) -> str:
-        body = json.dumps({"w": self.worker, "in": in_id, "st": status, "ops": wire}, ensure_ascii=False)
-        entry = await self.redis.xadd(out_key(game_id), {"b": body}, maxlen=OUT_MAXLEN, approximate=True)
-        return str(entry.decode() if isinstance(entry, bytes) else entry)
+    def publish(self, game_id: int, wire: list[Any], in_id: str | None, status: str,
+                published: Callable[[str], None]) -> None:
+        """Send a stored burst to the other workers, after every earlier one of the game (`Outbound`);
+        ``published(entry_id)`` once it is in Redis."""
+        body = json.dumps({"w": self.worker, "n": next(self._numbers), "in": in_id, "st": status, "ops": wire},
+                          ensure_ascii=False)
+        outbound = self.outbound.get(game_id)
+        if outbound is None:
+            outbound = self.outbound[game_id] = Outbound(self, game_id, published)
+        outbound.published = published
+        outbound.put(body)
+
+    async def drained(self, game_id: int, timeout_s: float = 5.0) -> None:
+        """Wait until the game's bursts are all in Redis (a worker giving the game up)."""
+        outbound = self.outbound.get(game_id)
+        if outbound is not None:
+            await outbound.drained(timeout_s)
 
     async def read_bursts(self, game_id: int, after: str, block_ms: int = READ_BLOCK_MS
                           ) -> list[tuple[str, dict[str, Any]]]:

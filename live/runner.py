@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from live import store
-from live.cluster import RedisCluster, RemoteClient, decode_ops, encode_ops
+from live.cluster import RedisCluster, RemoteClient, SeenNumbers, decode_ops, encode_ops, quiet_or_logged
 from live.engine import Game
 from live.lease import Leases, MemoryLeases, PgLeases, RedisLeases
 from live.messages import (
@@ -484,6 +484,7 @@ class Venue:
         self.connections = 0  # sockets open on this game here, attached or not yet
         self.conns: dict[int, Client] = {}  # by connection id: what the owner's bursts name
         self.last_out = "0"  # the last burst delivered here (several workers)
+        self._seen = SeenNumbers()
         self._reader: asyncio.Task[None] | None = None
 
     @property
@@ -545,6 +546,8 @@ class Venue:
             bursts = await cluster.read_bursts(self.game_id, self.last_out, block_ms)
             for entry_id, body in bursts:
                 self.last_out = entry_id
+                if not self._seen.first_time(str(body.get("w")), body.get("n")):
+                    continue  # a burst written twice (its first reply lost while Redis went away)
                 self.status = body.get("st") or self.status
                 self.room.deliver(decode_ops(body["ops"], cluster.worker, self.conns.get))
             if block_ms is not None or not bursts:
@@ -556,8 +559,8 @@ class Venue:
                 await self.catch_up(block_ms=1000)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("live: game %s: cannot read the owner's bursts", self.game_id)
+            except Exception as exc:
+                quiet_or_logged(exc, "live: game %s: cannot read the owner's bursts", self.game_id)
                 await asyncio.sleep(0.5)
 
 
@@ -647,11 +650,12 @@ class LiveManager:
         if self.cluster is not None and (ops or in_id):
             if in_id is not None:
                 runner.in_id = in_id
-            try:
-                venue.last_out = await self.cluster.publish(runner.game_id, encode_ops(ops, self.cluster.worker),
-                                                            runner.in_id, runner.status)
-            except Exception:
-                log.exception("live: game %s: cannot publish a burst to the other workers", runner.game_id)
+            def published(entry_id: str, venue: Venue = venue) -> None:
+                venue.last_out = entry_id
+
+            # In order after the game's earlier bursts, and held while Redis is away (`live.cluster.Outbound`).
+            self.cluster.publish(runner.game_id, encode_ops(ops, self.cluster.worker), runner.in_id, runner.status,
+                                 published)
 
     async def _checkpoints(self) -> None:
         """SQLite: checkpoint the log in the background (the game writers never wait for the disk)."""
@@ -768,6 +772,8 @@ class LiveManager:
             waiting = [item for item in runner.queue if item.in_id is None and not getattr(item.client, "remote", False)]
             runner.queue.clear()
         await self.leases.release(game_id)
+        if self.cluster is not None:
+            await self.cluster.drained(game_id)  # what it stored reaches the others (and is not read back here)
         venue = self.venues.get(game_id)
         if venue is not None:
             venue.follow()
@@ -779,6 +785,7 @@ class LiveManager:
         cluster = self.cluster
         assert cluster is not None
         remotes: dict[tuple[str, int], RemoteClient] = {}
+        seen = SeenNumbers()
         pending: list[tuple[str, str, dict[str, Any]]] = []
         if "/" in after:  # the last owner stopped in the middle of an entry: the rest of it first
             entry_id, _, done = after.partition("/")
@@ -790,15 +797,14 @@ class LiveManager:
                 items, pending = pending, []
             else:
                 try:
-                    items = await cluster.read_items(runner.game_id, after)
+                    items, after = await cluster.read_items(runner.game_id, after, seen=seen)
                 except asyncio.CancelledError:
                     raise
-                except Exception:
-                    log.exception("live: game %s: cannot read forwarded items", runner.game_id)
+                except Exception as exc:
+                    quiet_or_logged(exc, "live: game %s: cannot read forwarded items", runner.game_id)
                     await asyncio.sleep(0.5)
                     continue
             for where, worker, data in items:
-                after = where.partition("/")[0]
                 key = (worker, int(data["c"]))
                 if worker == cluster.worker and data["k"] != "read":
                     # Sent here while another worker owned the game (this one took it over since).

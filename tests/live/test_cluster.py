@@ -394,3 +394,85 @@ def owner_of_or_none(workers: list[Worker], game_id: int) -> Worker | None:
         return owner_of(workers, game_id)
     except AssertionError:
         return None
+
+
+
+class PrivateRedis:
+    """A redis-server of the test's own (no persistence), to stop and start again mid-game."""
+
+    def __init__(self, workdir: Path) -> None:
+        import shutil
+
+        binary = shutil.which("redis-server")
+        if binary is None:
+            from tests.conftest import skip_or_fail
+
+            skip_or_fail("redis-server is not installed")
+        self.binary, self.workdir, self.port = str(binary), workdir, free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    def start(self) -> None:
+        import redis
+
+        self.process = subprocess.Popen([self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                         "--appendonly", "no", "--dir", str(self.workdir)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if redis.Redis.from_url(self.url).ping():
+                    return
+            except redis.RedisError:
+                time.sleep(0.05)
+        raise AssertionError("redis-server did not start")
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(10)
+
+
+async def test_redis_going_away_for_a_moment_loses_nothing(cluster_urls: tuple[str, str], tmp_path: Path) -> None:
+    """Redis killed in the middle of a question and started again a second later, empty (no persistence):
+    answers sent to either worker meanwhile are acknowledged once and counted, and every phone on both
+    workers gets the reveal with its own result (issue 8 item 7: what happens when Redis goes away)."""
+    database_url, _ = cluster_urls
+    redis_server = PrivateRedis(tmp_path)
+    redis_url = redis_server.url
+    setup = Setup(database_url)
+    workers = [Worker(database_url, redis_url, tmp_path / "a.log"), Worker(database_url, redis_url, tmp_path / "b.log")]
+    try:
+        game = await create_game(workers[0], setup)
+        pin = game["pin"]
+        host = await connect(f"{workers[0].ws}/ws/live/{pin}?role=host&token={game['host_token']}")
+        await receive(host, "state")
+        players = [await join(workers[i % 2], pin, f"选手{i}") for i in range(6)]
+        await host.send(json.dumps({"type": "host", "action": "start"}))
+        qid = None
+        for ws, _, _ in players:
+            qid = (await receive(ws, "question"))["question"]["id"]
+        assert (await answer(players[0][0], qid, "a0", "A"))["accepted"]
+        assert (await answer(players[1][0], qid, "a1", "A"))["accepted"]
+
+        redis_server.kill()
+        for i in range(2, 6):  # sent while Redis is away: to the owner and to the other worker
+            await players[i][0].send(json.dumps({"type": "answer", "id": f"a{i}", "question": qid, "answer": "B"}))
+        await asyncio.sleep(1.0)
+        redis_server.start()
+        for i in range(2, 6):
+            assert (await receive(players[i][0], "ack"))["accepted"]
+        await host.send(json.dumps({"type": "host", "action": "close"}))
+        assert (await receive(host, "closed"))["answered"] == 6
+        await host.send(json.dumps({"type": "host", "action": "reveal"}))
+        reveal = await receive(host, "reveal")
+        assert sum(reveal["distribution"].values()) == 6
+        for ws, _, _ in players:
+            assert (await receive(ws, "reveal"))["you"]["answered"] is True
+        for ws in [host, *(p[0] for p in players)]:
+            await ws.close()
+    finally:
+        for worker in workers:
+            worker.stop()
+        redis_server.kill()

@@ -72,20 +72,23 @@ async def test_streams_carry_items_and_bursts_in_order(redis_url: str) -> None:
         for i in range(5):
             follower.forward(42, "answer", phone, {"id": f"a{i}", "question": 1, "answer": "B"})
         await asyncio.sleep(0.05)
-        items = await owner.read_items(42, "0", block_ms=500)
+        items, _ = await owner.read_items(42, "0", block_ms=500)
         assert [data["d"]["id"] for _, _, data in items] == [f"a{i}" for i in range(5)]
         assert all(worker == follower.worker and data["p"] == 9 for _, worker, data in items)
         entry = items[0][0].partition("/")[0]
         assert [where for where, _, _ in items] == [f"{entry}/{i}" for i in range(5)]  # one entry for the turn
         assert [d["d"]["id"] for _, _, d in await owner.read_entry(42, entry)][3:] == ["a3", "a4"]
-        first = await owner.publish(42, [["r", [follower.worker, 3], {"type": "ack"}]], items[-1][0], "running")
-        await owner.publish(42, [["x"]], None, "running")
+        published: list[str] = []
+        owner.publish(42, [["r", [follower.worker, 3], {"type": "ack"}]], items[-1][0], "running", published.append)
+        owner.publish(42, [["x"]], None, "running", published.append)
+        await owner.drained(42)
+        first = published[0]
         bursts = await follower.read_bursts(42, "0", block_ms=500)
-        assert bursts[0][0] == first and bursts[0][1]["in"] == items[-1][0] and bursts[1][1]["ops"] == [["x"]]
+        assert len(published) == 2 and bursts[0][0] == first and bursts[0][1]["in"] == items[-1][0] and bursts[1][1]["ops"] == [["x"]]
         assert (await follower.last_burst(42))[0] == bursts[1][0]  # type: ignore[index]
 
         async def answer_reads() -> None:
-            found = await owner.read_items(42, entry, block_ms=2000)
+            found, _ = await owner.read_items(42, entry, block_ms=2000)
             for _, _, data in found:
                 await owner.answer(data["d"]["reply"], {"phase": "lobby", "asked": data["d"]["what"]})
 
