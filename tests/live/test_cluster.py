@@ -476,3 +476,46 @@ async def test_redis_going_away_for_a_moment_loses_nothing(cluster_urls: tuple[s
         for worker in workers:
             worker.stop()
         redis_server.kill()
+
+
+async def test_postgresql_connections_cut_mid_question_lose_nothing(cluster_urls: tuple[str, str],
+                                                                    tmp_path: Path) -> None:
+    """Every session of both workers ended by the database at once (as a PostgreSQL restart or failover does to
+    its clients), leases included: the game is owned again, answers sent to either worker are acknowledged
+    and counted once, and everyone gets the reveal (issue 8 item 7: what happens when PostgreSQL goes away)."""
+    import psycopg
+
+    database_url, redis_url = cluster_urls
+    setup = Setup(database_url)
+    workers = [Worker(database_url, redis_url, tmp_path / "a.log"), Worker(database_url, redis_url, tmp_path / "b.log")]
+    try:
+        game = await create_game(workers[0], setup)
+        pin = game["pin"]
+        host = await connect(f"{workers[1].ws}/ws/live/{pin}?role=host&token={game['host_token']}")
+        await receive(host, "state")
+        players = [await join(workers[i % 2], pin, f"选手{i}") for i in range(6)]
+        await host.send(json.dumps({"type": "host", "action": "start"}))
+        qid = None
+        for ws, _, _ in players:
+            qid = (await receive(ws, "question"))["question"]["id"]
+        assert (await answer(players[0][0], qid, "a0", "A"))["accepted"]
+
+        url = database_url.replace("postgresql+psycopg://", "postgresql://")
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+            ended = conn.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                 "WHERE datname = %s AND pid <> pg_backend_pid()", (name,)).fetchone()
+        assert ended is not None and ended[0] >= 2  # at least both workers' leases
+        for i in range(1, 6):
+            assert (await answer(players[i][0], qid, f"a{i}", "B"))["accepted"]
+        await host.send(json.dumps({"type": "host", "action": "close"}))
+        assert (await receive(host, "closed"))["answered"] == 6
+        await host.send(json.dumps({"type": "host", "action": "reveal"}))
+        assert sum((await receive(host, "reveal"))["distribution"].values()) == 6
+        for ws, _, _ in players:
+            assert (await receive(ws, "reveal"))["you"]["answered"] is True
+        for ws in [host, *(p[0] for p in players)]:
+            await ws.close()
+    finally:
+        for worker in workers:
+            worker.stop()
