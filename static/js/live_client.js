@@ -24,6 +24,11 @@ const ACK_PROBE_MS = 1500;
 // Error codes that mean the resume token (or user token) cannot be used: join afresh.
 const BAD_TOKEN_CODES = new Set(["bad_token", "invalid_token", "unknown_token", "bad_resume", "invalid_resume",
   "resume_invalid", "unknown_player", "not_joined", "token_expired"]);
+// The server could not take an answer just now (its database or its queue): the answer is still pending and
+// goes again by itself, a little later each time, until it is acknowledged.
+const RETRY_CODES = new Set(["store_failed", "busy", "server_error"]);
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 8000;
 const NO_GAME_CODES = new Set(["live_not_found", "game_not_found", "not_found", "unknown_game", "bad_pin"]);
 
 function storage(kind) {
@@ -90,6 +95,8 @@ export class LiveClient {
     this.everOpened = false;
     this.offset = null; // server clock minus local clock, ms
     this.bestRtt = Infinity;
+    this.retryTimer = null; // a resend of refused answers waiting (`resendPendingSoon`)
+    this.retryDelay = 0;
     this.pingSentAt = 0;
     this.lastMessageAt = 0;
     this.timers = { retry: 0, ping: 0 };
@@ -268,6 +275,16 @@ export class LiveClient {
     }, ACK_WAIT_MS);
   }
 
+  /** Send the unacknowledged answers again after a growing pause (the server refused them for now). */
+  resendPendingSoon() {
+    if (this.retryTimer) return;
+    this.retryDelay = Math.min(RETRY_MAX_MS, this.retryDelay ? this.retryDelay * 2 : RETRY_FIRST_MS);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (!this.stopped && this.isOpen()) this.pending.forEach((p) => this.send(p));
+    }, this.retryDelay);
+  }
+
   /** The answer sent for `question` and not yet acknowledged, if any. */
   pendingAnswer(question) { return this.pending.find((p) => p.question === question) || null; }
 
@@ -320,6 +337,7 @@ export class LiveClient {
         break;
       case "ack":
         this.dropPending((p) => p.id === message.id);
+        this.retryDelay = 0;
         break;
       case "error":
         if (!this.welcomed && this.role === "player" && this.resume && BAD_TOKEN_CODES.has(message.code)) {
@@ -328,6 +346,7 @@ export class LiveClient {
           this.connect(true);
           return;
         }
+        if (RETRY_CODES.has(message.code) && this.pending.length) this.resendPendingSoon();
         if (!this.welcomed && NO_GAME_CODES.has(message.code)) {
           this.onMessage(message);
           this.stopped = true;
