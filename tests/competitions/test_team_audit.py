@@ -123,6 +123,9 @@ def test_the_audit_page_and_its_export_name_them(client: Any, api: Api, users: A
     assert page.status_code == 200
     for name in ("新建竞赛", "新增队伍", "导入队伍名单", "更换队员（替补）", "设置轮次参赛队伍", "设置轮次分组"):
         assert name in page.text
+    # ... and the filter offers them as categories, as it does questions or tests.
+    assert '<option value="team">队伍与队员（全部）</option>' in page.text
+    assert '<option value="competition">竞赛（全部）</option>' in page.text
     exported = api("GET", "/api/audit/export?format=csv&action=team", as_="org")
     assert exported.status_code == 200
     rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
