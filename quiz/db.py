@@ -144,6 +144,10 @@ class Database:
             config.set_main_option("script_location", str(MIGRATIONS))
             config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
             with self.engine.begin() as connection:
+                if not self.is_sqlite:
+                    # Workers started together (`quiz serve --workers 4`, or machines rebooting at once) upgrade
+                    # one after the other: the later ones find the schema current and do nothing.
+                    connection.exec_driver_sql("SELECT pg_advisory_xact_lock(72000)")
                 config.attributes["connection"] = connection
                 # "heads": migrations written side by side may branch from one parent (independent tables);
                 # every branch is applied.
