@@ -491,18 +491,34 @@ function questionHtml() {
   }
   if (S.judged) body += judgedHtml();
   return `<div class="q-card">${qHeadHtml()}
-    <h1 class="q-stem">${escapeHtml(q.question.stem)}</h1>
+    <h1 class="q-stem">${stemHtml(q.question)}</h1>
     ${stemMediaHtml(q.question, { av: false })}
     ${!answering && ["single", "multiple"].includes(q.question.type) ? optionListHtml(buzzKind()) : ""}
   </div>${body}
   <div class="paused-veil" id="paused-veil" hidden><b>${T.paused}</b></div>`;
 }
 
+const BLANK = /（\s*）|\(\s*\)|_{2,}|【\s*】/g;
+
+/** The stem as HTML; a fill-in's blanks ("（）" is hard to see at arm's length) as wide slots, numbered as the
+ *  boxes below when there are several. */
+function stemHtml(question) {
+  const html = escapeHtml(question.stem || "");
+  if (question.type !== "fill") return html;
+  const found = html.match(BLANK) || [];
+  const many = found.length > 1 && found.length === Math.max(1, question.blanks || 1);
+  let n = 0;
+  return html.replace(BLANK, () => {
+    n += 1;
+    return `<span class="blank-slot">${many ? `<i>${n}</i>` : ""}<span class="visually-hidden">${many ? `（第 ${n} 空）` : "（填空）"}</span></span>`;
+  });
+}
+
 function optionListHtml(compact) {
   // Beside the buzzer the options only need to be read: two to a row, so the button stays in sight.
   const short = (S.q.question.options || []).every((o) => [...(o.text || "")].length <= 8);
   return `<ul class="opt-readonly${compact && short ? " compact" : ""}">${(S.q.question.options || []).map((o, i) => `
-    <li class="tile-${i % 8}"><span class="tile-key">${shapeSvg(i)}<b>${escapeHtml(o.key)}</b></span>${optionMediaHtml(o)}${escapeHtml(o.text)}</li>`).join("")}</ul>`;
+    <li class="tile-${i % 8}"><span class="tile-key">${shapeSvg(i)}<b>${escapeHtml(o.key)}</b></span>${optionMediaHtml(o)}<span class="opt-text">${escapeHtml(o.text)}</span></li>`).join("")}</ul>`;
 }
 
 function judgedHtml() {
@@ -541,10 +557,10 @@ function resultHtml() {
   const options = ["single", "multiple"].includes(q.type) ? `<ul class="opt-readonly result">${(q.options || []).map((o, i) => {
     const mine = S.mine && (S.mine.answer || []).map(String).includes(o.key);
     return `<li class="tile-${i % 8}${right.has(o.key) ? " is-right" : " is-dim"}${mine ? " is-mine" : ""}">
-      <span class="tile-key">${shapeSvg(i)}<b>${escapeHtml(o.key)}</b></span>${optionMediaHtml(o)}${escapeHtml(o.text)}${mine ? '<em>我的选择</em>' : ""}</li>`;
+      <span class="tile-key">${shapeSvg(i)}<b>${escapeHtml(o.key)}</b></span>${optionMediaHtml(o)}<span class="opt-text">${escapeHtml(o.text)}${mine ? '<em>我的选择</em>' : ""}</span></li>`;
   }).join("")}</ul>` : `<p class="right-line">${T.rightAnswer}：<b>${escapeHtml(answerText(q, r.answer))}</b></p>${mineHtml()}`;
   return `${verdict}
-  <div class="q-card">${qHeadHtml()}<h2 class="q-stem small">${escapeHtml(q.stem)}</h2>${options}
+  <div class="q-card">${qHeadHtml()}<h2 class="q-stem small">${stemHtml(q)}</h2>${options}
     ${r.explanation ? `<div class="explain"><h3>${T.explanation}</h3><p>${escapeHtml(r.explanation)}</p></div>` : ""}
   </div>
   ${standingHtml()}`;
@@ -645,7 +661,7 @@ function redrawSaveStatus() {
   const ans = escapeHtml(mineText());
   let html;
   if (S.mine.status === "saved") {
-    html = `<div class="saved ok"><span class="saved-icon" aria-hidden="true">✓</span><div><b>${T.saved}</b><small>${T.yourAnswer}：${ans} · ${T.savedWait}</small></div></div>`;
+    html = `<div class="saved ok"><span class="saved-icon" aria-hidden="true">✓</span><div><b>${T.saved}</b><small>${T.yourAnswer}：${ans}</small><small>${T.savedWait}</small></div></div>`;
   } else if (S.mine.status === "teammate") {
     html = `<div class="saved ok"><span class="saved-icon" aria-hidden="true">✓</span><div><b>${T.saved}</b><small>${escapeHtml(T.teammateAnswered("", answerText(S.q.question, S.mine.answer)))}</small></div></div>`;
   } else if (S.mine.status === "refused") {
