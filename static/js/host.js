@@ -67,6 +67,7 @@ const T = {
   reversed: "已撤销",
   ledgerHead: ["#", "时间", "队伍", "变化", "原因", "题目", "操作人", ""],
   leaderboard: "排行榜",
+  riskWaiting: (team) => `等待 ${team} 选择本题的风险分值（在右侧“主持操作”中录入）`,
   finished: "比赛已结束",
   media: { play: "▶ 播放音视频", pause: "❚❚ 暂停音视频", label: "大屏幕上播放本题的声音或视频" },
 };
@@ -204,7 +205,8 @@ function drawNow() {
     if (S.segment) {
       box.innerHTML = `<p class="now-seg"><span class="seg-chip">${escapeHtml(T.segmentNo(S.segment.index))}</span>
         <b>${escapeHtml(KIND_NAMES[S.segment.kind] || "")}</b> ${escapeHtml(S.segment.title || "")}</p>
-        <p class="muted">${S.phase === "finished" ? T.finished : S.phase === "leaderboard" ? T.leaderboard : ""}</p>`;
+        <p class="muted">${S.phase === "finished" ? T.finished : legal().risk ? T.riskWaiting(teamName(turnTeam()))
+          : S.phase === "leaderboard" ? T.leaderboard : ""}</p>`;
     } else {
       box.innerHTML = `<p class="muted now-empty">${S.phase === "finished" ? T.finished : "比赛尚未开始。点击“开始比赛”进入第一个环节。"}</p>`;
     }

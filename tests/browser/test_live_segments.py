@@ -158,6 +158,9 @@ def test_risk_segment_picks_values_and_keeps_the_reveal(live_server: Any, new_pa
     assert values == ["10", "20", "30", "0"]
     assert "轮到选分" in team_row(console, TEAMS[0][0]).inner_text()
     assert console.is_disabled("[data-action=next]")
+    # The console's stage says what it waits for, not "排行榜" (issue 10 item 8).
+    now = console.inner_text("#now")
+    assert "排行榜" not in now and TEAMS[0][0] in now and "风险分值" in now
     screen.wait_for_selector(".risk-turn")
     assert TEAMS[0][0] in screen.inner_text(".risk-turn")
     shot(console, "risk-console-pick", full_page=False)
