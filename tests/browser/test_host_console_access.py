@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser.conftest import wait_until
 from tests.browser.test_live_browser import CONSOLE, post
 
 pytestmark = pytest.mark.browser
@@ -28,7 +29,7 @@ def test_a_console_opened_without_rights_unlocks_with_the_host_token(live_server
 
     console.fill("#token-input", "not-the-token")
     console.click("#token-form button")
-    console.wait_for_function("document.querySelector('#auth-text').textContent.includes('不正确')")
+    wait_until(console, "document.querySelector('#auth-text').textContent.includes('不正确')")
     assert game["pin"] not in console.content()
 
     console.fill("#token-input", game["host_token"])

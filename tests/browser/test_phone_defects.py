@@ -16,24 +16,12 @@ import httpx
 import pytest
 
 from tests.browser.conftest import PASSWORD, PHONE, wait_until
+from tests.browser.test_live_browser import post, put
 
 pytestmark = pytest.mark.browser
 
 PHONE_390 = {"width": 390, "height": 844}
 CONSOLE = {"width": 1366, "height": 768}
-
-
-def post(server: Any, url: str, body: dict[str, Any], as_: str) -> dict[str, Any]:
-    response = httpx.post(server.url + url, json=body, headers={"Authorization": f"Bearer {server.token(as_)}"},
-                          timeout=10)
-    assert response.status_code in (200, 201), response.text
-    return dict(response.json())
-
-
-def put(server: Any, url: str, body: dict[str, Any], as_: str) -> None:
-    response = httpx.put(server.url + url, json=body, headers={"Authorization": f"Bearer {server.token(as_)}"},
-                         timeout=10)
-    assert response.status_code == 200, response.text
 
 
 def team_game(server: Any, segments: list[dict[str, Any]]) -> dict[str, Any]:

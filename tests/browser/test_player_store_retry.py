@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from live import store
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import PHONE, wait_until
 from tests.browser.test_player_network import CONSOLE, join, open_game
 
 pytestmark = pytest.mark.browser
@@ -42,5 +42,5 @@ def test_an_answer_refused_for_now_goes_again_by_itself(live_server: Any, new_pa
         assert time.monotonic() < deadline, phone.inner_text("#save-status")
         phone.wait_for_timeout(100)
     assert len(refused) == 2  # refused twice, then stored: sent three times in all, by the phone alone
-    console.wait_for_function("document.querySelector('#count-answered').textContent.trim() === '1'")
+    wait_until(console, "document.querySelector('#count-answered').textContent.trim() === '1'")
     shot(phone, "saved-after-retries")

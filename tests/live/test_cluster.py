@@ -115,6 +115,21 @@ async def answer(ws: ClientConnection, qid: int, client_id: str, value: str) -> 
     return await receive(ws, "ack")
 
 
+async def first_question(game: dict[str, Any], host_on: Worker, workers: list[Worker], count: int
+                         ) -> tuple[ClientConnection, list[tuple[ClientConnection, str, int]], int]:
+    """The host's console on ``host_on``, ``count`` players spread over ``workers``, the game started:
+    (host, players, the first question's id) once every phone has the question."""
+    pin = game["pin"]
+    host = await connect(f"{host_on.ws}/ws/live/{pin}?role=host&token={game['host_token']}")
+    await receive(host, "state")
+    players = [await join(workers[i % len(workers)], pin, f"选手{i}") for i in range(count)]
+    await host.send(json.dumps({"type": "host", "action": "start"}))
+    qid = 0
+    for ws, _, _ in players:
+        qid = (await receive(ws, "question"))["question"]["id"]
+    return host, players, qid
+
+
 def owner_of(workers: list[Worker], game_id: int) -> Worker:
     """The worker holding the game's advisory lock (its PostgreSQL session's client port is the worker's)."""
     import psycopg
@@ -355,14 +370,7 @@ async def test_an_owner_that_loses_its_lease_stops_answering_and_the_other_takes
     workers = [Worker(database_url, redis_url, tmp_path / "a.log"), Worker(database_url, redis_url, tmp_path / "b.log")]
     try:
         game = await create_game(workers[0], setup)
-        pin = game["pin"]
-        host = await connect(f"{workers[1].ws}/ws/live/{pin}?role=host&token={game['host_token']}")
-        await receive(host, "state")
-        players = [await join(workers[i % 2], pin, f"选手{i}") for i in range(4)]
-        await host.send(json.dumps({"type": "host", "action": "start"}))
-        qid = None
-        for ws, _, _ in players:
-            qid = (await receive(ws, "question"))["question"]["id"]
+        host, players, qid = await first_question(game, workers[1], workers, 4)
         assert (await answer(players[0][0], qid, "a0", "A"))["accepted"]
         url = database_url.replace("postgresql+psycopg://", "postgresql://")
         with psycopg.connect(url, autocommit=True) as conn:
@@ -445,14 +453,7 @@ async def test_redis_going_away_for_a_moment_loses_nothing(cluster_urls: tuple[s
     workers = [Worker(database_url, redis_url, tmp_path / "a.log"), Worker(database_url, redis_url, tmp_path / "b.log")]
     try:
         game = await create_game(workers[0], setup)
-        pin = game["pin"]
-        host = await connect(f"{workers[0].ws}/ws/live/{pin}?role=host&token={game['host_token']}")
-        await receive(host, "state")
-        players = [await join(workers[i % 2], pin, f"选手{i}") for i in range(6)]
-        await host.send(json.dumps({"type": "host", "action": "start"}))
-        qid = None
-        for ws, _, _ in players:
-            qid = (await receive(ws, "question"))["question"]["id"]
+        host, players, qid = await first_question(game, workers[0], workers, 6)
         assert (await answer(players[0][0], qid, "a0", "A"))["accepted"]
         assert (await answer(players[1][0], qid, "a1", "A"))["accepted"]
 
@@ -490,14 +491,7 @@ async def test_postgresql_connections_cut_mid_question_lose_nothing(cluster_urls
     workers = [Worker(database_url, redis_url, tmp_path / "a.log"), Worker(database_url, redis_url, tmp_path / "b.log")]
     try:
         game = await create_game(workers[0], setup)
-        pin = game["pin"]
-        host = await connect(f"{workers[1].ws}/ws/live/{pin}?role=host&token={game['host_token']}")
-        await receive(host, "state")
-        players = [await join(workers[i % 2], pin, f"选手{i}") for i in range(6)]
-        await host.send(json.dumps({"type": "host", "action": "start"}))
-        qid = None
-        for ws, _, _ in players:
-            qid = (await receive(ws, "question"))["question"]["id"]
+        host, players, qid = await first_question(game, workers[1], workers, 6)
         assert (await answer(players[0][0], qid, "a0", "A"))["accepted"]
 
         url = database_url.replace("postgresql+psycopg://", "postgresql://")
