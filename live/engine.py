@@ -218,7 +218,8 @@ class Game(SegmentRules, Settlement):
             value = run.key.parse(cmd.answer)
             reason = "invalid" if value is None else None
         ack = AnswerAcked(audience=f"player:{player.id}", id=cmd.client_id, question=cmd.question_id,
-                          accepted=reason is None, reason=reason, at_ms=now)
+                          accepted=reason is None, reason=reason, at_ms=now,
+                          submitted=value if reason is None else None)
         self._acks[key] = ack
         if reason is not None or run is None or value is None:
             return [ack]

@@ -300,6 +300,10 @@ class AnswerAcked(Event):
     accepted: bool
     reason: str | None
     at_ms: int
+    # The accepted answer as stored (the same form as `state`'s `you.answer`), so that the same account on a
+    # second phone, which hears this ack too, shows 你的答案 without asking for a `state`; None when refused.
+    # Not named `answer`: before the reveal no frame to a player carries a field of that name (the key's).
+    submitted: Any = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

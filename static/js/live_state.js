@@ -209,11 +209,12 @@ export function reduce(state, msg) {
       if (!state.q || stale(state, msg)) return state;
       if (msg.accepted) {
         // The server acknowledges an answer to all the player's connections: the same account on a second
-        // phone hears of an answer it did not send. Its text is not in the ack, so it is not made up from
-        // this phone's memory (an empty 你的答案, or this phone's own different choice): `answer: null`,
-        // `elsewhere`, until a `state` (which carries `you.answer`) or the reveal's `you.answer` brings it.
+        // phone hears of an answer it did not send. The ack carries the stored answer (`submitted`), so that phone shows
+        // it; never this phone's own different choice. (An older server's ack has no answer: `answer: null`,
+        // `elsewhere`, until a `state` or the reveal's `you.answer` brings it.)
         const own = state.mine && state.mine.answer != null && (!msg.id || !state.mine.id || msg.id === state.mine.id);
-        if (!own) return { ...state, mine: { answer: null, status: "saved", elsewhere: true } };
+        if (!own) return { ...state, mine: msg.submitted != null ? { answer: msg.submitted, status: "saved" }
+          : { answer: null, status: "saved", elsewhere: true } };
         return { ...state, mine: { ...state.mine, status: "saved" } };
       }
       if (state.mine && state.mine.status !== "saved") return { ...state, mine: { ...state.mine, status: "refused", reason: msg.reason } };

@@ -240,7 +240,7 @@ function syncOutbox() {
   }
 }
 
-/** The same account answered on another phone: the ack says so, not what; a fresh `state` (a reconnect: the
+/** The same account answered on another phone and the ack did not say what (an older server): a fresh `state` (a reconnect: the
  * snapshot carries `you.answer`) brings the answer to show under 你的答案. Once per question. */
 let resyncedFor = null;
 function resyncIfElsewhere() {
@@ -560,7 +560,8 @@ function resultHtml() {
       <span class="tile-key">${shapeSvg(i)}<b>${escapeHtml(o.key)}</b></span>${optionMediaHtml(o)}<span class="opt-text">${escapeHtml(o.text)}${mine ? '<em>我的选择</em>' : ""}</span></li>`;
   }).join("")}</ul>` : `<p class="right-line">${T.rightAnswer}：<b>${escapeHtml(answerText(q, r.answer))}</b></p>${mineHtml()}`;
   return `${verdict}
-  <div class="q-card">${qHeadHtml()}<h2 class="q-stem small">${stemHtml(q)}</h2>${options}
+  <div class="q-card">${qHeadHtml()}<h2 class="q-stem small">${stemHtml(q)}</h2>
+    ${stemMediaHtml(q, { av: false, sizes: "(max-width: 760px) 60vw, 420px" }).replace('class="q-media"', 'class="q-media at-result"')}${options}
     ${r.explanation ? `<div class="explain"><h3>${T.explanation}</h3><p>${escapeHtml(r.explanation)}</p></div>` : ""}
   </div>
   ${standingHtml()}`;

@@ -388,6 +388,11 @@ def test_the_phone_journey_at_360(live_server: Any, new_page: Any, shot: Any, la
         console.click("[data-action=reveal]")
         phone.wait_for_selector(".verdict-big")
         look(phone, f"q{index}-{kind}-revealed")
+        if kind == "picture":  # the reveal keeps the picture as a reminder, the verdict still in view above it
+            picture = phone.locator(".q-media.at-result .q-img")
+            assert picture.count() == 1 and picture.is_visible()
+            verdict = phone.locator(".verdict-big").bounding_box()
+            assert verdict and verdict["y"] + verdict["height"] <= PHONE["height"], verdict
         if index == 1:
             other.wait_for_selector(".verdict-big")
             look(other, "q1-revealed-unanswered")

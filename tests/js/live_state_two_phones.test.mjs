@@ -26,6 +26,15 @@ test("an ack for an answer this phone did not send is not an empty answer: it is
   assert.deepEqual(s.mine, { answer: null, status: "saved", elsewhere: true });
 });
 
+test("an ack that carries the stored answer names it on the phone that did not send it", () => {
+  const s = play(welcome, ask, { type: "ack", id: "other-phone", question: 7, accepted: true, submitted: ["A"] });
+  assert.deepEqual(s.mine, { answer: ["A"], status: "saved" });
+  // ... also over this phone's own different choice still on its way.
+  const t = play(welcome, ask, { type: "local_answer", question: 7, answer: ["B"], id: "mine", status: "sending" },
+    { type: "ack", id: "theirs", question: 7, accepted: true, submitted: ["A"] });
+  assert.deepEqual(t.mine, { answer: ["A"], status: "saved" });
+});
+
 test("another phone's accepted answer wins over this phone's own, still on its way", () => {
   let s = play(welcome, ask, { type: "local_answer", question: 7, answer: ["B"], id: "mine", status: "sending" },
     { type: "ack", id: "theirs", question: 7, accepted: true });

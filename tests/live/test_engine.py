@@ -207,8 +207,9 @@ def test_acks_duplicate_idempotent_late_closed_invalid() -> None:
     first = play.answer(100, "a", "A", cid="x1")
     again = play.do(SubmitAnswer("a", "x1", 1, "B"), 900)
     assert again == [first] and first.to_message() == {
-        "type": "ack", "id": "x1", "question": 1, "accepted": True, "reason": None, "at_ms": 100}
+        "type": "ack", "id": "x1", "question": 1, "accepted": True, "reason": None, "at_ms": 100, "submitted": ["A"]}
     assert play.answer(200, "a", "B", cid="x2").reason == "duplicate"
+    assert play.answer(200, "c", "Z").to_message()["submitted"] is None  # a refused answer is not echoed
     assert play.answer(200, "b", "E").reason == "invalid"
     assert play.answer(200, "b", ["A", "B"]).reason == "invalid"
     assert play.do(SubmitAnswer("b", "old", 99, "A"), 300)[0].reason == "closed"  # type: ignore[attr-defined]

@@ -196,7 +196,7 @@ def test_late_answer_duplicate_and_first_answer_final(client: Any, clock: Any, m
         assert question["deadline_ms"] == question["now_ms"] + 20_000
         first = answer(alice, qid, "C", "same-id")
         again = answer(alice, qid, "C", "same-id")
-        assert first == again and first["accepted"] is True
+        assert first == again and first["accepted"] is True and first["submitted"] == ["C"]
         changed = answer(alice, qid, "A", "other-id")  # the first accepted answer is final
         assert changed["accepted"] is False and changed["reason"] == "duplicate"
         clock.advance(19_999)
@@ -204,7 +204,7 @@ def test_late_answer_duplicate_and_first_answer_final(client: Any, clock: Any, m
         clock.advance(2)  # past deadline_ms on the server's clock
         late = answer(carol, qid, "C", "c-1")
         assert late == {"type": "ack", "id": "c-1", "question": qid, "accepted": False, "reason": "late",
-                        "at_ms": question["deadline_ms"] + 1}
+                        "at_ms": question["deadline_ms"] + 1, "submitted": None}
         assert answer(alice, qid, "C", "same-id") == first  # still the same ack after the deadline
         host_do(host, "reveal")
         reveal = carol.until("reveal")[-1]
