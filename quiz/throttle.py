@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -138,65 +139,73 @@ return n
 
 class RedisBackend:
     """Counts kept in Redis under ``prefix``, so every worker sees the same. Times come from the caller's
-    clock (the server's), expiries from Redis's. If Redis cannot be reached, nothing is blocked (logged):
-    a Redis outage must not lock everybody out of logging in."""
+    clock (the server's), expiries from Redis's.
 
-    def __init__(self, url: str, prefix: str) -> None:
+    If Redis cannot be reached, nothing is blocked: a Redis outage must not lock everybody out of logging in
+    or a hall out of a game. Calls are synchronous and some are made on the event loop (a guest's join, a PIN
+    lookup): a round trip to a reachable Redis is a fraction of a millisecond, but one that does not answer
+    would hold the loop for the whole timeout on every call. So a failed call opens a breaker: for
+    ``PAUSE_S`` every call answers at once as if nothing were counted, then one call tries again. An outage
+    costs the loop one short timeout every few seconds and logs one line, not one traceback per login."""
+
+    TIMEOUT_S = 0.25  # a Redis on the same machine or network answers in well under a millisecond
+    PAUSE_S = 5.0
+
+    def __init__(self, url: str, prefix: str, clock: Any = time.monotonic) -> None:
         import redis
 
-        self._redis: Any = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        self._redis: Any = redis.Redis.from_url(url, socket_timeout=self.TIMEOUT_S,
+                                                socket_connect_timeout=self.TIMEOUT_S)
         self._prefix = prefix
         self._fail = self._redis.register_script(_FAIL)
         self._hit = self._redis.register_script(_HIT)
+        self._clock = clock
+        self._paused_until = 0.0
 
     def _key(self, key: str) -> str:
         return f"{self._prefix}{key}"
 
-    def fail(self, key: str, policy: Policy, now_ms: int) -> int:
+    def _call(self, what: str, run: Any, fallback: Any) -> Any:
+        """``run()``'s value, or ``fallback`` while Redis is away (the breaker open, or this call failing)."""
+        if self._clock() < self._paused_until:
+            return fallback
         try:
-            return int(self._fail(keys=[self._key("f:" + key)], args=[
-                now_ms, policy.allowance, policy.delay_ms, policy.max_delay_ms, policy.memory_ms]))
-        except Exception:
-            log.exception("throttle: Redis unavailable, failure not counted")
-            return 0
+            return run()
+        except Exception as error:
+            if self._clock() >= self._paused_until:
+                log.warning("throttle: Redis unavailable (%s: %s); not counting for %.0f s",
+                            what, type(error).__name__, self.PAUSE_S)
+            self._paused_until = self._clock() + self.PAUSE_S
+            return fallback
+
+    def fail(self, key: str, policy: Policy, now_ms: int) -> int:
+        args = [now_ms, policy.allowance, policy.delay_ms, policy.max_delay_ms, policy.memory_ms]
+        return int(self._call("fail", lambda: self._fail(keys=[self._key("f:" + key)], args=args), 0))
 
     def blocked_until(self, keys: list[str], now_ms: int) -> int:
         if not keys:
             return 0
-        try:
+
+        def run() -> int:
             pipe = self._redis.pipeline(transaction=False)
             for key in keys:
                 pipe.hget(self._key("f:" + key), "until")
             return max((int(v) for v in pipe.execute() if v), default=0)
-        except Exception:
-            log.exception("throttle: Redis unavailable, not blocking")
-            return 0
+
+        return int(self._call("blocked_until", run, 0))
 
     def clear(self, keys: list[str]) -> None:
-        try:
-            self._redis.delete(*[self._key("f:" + k) for k in keys])
-        except Exception:
-            log.exception("throttle: Redis unavailable, nothing cleared")
+        self._call("clear", lambda: self._redis.delete(*[self._key("f:" + k) for k in keys]), None)
 
     def hit(self, key: str, window_ms: int, now_ms: int) -> int:
         start = now_ms - now_ms % window_ms
-        try:
-            return int(self._hit(keys=[self._key(f"h:{key}:{start}")], args=[window_ms]))
-        except Exception:
-            log.exception("throttle: Redis unavailable, hit not counted")
-            return 0
+        return int(self._call("hit", lambda: self._hit(keys=[self._key(f"h:{key}:{start}")], args=[window_ms]), 0))
 
     def mark(self, key: str, ttl_ms: int, now_ms: int) -> None:
-        try:
-            self._redis.set(self._key("m:" + key), 1, px=ttl_ms)
-        except Exception:
-            log.exception("throttle: Redis unavailable, mark not kept")
+        self._call("mark", lambda: self._redis.set(self._key("m:" + key), 1, px=ttl_ms), None)
 
     def marked(self, key: str, now_ms: int) -> bool:
-        try:
-            return bool(self._redis.exists(self._key("m:" + key)))
-        except Exception:
-            return False
+        return bool(self._call("marked", lambda: self._redis.exists(self._key("m:" + key)), False))
 
     def close(self) -> None:
         self._redis.close()

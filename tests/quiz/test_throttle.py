@@ -141,3 +141,31 @@ def test_the_shared_counter_is_usable_by_others(two_workers):
     now = first.app.state.clock.now_ms()
     counts = [w.app.state.throttle.count("test:shared", 60_000, now) for w in (first, second, first)]
     assert counts == [1, 2, 3]
+
+
+def test_an_unreachable_redis_is_tried_once_every_few_seconds_not_on_every_call() -> None:
+    """Guests' joins and PIN lookups count on the event loop: while Redis is away each call must answer at
+    once (nothing counted, nobody blocked), not wait for a socket timeout; after the pause it is tried again."""
+    from quiz.throttle import RedisBackend
+
+    now = [100.0]
+    backend = RedisBackend("redis://127.0.0.1:1/0", "t:", clock=lambda: now[0])
+    tries: list[str] = []
+
+    def unreachable(**_: Any) -> int:
+        tries.append("hit")
+        raise ConnectionError("refused")
+
+    backend._hit = unreachable
+    throttle = Throttle(backend)
+    assert [throttle.count("guests:1.2.3.4", 60_000, 0) for _ in range(50)] == [0] * 50
+    assert tries == ["hit"], "one try, then the breaker answers for Redis"
+    policy = Policy(allowance=1, delay_ms=1000, max_delay_ms=8000, memory_ms=60_000)
+    throttle.failed([("pin:1.2.3.4", policy)] * 5, 0)
+    assert throttle.retry_after_s(["pin:1.2.3.4"], 0) == 0, "an outage blocks nobody"
+    now[0] += backend.PAUSE_S + 0.1
+    assert throttle.count("guests:1.2.3.4", 60_000, 0) == 0
+    assert tries == ["hit", "hit"], "after the pause Redis is tried again"
+    backend._hit = lambda **_: 7  # back
+    now[0] += backend.PAUSE_S + 0.1
+    assert throttle.count("guests:1.2.3.4", 60_000, 0) == 7
