@@ -289,18 +289,19 @@ class GuestBound:
     logged-in user (the team players) and a resume (a reconnecting phone, with its token) never do; a refused
     join (a name taken) does, as does a join on a connection whose resume token was not accepted."""
 
-    LIMITS = ((60_000, 1_000), (3_600_000, 3_000))  # (window in ms, new guests in it)
+    LIMITS = ((60_000, 1_000), (3_600_000, 3_000))  # (window in ms, new guests in it): the settings' defaults
 
-    __slots__ = ("throttle", "clock", "key")
+    __slots__ = ("throttle", "clock", "key", "limits")
 
-    def __init__(self, throttle: Any, clock: Any, address: str) -> None:
-        self.throttle, self.clock, self.key = throttle, clock, f"guests:{address}"
+    def __init__(self, throttle: Any, clock: Any, address: str,
+                 limits: tuple[tuple[int, int], ...] = LIMITS) -> None:
+        self.throttle, self.clock, self.key, self.limits = throttle, clock, f"guests:{address}", limits
 
     def retry_after_s(self) -> int:
         """Count one guest's join: 0 to let it in, else the whole seconds until the window that refuses it ends
         (a refused join still counts in the refusing window, never in a longer one)."""
         now = int(self.clock.now_ms())
-        for window, limit in self.LIMITS:
+        for window, limit in self.limits:
             if self.throttle.count(f"{self.key}:{window}", window, now) > limit:
                 return max(1, (window - now % window + 999) // 1000)
         return 0
@@ -317,7 +318,10 @@ def guest_bound(app: Any, scope: dict[str, Any], client: WsClient) -> GuestBound
     if throttle is None or client.role != "player" or client.user_id is not None:
         return None
     address = (scope.get("client") or ("unknown",))[0]
-    return GuestBound(throttle, app.state.clock, str(address))
+    settings = app.state.settings
+    minute = getattr(settings, "guest_joins_per_minute", GuestBound.LIMITS[0][1])
+    hour = getattr(settings, "guest_joins_per_hour", GuestBound.LIMITS[1][1])
+    return GuestBound(throttle, app.state.clock, str(address), ((60_000, minute), (3_600_000, hour)))
 
 
 def _untypeable(value: Any) -> bool:

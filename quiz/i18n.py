@@ -125,6 +125,8 @@ SETTINGS_HELP: dict[str, dict[str, str]] = {
                          "其他 Host 请求头一律用其中第一个",
         "login_max_failures": "每个账号（及每个客户端地址）登录失败多少次后放慢登录",
         "login_lock_s": "登录失败过多的账号须等待的秒数",
+        "guest_joins_per_minute": "同一客户端地址每分钟最多可加入直播竞赛的游客（未登录的选手）人数；超过的收到 too_many_guests",
+        "guest_joins_per_hour": "同上，每小时的上限",
         "ws_per_message_deflate": "允许 WebSocket 逐条消息压缩（每个连接多占内存）",
         "ws_ping_interval_s": "WebSocket 保活：连接静默这么多秒后发送 ping，再过同样时间未收到 pong 即断开；0：不发送",
         "lang": "页面和提示信息的默认语言（zh 或 en）",

@@ -26,6 +26,9 @@ HELP = {
                      "QUIZ_BASE_URL is unset; another Host header gets the first of them",
     "login_max_failures": "failed logins per account (and per client address) before logins are slowed down",
     "login_lock_s": "seconds a throttled account must wait after too many failures",
+    "guest_joins_per_minute": "new guests (players without a login) one client address may add to live games in a "
+                              "minute; more get too_many_guests",
+    "guest_joins_per_hour": "the same bound over an hour",
     "ws_per_message_deflate": "grant WebSocket per-message compression (costs memory per connection)",
     "ws_ping_interval_s": "WebSocket keepalive: a connection silent this many seconds is pinged, and dropped when no "
                           "pong comes within as many again; 0: none",
@@ -69,6 +72,8 @@ class Settings:
     trusted_hosts: str | None = None
     login_max_failures: int = 5
     login_lock_s: int = 60
+    guest_joins_per_minute: int = 1000
+    guest_joins_per_hour: int = 3000
     ws_per_message_deflate: bool = False
     ws_ping_interval_s: float = 20.0
     lang: str = "zh"

@@ -145,3 +145,27 @@ def test_two_workers_share_one_count(redis_url: str) -> None:
         keys = list(connection.scan_iter(f"{prefix}*"))
         if keys:
             connection.delete(*keys)
+
+
+def test_an_operator_sets_the_bound(clock: FakeClock) -> None:
+    """QUIZ_GUEST_JOINS_PER_MINUTE / _PER_HOUR: a venue whose whole audience shares one address raises it
+    (and the load benchmark lifts it); the socket's bound follows the settings."""
+    from types import SimpleNamespace
+
+    from live.ws import guest_bound
+    from quiz.settings import Settings
+
+    settings = Settings.from_env({"QUIZ_GUEST_JOINS_PER_MINUTE": "2", "QUIZ_GUEST_JOINS_PER_HOUR": "5"}, dotenv=None)
+    app = SimpleNamespace(state=SimpleNamespace(throttle=Throttle(MemoryBackend()), clock=clock, settings=settings))
+    client = SimpleNamespace(role="player", user_id=None)
+    clock.advance(MINUTE - clock.now_ms() % MINUTE)
+
+    def joins() -> list[int]:
+        return [bool(guest_bound(app, {"client": ("10.1.1.1", 5000)}, client).retry_after_s()) for _ in range(3)]
+
+    assert joins() == [False, False, True], "the minute's 2"
+    clock.advance(MINUTE)
+    assert joins() == [False, False, True]
+    clock.advance(MINUTE)
+    assert joins() == [False, True, True], "the hour's 5: the fifth guest in, the sixth refused"
+    assert guest_bound(app, {"client": ("10.1.1.1", 5000)}, SimpleNamespace(role="player", user_id=7)) is None
