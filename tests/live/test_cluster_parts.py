@@ -163,6 +163,7 @@ async def test_a_fenced_owner_hands_what_its_refused_burst_held_to_the_new_owner
     by the epoch. Nobody was told anything, and the join is not lost: it travels to the new owner's stream."""
     import redis
 
+    from live.lease import RedisLeases
     from live.runner import Item, LiveManager
 
     redis.Redis.from_url(redis_url).flushdb()
@@ -172,7 +173,14 @@ async def test_a_fenced_owner_hands_what_its_refused_burst_held_to_the_new_owner
     try:
         venue = await manager.venue_by_id(game["id"])
         assert venue is not None and venue.runner is not None  # this worker owns the game
-        store.take_over(app.state.db, game["id"])  # ... until another worker takes it over
+        # ... until another worker takes it over: it holds the lease (so this one cannot take the game back)
+        # and has raised the epoch.
+        other = type(manager.leases)(*((manager.cluster.redis, "other-worker") if isinstance(
+            manager.leases, RedisLeases) else (app.state.db.url,)))
+        await other.start()
+        await manager.leases.release(game["id"])
+        assert await other.acquire(game["id"])
+        store.take_over(app.state.db, game["id"])
         phone = Phone(11)
         phone.user_id, phone.user_name = None, ""  # type: ignore[attr-defined]
         venue.connected(phone)
@@ -189,6 +197,7 @@ async def test_a_fenced_owner_hands_what_its_refused_burst_held_to_the_new_owner
         assert phone.got == [] and phone.player_id is None  # nothing acknowledged by the stale copy
         with app.state.db.read() as session:
             assert session.get(store.LiveGame, game["id"]).seq == 0  # type: ignore[union-attr]
+        await other.stop()
     finally:
         await manager.stop()
         redis.Redis.from_url(redis_url).flushdb()
