@@ -28,6 +28,14 @@ const T = {
   guest: "观众",
   team: (name) => `${name}`,
   segmentNo: (n) => `第 ${n} 环节`,
+  // How each kind is played, in a line on the segment's card (older players meet 风险 once a year).
+  // Phrase by phrase: a line breaks between phrases, never inside a word (抢 / 到).
+  segRules: {
+    required: ["各队依次作答，", "轮到本队时在手机上作答"],
+    buzzer: ["主持人开启抢答后按下按钮，", "抢到的队伍作答；", "提前按下算犯规"],
+    risk: ["各队依次选择风险分值，", "答对得分，", "答错扣分"],
+    tiebreak: ["同分队伍加赛：", "抢答，", "先答对的队伍胜出"],
+  },
   qHead: (i, n) => `第 ${i}${n ? ` / ${n}` : ""} 题`,
   points: (p) => `${p} 分`,
   judgeTrue: "正确",
@@ -47,19 +55,23 @@ const T = {
     closed: "当前不能作答", invalid: "答案格式不正确" },
   teammateAnswered: (name, ans) => `队友${name ? ` ${name}` : ""} 已作答：${ans}`,
   yourAnswer: "你的答案",
+  teamAnswer: "本队答案",
+  myChoice: "我的选择",
+  teamChoice: "本队选择",
   elsewhere: "已在你的另一台手机上作答",
   rightAnswer: "正确答案",
   right: "回答正确",
   wrong: "回答错误",
   noAnswer: "未作答",
   watch: "本题由其他队伍作答",
-  turnOf: (team) => `轮到 ${team} 作答`,
+  turnOf: (team) => `轮到 ${team} 作答`, // `team` is HTML (teamHtml)
   turnMine: "轮到你的队伍作答！",
   seatMine: "轮到你作答！",
   watchHint: "请看大屏幕",
   closedTitle: "作答结束",
   closedWait: "等待主持人公布答案",
   closedNone: "本题你没有作答",
+  closedTeam: (team) => `${team} 已作答`,
   buzz: "抢答",
   buzzWait: "等待主持人开启抢答",
   buzzOpen: "抢答开始！",
@@ -67,15 +79,27 @@ const T = {
   buzzWon: "抢答成功！",
   buzzWonHint: "请作答",
   buzzLost: (team) => `${team} 抢到了`,
+  buzzLostHint: "正在作答，请看大屏幕",
   buzzFoul: "犯规！",
   buzzFoulHint: "抢答开启前按下按钮",
+  buzzFoulOut: "抢答开启前按下按钮，本题不能再抢答",
+  buzzFoulLost: "你的队伍犯规，本题不能再抢答",
   buzzOut: "本题你的队伍不能再抢答",
   buzzNotTeam: "抢答题由参赛队伍抢答，请看大屏幕",
   tiebreakWatch: "加赛在同分队伍之间进行，请看大屏幕",
-  judgedRight: (p) => `回答正确 ${signed(p)}`,
+  judgedRight: (p) => `回答正确${p ? ` ${signed(p)}` : ""}`,
   judgedWrong: (p) => `回答错误${p ? ` ${p}` : ""}`,
   judgedTimeout: (p) => `超时未答${p ? ` ${p}` : ""}`,
+  judgedNone: "未作答",
   audience: "观众答题：无人抢答，观众可以作答",
+  pickMine: ["轮到你的队伍", "选择风险分值"],
+  pickMineHint: ["商量好后，", "请向主持人报出所选分值"],
+  pickOther: "选择风险分值",
+  pickWait: "请等待",
+  pickValues: "可选分值",
+  stake: "风险分值",
+  tieWon: "加赛胜出",
+  tieLost: "加赛落败",
   rank: (r) => `第 ${r} 名`,
   rankLabel: "名次",
   score: (s) => `${s} 分`,
@@ -289,11 +313,13 @@ function receive(msg) {
     case "buzz_open":
       if (!changed) return;
       render(true);
+      keepBuzzInView();
       if (mayBuzz() && S.buzz.mine === "idle") vibrate([40, 40, 40]);
       return;
     case "buzzed":
       if (!changed) return;
       render(true);
+      keepBuzzInView();
       if (onMyTeam(msg.team_id)) vibrate(msg.foul ? [200, 80, 200] : 150);
       return;
     case "reveal":
@@ -302,12 +328,16 @@ function receive(msg) {
       if (msg.you && msg.you.answered) vibrate(msg.you.correct ? [50, 40, 50] : 250);
       return;
     case "score":
+      noteTurnScore(msg);
       renderScore();
       return;
+    case "turn": // risk: the team on turn picks its value (the host records it); every phone says who
+      if (changed) render(true);
+      if (S.turn && onMyTeam(S.turn.team_id)) vibrate([60, 40, 60]);
+      return;
     case "risk_pick":
-    case "turn":
     case "tiebreak":
-      return; // the screen shows these; the phone waits for the question
+      return; // the question follows (the screen shows these)
     case "kicked": // the host removed this player (the server also closes the socket, 4409)
       leave(T.kicked);
       return;
@@ -344,6 +374,8 @@ function render(full) {
     el.stage.innerHTML = stageHtml();
     el.stage.className = `stage stage-${key.split(":")[0]}`;
     bindStage();
+    fitCompact();
+    mendWidows();
   }
   updateLive();
 }
@@ -351,8 +383,9 @@ function render(full) {
 function currentViewKey() {
   const qid = S.q ? S.q.question.id : "-";
   if (S.phase === "finished") return "final";
+  if (picking()) return `pick:${S.turn.team_id}:${qid}`; // the standings come with it
   if (S.phase === "leaderboard") return `board:${qid}`;
-  if (S.phase === "segment") return `segment:${S.segment?.index}`;
+  if (S.phase === "segment" || S.phase === "card") return `segment:${S.segment?.index}`;
   if (!S.q) return "lobby";
   if (S.phase === "revealed") return `result:${qid}`;
   const phase = S.phase === "paused" ? S.pausedFrom || "question" : S.phase; // pausing must not wipe a half-made choice
@@ -361,8 +394,9 @@ function currentViewKey() {
 
 function stageHtml() {
   if (S.phase === "finished") return finalHtml();
+  if (picking()) return pickHtml();
   if (S.phase === "leaderboard") return boardHtml(T.boardTitle);
-  if (S.phase === "segment") return segmentHtml();
+  if (S.phase === "segment" || S.phase === "card") return segmentHtml();
   if (!S.q) return lobbyHtml();
   if (S.phase === "revealed") return resultHtml();
   return questionHtml();
@@ -383,14 +417,44 @@ function lobbyHtml() {
   </div>`;
 }
 
+/** Chinese text as phrases that each move to the next line whole (a line breaks only between them). */
+function phrases(list) {
+  return list.map((p) => `<span class="phrase">${escapeHtml(p)}</span>`).join("");
+}
+
 function segmentHtml() {
   const seg = S.segment || {};
   return `<div class="play-card segment-card">
     <p class="seg-no">${T.segmentNo(seg.index || 1)}</p>
     <h1 class="seg-kind">${escapeHtml(KIND_NAMES[seg.kind] || "")}</h1>
     ${seg.title && seg.title !== KIND_NAMES[seg.kind] ? `<p class="seg-title">${escapeHtml(seg.title)}</p>` : ""}
+    ${T.segRules[seg.kind] && S.me?.team_id != null ? `<p class="seg-rule">${phrases(T.segRules[seg.kind])}</p>` : ""}
     <p class="muted">${T.watchHint}</p>
   </div>`;
+}
+
+/** Risk: a team is on turn to pick its value (the reveal before it stays until the host moves on). */
+function picking() {
+  return !!S.turn && S.turn.team_id != null && kind() === "risk" && S.phase !== "finished";
+}
+
+/** The pick: the team on turn sees the values it has left and is told to give its choice to the host (who records it);
+ *  the others see who is choosing. The standings follow (picks go by them). */
+function pickHtml() {
+  const team = S.turn.team_id;
+  const seg = S.segment || {};
+  const head = `<p class="pick-head"><span class="q-kind">${escapeHtml(seg.title || KIND_NAMES.risk)}</span></p>`;
+  const card = onMyTeam(team)
+    ? `<div class="play-card pick-card mine">${head}<h1>${phrases(T.pickMine)}</h1>
+        <p class="pick-label">${T.pickValues}</p>
+        <ul class="pick-values">${(S.turn.values_left || []).map((v) => `<li><b>${escapeHtml(v)}</b>分</li>`).join("")}</ul>
+        <p class="pick-hint">${phrases(T.pickMineHint)}</p></div>`
+    : `<div class="play-card pick-card">${head}<p class="pick-wait">${T.pickWait}</p>
+        <h1>${teamHtml(team)} <span class="pick-what">${T.pickOther}</span></h1><p class="muted">${T.watchHint}</p></div>`;
+  const teams = S.board?.teams || [];
+  return card + (teams.length
+    ? `<div class="play-card board-card pick-board"><h2>队伍排名</h2><ol class="board">${boardRows(teams, S.me?.team_id, "team_id")}</ol></div>`
+    : standingHtml());
 }
 
 function qHeadHtml() {
@@ -454,21 +518,50 @@ function buzzHtml() {
     foul: [T.buzzFoul, T.buzzFoulHint, true],
     out: [T.buzzOut, "", true],
   };
+  const other = b.answering != null && !onMyTeam(b.answering);
+  if (other) states.lost[1] = T.buzzLostHint; // who answers now is what a team locked out needs to know
+  if (b.mine === "foul" && other) states.foul = [T.buzzLost(teamName(b.answering)), T.buzzFoulLost, true];
+  else if (b.mine === "foul" && b.armed) states.foul[1] = T.buzzFoulOut; // the buzzer opened without this team
   const [title, hint, disabled] = states[b.mine] || states.idle;
   return `<div class="buzz-zone buzz-${b.mine}${b.armed ? " armed" : ""}">
     <button type="button" class="buzz-btn" id="buzz"${disabled ? " disabled" : ""} aria-describedby="buzz-state">
       <span>${b.mine === "won" ? "✓" : b.mine === "foul" ? "✗" : T.buzz}</span></button>
-    <p class="buzz-state" id="buzz-state"><b>${escapeHtml(title)}</b>${hint ? `<br><small>${escapeHtml(hint)}</small>` : ""}</p>
+    <p class="buzz-state" id="buzz-state"><b>${escapeHtml(title)}</b>${hint ? `<small>${escapeHtml(hint)}</small>` : ""}</p>
   </div>`;
+}
+
+/** A team's name as one piece: it moves to the next line whole rather than breaking (财政局代 / 表队). */
+function teamHtml(id) {
+  return `<span class="team-name">${escapeHtml(teamName(id))}</span>`;
+}
+
+/** Risk: the value the team on turn picked, on every phone (it is what the question is worth, won or lost). */
+function stakeHtml() {
+  return kind() === "risk" && S.q ? `<span class="stake">${T.stake} <b>${escapeHtml(S.q.points ?? 0)}</b> 分</span>` : "";
+}
+
+/** The buzzer and the line under it (抢答开始, 犯规, who answers) in sight when they change: with 大字 on a short phone
+ *  a long stem pushes them below the fold. */
+function keepBuzzInView() {
+  const line = document.getElementById("buzz-state");
+  if (!line) return;
+  const below = line.getBoundingClientRect().bottom + 12 - window.innerHeight;
+  if (below > 0) window.scrollBy({ top: below, behavior: "smooth" });
 }
 
 function watchHtml() {
   const q = S.q;
   if (turnKind()) {
     const mine = onMyTeam(q.team_id);
-    return `<div class="turn-note${mine ? " mine" : ""}">${escapeHtml(mine ? T.turnMine : T.turnOf(teamName(q.team_id)))}</div>`;
+    return `<div class="turn-note${mine ? " mine" : ""}">${mine ? T.turnMine : T.turnOf(teamHtml(q.team_id))}${stakeHtml()}</div>`;
   }
   return `<p class="watch-note">${T.watch}</p>`;
+}
+
+/** Whether the team plays as one here (必答 by team, 风险, 抢答, 加赛): its answer is the team's, not one player's. */
+function teamPlay() {
+  if (!S.q || S.me?.team_id == null) return false;
+  return turnKind() ? S.q.player_id == null : buzzKind() && !S.q.audience_only;
 }
 
 function questionHtml() {
@@ -477,10 +570,12 @@ function questionHtml() {
   let body = "";
   if (S.phase === "closed") {
     const wasMine = kind() === "all" || mayAnswerWas() || (q.audience_only && S.me?.team_id == null);
-    body = `<div class="closed-note"><b>${T.closedTitle}</b><span>${S.mine || !wasMine ? T.closedWait : T.closedNone}</span></div>
+    // Not on turn in 必答/风险: which team answered (a buzzer's team is named by its judgement).
+    const other = turnKind() && !onMyTeam(q.team_id) && S.answered ? `<span>${T.closedTeam(teamHtml(q.team_id))}</span>` : "";
+    body = `<div class="closed-note"><b>${T.closedTitle}</b>${other}<span>${S.mine || !wasMine ? T.closedWait : T.closedNone}</span></div>
       ${S.mine ? '<div class="save-status" id="save-status" aria-live="polite"></div>' : ""}`;
   } else if (answering) {
-    let turnNote = turnKind() ? `<div class="turn-note mine">${q.player_id != null ? T.seatMine : T.turnMine}</div>` : "";
+    let turnNote = turnKind() ? `<div class="turn-note mine">${q.player_id != null ? T.seatMine : T.turnMine}${stakeHtml()}</div>` : "";
     if (buzzKind() && !q.audience_only) turnNote = `<div class="turn-note mine">${T.buzzWon}${T.buzzWonHint}</div>`;
     const audience = q.audience_only ? `<div class="turn-note">${T.audience}</div>` : "";
     body = `${turnNote}${audience}${answerAreaHtml()}<div class="save-status" id="save-status" aria-live="polite"></div>`;
@@ -489,11 +584,11 @@ function questionHtml() {
   } else {
     body = watchHtml();
   }
-  if (S.judged) body += judgedHtml();
+  if (S.judged) body = judgedHtml() + body; // the judgement first: it is the news
   return `<div class="q-card">${qHeadHtml()}
     <h1 class="q-stem">${stemHtml(q.question)}</h1>
     ${stemMediaHtml(q.question, { av: false })}
-    ${!answering && ["single", "multiple"].includes(q.question.type) ? optionListHtml(buzzKind()) : ""}
+    ${!answering && ["single", "multiple"].includes(q.question.type) ? optionListHtml(buzzKind() && S.phase !== "closed") : ""}
   </div>${body}
   <div class="paused-veil" id="paused-veil" hidden><b>${T.paused}</b></div>`;
 }
@@ -517,14 +612,51 @@ function stemHtml(question) {
 function optionListHtml(compact) {
   // Beside the buzzer the options only need to be read: two to a row, so the button stays in sight.
   const short = (S.q.question.options || []).every((o) => [...(o.text || "")].length <= 8);
-  return `<ul class="opt-readonly${compact && short ? " compact" : ""}">${(S.q.question.options || []).map((o, i) => `
+  return `<ul class="opt-readonly${compact && short ? " compact" : ""}${compact ? " tight" : ""}">${(S.q.question.options || []).map((o, i) => `
     <li class="tile-${i % 8}"><span class="tile-key">${shapeSvg(i)}<b>${escapeHtml(o.key)}</b></span>${optionMediaHtml(o)}<span class="opt-text">${escapeHtml(o.text)}</span></li>`).join("")}</ul>`;
+}
+
+/** Two options to a row only while each keeps to one line (a phone's width, 大字): "十九届五中全 / 会" reads worse than a
+ *  longer list. Measured once drawn. */
+function fitCompact() {
+  el.stage.querySelectorAll(".opt-readonly.compact").forEach((list) => {
+    const broken = [...list.querySelectorAll(".opt-text")].some((t) => {
+      const range = document.createRange();
+      range.selectNodeContents(t);
+      return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size > 1;
+    });
+    if (broken) list.classList.remove("compact");
+  });
+}
+
+/** No character alone on the last line of a stem, an option or an explanation ("社会主义现代化强 / 国"): its last two
+ *  characters are then kept together. WeChat's browser (a Chrome 86 on many phones) has no `text-wrap: pretty`. */
+function mendWidows() {
+  el.stage.querySelectorAll(".q-stem, .opt-text, .tile-text, .explain p").forEach((box) => {
+    const node = [...box.childNodes].filter((n) => n.nodeType === 3 && n.textContent.trim()).pop();
+    const text = node ? node.textContent.replace(/\s+$/, "") : "";
+    if (text.length < 3 || /\s/.test(text.slice(-2))) return;
+    const top = (i) => {
+      const range = document.createRange();
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      const rect = range.getClientRects()[0];
+      return rect ? rect.top : 0;
+    };
+    const n = text.length;
+    if (top(n - 1) <= top(n - 2) + 2) return; // the last character shares its line
+    const keep = document.createElement("span");
+    keep.className = "keep";
+    keep.textContent = text.slice(-2);
+    node.textContent = text.slice(0, -2);
+    node.after(keep);
+  });
 }
 
 function judgedHtml() {
   const j = S.judged;
   const text = j.timeout ? T.judgedTimeout(j.points) : j.correct ? T.judgedRight(j.points) : T.judgedWrong(j.points);
-  return `<div class="judged ${j.correct ? "ok" : "bad"}"><b>${escapeHtml(teamName(j.team_id))}</b> ${escapeHtml(text)}</div>`;
+  return `<div class="judged ${j.correct ? "ok" : "bad"}"><b class="team-name">${escapeHtml(teamName(j.team_id))}</b> ${phrases([text])}</div>`;
 }
 
 /** The phone's own answer as text; one sent from another phone of the same account, until it is known. */
@@ -534,7 +666,7 @@ function mineText() {
 
 function mineHtml() {
   if (!S.mine) return "";
-  return `<p class="mine-line">${T.yourAnswer}：<b>${escapeHtml(mineText())}</b></p>`;
+  return `<p class="mine-line">${teamPlay() ? T.teamAnswer : T.yourAnswer}：<b>${escapeHtml(mineText())}</b></p>`;
 }
 
 function resultHtml() {
@@ -543,21 +675,24 @@ function resultHtml() {
   const you = r.you;
   let verdict;
   if (you && you.answered) {
-    const pts = you.points ? `${you.points > 0 ? "+" : ""}${you.points}` : "+0";
+    // A tiebreak settles places, not points: no "+0 分" there, but whether the team won or lost it.
+    const pts = you.points || kind() !== "tiebreak" ? `<span class="verdict-points">${signed(you.points || 0)} 分</span>`
+      : tieOutcome() ? `<span class="verdict-points">${tieOutcome()}</span>` : "";
     verdict = `<div class="verdict-big ${you.correct ? "ok" : "bad"}">
       <span class="verdict-icon" aria-hidden="true">${you.correct ? "✓" : "✗"}</span>
-      <b>${you.correct ? T.right : T.wrong}</b><span class="verdict-points">${pts} 分</span></div>`;
+      <b>${you.correct ? T.right : T.wrong}</b>${pts}</div>`;
   } else if (you && !you.answered && (kind() === "all" || mayAnswerWas())) {
     verdict = `<div class="verdict-big none"><span class="verdict-icon" aria-hidden="true">–</span><b>${T.noAnswer}</b>
       ${you.points ? `<span class="verdict-points">${you.points} 分</span>` : ""}</div>`;
   } else {
-    verdict = S.judged ? judgedHtml() : "";
+    verdict = S.judged ? judgedHtml() : turnResultHtml();
   }
   const right = new Set((r.answer || []).map(String));
+  const badge = teamPlay() ? T.teamChoice : T.myChoice;
   const options = ["single", "multiple"].includes(q.type) ? `<ul class="opt-readonly result">${(q.options || []).map((o, i) => {
     const mine = S.mine && (S.mine.answer || []).map(String).includes(o.key);
     return `<li class="tile-${i % 8}${right.has(o.key) ? " is-right" : " is-dim"}${mine ? " is-mine" : ""}">
-      <span class="tile-key">${shapeSvg(i)}<b>${escapeHtml(o.key)}</b></span>${optionMediaHtml(o)}<span class="opt-text">${escapeHtml(o.text)}${mine ? '<em>我的选择</em>' : ""}</span></li>`;
+      <span class="tile-key">${shapeSvg(i)}<b>${escapeHtml(o.key)}</b></span>${optionMediaHtml(o)}<span class="opt-text">${escapeHtml(o.text)}${mine ? `<em>${badge}</em>` : ""}</span></li>`;
   }).join("")}</ul>` : `<p class="right-line">${T.rightAnswer}：<b>${escapeHtml(answerText(q, r.answer))}</b></p>${mineHtml()}`;
   return `${verdict}
   <div class="q-card">${qHeadHtml()}<h2 class="q-stem small">${stemHtml(q)}</h2>
@@ -565,6 +700,52 @@ function resultHtml() {
     ${r.explanation ? `<div class="explain"><h3>${T.explanation}</h3><p>${escapeHtml(r.explanation)}</p></div>` : ""}
   </div>
   ${standingHtml()}`;
+}
+
+/** 加赛: whether this phone's team has won (or lost) its place, from the `tiebreak` groups. */
+function tieOutcome() {
+  const team = S.me?.team_id;
+  const group = team == null ? null : (S.tiebreak?.groups || []).find((g) => (g.team_ids || []).includes(team));
+  if (!group) return "";
+  return (group.winners || []).includes(team) ? T.tieWon : (group.losers || []).includes(team) ? T.tieLost : "";
+}
+
+/** The score change of the team on turn at this reveal (a `score` message follows the reveal), for the other phones. */
+let turnScore = null; // {question, team_id, delta}
+
+function noteTurnScore(msg) {
+  if (!S.q || S.phase !== "revealed" || !turnKind() || msg.team_id == null || msg.team_id !== S.q.team_id) return;
+  if (!["correct", "wrong", "timeout"].includes(msg.reason) || onMyTeam(msg.team_id)) return;
+  turnScore = { question: S.q.question.id, team_id: msg.team_id, delta: msg.delta };
+  const points = document.getElementById("turn-points");
+  if (points) points.textContent = ` ${signed(msg.delta)}`;
+}
+
+/** 必答/风险, on a phone not on turn: how the team on turn did. The reveal's `team_results` says it; from a server without
+ *  them, the distribution does (one team answers: it is that team's answer) and the `score` after the reveal the points.
+ *  Judged aloud, the host's judgement says it instead (`judged`). */
+function turnResultHtml() {
+  const q = S.q;
+  const r = S.reveal || {};
+  if (!turnKind() || q.team_id == null || onMyTeam(q.team_id)) return "";
+  const given = (r.team_results || []).find((t) => t.team_id === q.team_id);
+  let answered;
+  let correct;
+  let known;
+  if (given) {
+    ({ answered, correct } = given);
+    known = given.points;
+  } else {
+    const dist = r.distribution || {};
+    const picked = Object.keys(dist).filter((k) => dist[k] > 0).sort();
+    answered = picked.length > 0;
+    correct = answered && ("correct" in dist || "wrong" in dist ? dist.correct > 0
+      : picked.join() === (r.answer || []).map(String).sort().join());
+    known = turnScore && turnScore.question === q.question.id ? turnScore.delta : correct ? q.points : null;
+  }
+  const text = !answered ? T.judgedNone : correct ? T.right : T.wrong;
+  const points = `<span id="turn-points">${known ? ` ${signed(known)}` : ""}</span>`;
+  return `<div class="judged turn-result ${correct ? "ok" : answered ? "bad" : "none"}">${teamHtml(q.team_id)} <span class="phrase">${text}${points}</span></div>`;
 }
 
 function mayAnswerWas() {
@@ -662,7 +843,9 @@ function redrawSaveStatus() {
   const ans = escapeHtml(mineText());
   let html;
   if (S.mine.status === "saved") {
-    html = `<div class="saved ok"><span class="saved-icon" aria-hidden="true">✓</span><div><b>${T.saved}</b><small>${T.yourAnswer}：${ans}</small><small>${T.savedWait}</small></div></div>`;
+    // Closed, the note above already says to wait for the answer.
+    const wait = S.phase === "closed" ? "" : `<small>${T.savedWait}</small>`;
+    html = `<div class="saved ok"><span class="saved-icon" aria-hidden="true">✓</span><div><b>${T.saved}</b><small>${teamPlay() ? T.teamAnswer : T.yourAnswer}：${ans}</small>${wait}</div></div>`;
   } else if (S.mine.status === "teammate") {
     html = `<div class="saved ok"><span class="saved-icon" aria-hidden="true">✓</span><div><b>${T.saved}</b><small>${escapeHtml(T.teammateAnswered("", answerText(S.q.question, S.mine.answer)))}</small></div></div>`;
   } else if (S.mine.status === "refused") {
