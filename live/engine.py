@@ -502,7 +502,7 @@ class Game(SegmentRules, Settlement):
         self.phase = Phase.REVEALED
         q = run.question
         body: dict[str, Any] = {"question": q.id, "answer": list(q.answer), "explanation": q.explanation,
-                                "distribution": dict(run.distribution)}
+                                "distribution": dict(run.distribution), "team_results": self._team_results(run)}
         events: list[Event] = [AnswerRevealed(audience="players", results=results, **body),
                                AnswerRevealed(audience="screen", **body), AnswerRevealed(audience="host", **body)]
         # No turn here, even in `risk`: the reveal stays on the big screen until the host's next action.
@@ -727,6 +727,8 @@ class Game(SegmentRules, Settlement):
                 state["remaining_ms"] = max(0, run.deadline - self._paused_at)
             if run.revealed:
                 state["distribution"] = dict(run.distribution)
+                if run.kind != "all":
+                    state["team_results"] = self._team_results(run)
             if for_role != "player" and run.question.playable():
                 state["media"] = {"question": q.id, "playing": run.media_playing}
             if run.kind in BUZZ_KINDS:
@@ -759,6 +761,13 @@ class Game(SegmentRules, Settlement):
         if for_role == "player":
             state["you"] = self._you(run, player_id)
         return state
+
+    @staticmethod
+    def _team_results(run: QuestionRun) -> list[dict[str, Any]] | None:
+        """A team segment's verdicts for the reveal, in the order judged (None in everyone-answers)."""
+        if run.kind == "all":
+            return None
+        return [{"team_id": team_id, **result} for team_id, result in run.team_results.items()]
 
     def _risk_turn_pending(self) -> bool:
         seg = self.segment

@@ -386,15 +386,21 @@ class AnswerRevealed(Event):
     explanation: str
     distribution: dict[str, int]
     results: dict[PlayerId, dict[str, Any]] | None = None
+    # A team segment's verdicts, announced to everyone (the big screen shows them beside the answer):
+    # ``[{team_id, answered, correct, points}]`` in the order they were judged; None in everyone-answers.
+    team_results: list[dict[str, Any]] | None = None
 
     NO_RESULT: ClassVar[dict[str, Any]] = {"answered": False, "correct": False, "points": 0}
 
     def to_message(self) -> dict[str, Any]:
         """The public reveal (screen, host), without `you` and without the per-player table."""
-        return {
+        message = {
             "type": "reveal", "question": self.question, "answer": self.answer,
             "explanation": self.explanation, "distribution": self.distribution,
         }
+        if self.team_results is not None:
+            message["team_results"] = self.team_results
+        return message
 
     def message_for(self, player_id: PlayerId) -> dict[str, Any]:
         """The reveal with this player's own `you` `{answered, correct, points}`."""

@@ -380,6 +380,7 @@ class Settlement:
                 events = self._score(run.team_id, answer.player_id if answer else run.player_id, points,
                                      reason_for(correct, answer is not None), run.question.id, "auto", now)
         result = {"answered": answer is not None or run.judged is not None, "correct": correct, "points": points}
+        run.team_results[run.team_id] = result
         for player_id in self.teams[run.team_id].members:
             results[player_id] = result
         return events

@@ -33,7 +33,7 @@ export function initialState() {
     judged: null,
     teamAnswer: null, // {team_id, player_id, answer, pendingJudge}: a team segment's answer, as the host sees it
     shortAnswers: new Map(), // an everyone-answers `short` question: player id (as JSON) -> {name, team_id, answer, correct}
-    reveal: null, // {answer, explanation, distribution, you}
+    reveal: null, // {answer, explanation, distribution, you, team_results: [{team_id, answered, correct, points}] in team segments}
     turn: null, // {team_id, values_left} of a risk segment: the team that picks next
     valuesLeft: new Map(), // risk: team id -> the values it may still pick
     tiebreak: null, // {groups, resolved}
@@ -133,7 +133,7 @@ function fromState(state, msg) {
     if (you && you.answered) next.mine = { answer: you.answer, status: "saved" };
     if (msg.distribution || (you && you.result) || ["revealed", "leaderboard", "finished"].includes(msg.phase) && msg.question.answer) {
       next.reveal = { answer: msg.question.answer ?? msg.answer ?? [], explanation: msg.question.explanation ?? msg.explanation ?? "",
-        distribution: msg.distribution || null, you: you ? you.result ?? null : null };
+        distribution: msg.distribution || null, you: you ? you.result ?? null : null, team_results: msg.team_results || null };
     }
     next.shortAnswers = new Map((msg.short_answers || []).map((a) => [idKey(a.player_id), { ...a }]));
     next.media = msg.media ? { playing: !!msg.media.playing, question: msg.media.question ?? msg.question.id } : null;
@@ -281,7 +281,8 @@ export function reduce(state, msg) {
       const you = msg.you || null;
       const next = { ...state, phase: "revealed", deadline: null,
         key: { answer: msg.answer ?? state.key?.answer ?? null, explanation: msg.explanation ?? state.key?.explanation ?? "" },
-        reveal: { answer: msg.answer, explanation: msg.explanation, distribution: msg.distribution, you } };
+        reveal: { answer: msg.answer, explanation: msg.explanation, distribution: msg.distribution, you,
+          team_results: msg.team_results || null } };
       if (you && you.answered && you.answer != null && (!state.mine || state.mine.answer == null)) {
         next.mine = { answer: you.answer, status: "saved" }; // answered on another phone of the same account
       }

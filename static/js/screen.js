@@ -39,7 +39,10 @@ const T = {
   judgedRight: (p) => `回答正确${p ? `  +${p}` : ""}`,
   judgedWrong: (p) => `回答错误${p ? `  ${p}` : ""}`,
   judgedTimeout: (p) => `超时未答${p ? `  ${p}` : ""}`,
+  verdict: { right: "回答正确", wrong: "回答错误", timeout: "超时未答" },
+  chosen: "队伍所选",
   audience: "无人抢答 · 观众作答",
+  wrongOut: "回答错误",
   closed: "作答结束",
   rightAnswer: "正确答案",
   explanation: "解析",
@@ -157,6 +160,12 @@ function drawSegment(extra = "") {
   show("segment");
 }
 
+/** A risk segment's card asking the team on turn for its pick, with the values it has left. */
+function drawRiskTurn(teamId, values) {
+  drawSegment(`<div class="risk-turn">${T.riskTurn(escapeHtml(teamName(teamId)))}</div>
+    <div class="risk-values">${(values || []).map((v) => `<span>${escapeHtml(v)}</span>`).join("")}</div>`);
+}
+
 // --- the question -------------------------------------------------------------------------------
 const RING = 2 * Math.PI * 150;
 let total = 0;
@@ -178,10 +187,29 @@ function optBadge(question, o, i) {
   return `<span class="tv-key">${shapeSvg(i)}<b>${escapeHtml(o.key)}</b><span class="visually-hidden">${escapeHtml(shapeName(i))}</span></span>`;
 }
 
-/** The answer distribution after `reveal`: one bar per option, the right one(s) in gold. */
-function distHtml(question, opts, right, dist) {
+/** Whether the question is one team's (必答, 风险, 抢答, 加赛): its reveal shows the team's choice and verdict, no counts. */
+function teamQuestion(q) {
+  const kind = q.segment?.kind || S.segment?.kind;
+  return !!kind && kind !== "all" && !q.audience_only;
+}
+
+/** The answer distribution after `reveal`: one bar per option, the right one(s) in gold. A team's question has
+ *  no crowd to count: its options are listed with the right one marked and the team's choice named. */
+function distHtml(question, opts, right, dist, team = false) {
   let rows;
   let head = "";
+  if (team && !["single", "multiple", "judge"].includes(question.type)) {
+    return `<div class="answer-line"><span>${T.rightAnswer}</span><b>${escapeHtml(answerText(question, S.reveal.answer))}</b></div>`;
+  }
+  if (team) {
+    return `<div class="dist team n${opts.length}">${opts.map((o, i) => {
+      const isRight = right.has(String(o.key));
+      return `<div class="dist-row ${optClass(question, o, i)}${isRight ? " is-right" : ""}">
+        ${optBadge(question, o, i)}${o.media ? optionMediaHtml(o) : ""}<span class="dist-text">${escapeHtml(o.text)}</span>
+        ${Number(dist[o.key] || 0) > 0 ? `<span class="dist-chosen">${T.chosen}</span>` : ""}<span class="dist-tick">${isRight ? "✓" : ""}</span>
+      </div>`;
+    }).join("")}</div>`;
+  }
   if (["single", "multiple", "judge"].includes(question.type)) {
     rows = opts.map((o, i) => ({ cls: optClass(question, o, i), badge: optBadge(question, o, i), text: o.text,
       media: o.media, count: Number(dist[o.key] || 0), right: right.has(String(o.key)) }));
@@ -220,8 +248,9 @@ function drawQuestion() {
   const right = new Set(reveal ? (reveal.answer || []).map(String) : []);
   const dist = reveal ? reveal.distribution || {} : null;
   let options = "";
+  const team = teamQuestion(q);
   if (reveal) {
-    options = distHtml(question, opts, right, dist);
+    options = distHtml(question, opts, right, dist, team);
   } else if (["single", "multiple", "judge"].includes(question.type)) {
     options = `<div class="tv-opts grid n${opts.length}">${opts.map((o, i) => `
       <div class="tv-opt ${optClass(question, o, i)}">${optBadge(question, o, i)}${optionMediaHtml(o)}
@@ -238,7 +267,7 @@ function drawQuestion() {
       <span class="q-type">${T.types[question.type] || ""}</span>
       <span class="q-points">${T.points(q.points ?? 0)}</span>
     </div>
-    <div class="q-body${reveal ? " revealed" : ""}">
+    <div class="q-body${reveal ? " revealed" : ""}${reveal && verdicts().length ? " has-verdict" : ""}">
       <div class="q-main${reveal ? " revealed" : ""}" id="q-main">
         <h1 class="q-stem">${escapeHtml(question.stem)}</h1>
         ${pictured(question) ? `<div class="q-split">${stemMediaHtml(question, { sizes: "50vw" })}<div class="q-split-main">${options}</div></div>`
@@ -268,6 +297,23 @@ function drawQuestion() {
   runTimer();
 }
 
+/** The teams' verdicts to show beside a revealed answer: the reveal's own (every team judged, in order), or the
+ *  judgement seen before it (a server without `team_results`). */
+function verdicts() {
+  if (!S.q || !teamQuestion(S.q)) return [];
+  const listed = S.reveal?.team_results;
+  if (listed) return listed.map((r) => ({ team_id: r.team_id, correct: r.correct, timeout: !r.answered, points: r.points }));
+  return S.judged && S.judged.team_id != null ? [S.judged] : [];
+}
+
+/** One team's verdict: the name, 回答正确/回答错误/超时未答, and the points it earned or lost, big. */
+function verdictHtml(j) {
+  const text = j.timeout ? T.verdict.timeout : j.correct ? T.verdict.right : T.verdict.wrong;
+  const points = Number(j.points) || 0;
+  return `<div class="side-judged ${j.correct ? "ok" : "bad"}"><b${longName(j.team_id)}>${escapeHtml(teamName(j.team_id))}</b>
+    <span>${escapeHtml(text)}</span>${points ? `<em>${points > 0 ? "+" : ""}${escapeHtml(points)}</em>` : ""}</div>`;
+}
+
 function longName(teamId) { return [...teamName(teamId)].length > 5 ? ' class="long"' : ""; }
 
 function drawSide() {
@@ -277,7 +323,7 @@ function drawSide() {
   const kind = q.segment?.kind || S.segment?.kind;
   let html = "";
   if (S.reveal) {
-    html = "";
+    html = verdicts().map(verdictHtml).join("");
   } else if (S.phase === "closed") {
     html = `<div class="side-big">${T.closed}</div>${S.answered != null && kind === "all" ? `<p>${T.answered(S.answered)}</p>` : ""}`;
   } else if (kind === "required" || kind === "risk") {
@@ -289,16 +335,15 @@ function drawSide() {
     else html = `<div class="side-big wait">${T.buzzWait}</div><p>${T.buzzWaitHint}</p>`;
     const later = (b.order || []).slice(1);
     if (later.length) html += `<ol class="buzz-order">${later.map((t, i) => `<li>${escapeHtml(T.buzzLater(teamName(t), i + 2))}</li>`).join("")}</ol>`;
+    // Buzzing again after a wrong answer: the teams already out stay named (a verdict is not swept away).
+    const wrong = (b.out || []).filter((t) => !(b.right || []).includes(t) && t !== b.answering);
+    if (wrong.length && !S.judged) html += `<ul class="buzz-out">${wrong.map((t) => `<li><b>${escapeHtml(teamName(t))}</b>${T.wrongOut}</li>`).join("")}</ul>`;
   } else if (q.audience_only) {
     html = `<div class="side-turn">${T.audience}</div>`;
   } else if (S.joined > 0) {
     html = `<p>${T.playing(S.joined)}</p>`;
   }
-  if (S.judged) {
-    const j = S.judged;
-    const text = j.timeout ? T.judgedTimeout(j.points) : j.correct ? T.judgedRight(j.points) : T.judgedWrong(j.points);
-    html += `<div class="side-judged ${j.correct ? "ok" : "bad"}"><b>${escapeHtml(teamName(j.team_id))}</b><span>${escapeHtml(text)}</span></div>`;
-  }
+  if (S.judged && !S.reveal) html += verdictHtml(S.judged);
   box.innerHTML = html;
   $("ring").classList.toggle("done", !!S.reveal || S.phase === "closed");
   fitSide(box.parentElement);
@@ -346,11 +391,12 @@ function runTimer() {
 }
 
 // --- buzz flashes --------------------------------------------------------------------------------
+const VERDICT_MS = 1800; // how long a judgement's flash stays before 抢答开始 may replace it
 let flashTimer = 0;
 function flash(kind, title, sub, ms = 2600) {
   const box = $("flash");
   box.className = `flash flash-${kind}`;
-  box.innerHTML = `<div class="flash-card"><b>${escapeHtml(title)}</b><span>${escapeHtml(sub)}</span></div>`;
+  box.innerHTML = `<div class="flash-card"><b${[...title].length > 8 ? ' class="long"' : ""}>${escapeHtml(title)}</b><span>${escapeHtml(sub)}</span></div>`;
   box.hidden = false;
   void box.offsetWidth; // restart the animation
   box.classList.add("on");
@@ -469,6 +515,7 @@ function drawPhase() {
   if (S.phase === "lobby") { show("lobby"); return; }
   if (S.phase === "finished") { drawPodium(); return; }
   if (S.phase === "leaderboard" && S.board) { drawBoard(); return; }
+  if (S.phase === "picking" && S.turn) { drawRiskTurn(S.turn.team_id, S.turn.values_left); return; }
   if (S.q) { drawQuestion(); return; }
   if (S.segment) drawSegment();
 }
@@ -518,13 +565,20 @@ function receive(msg) {
         drawQuestion();
       }
       return;
-    case "buzz_open":
+    case "buzz_open": {
       if (!before.q) return;
       drawSide();
       runTimer();
-      flash("go", T.buzzOpen, "", 1200);
-      sound.play("go");
+      // After a wrong answer the buzzers open again at once: the hall first sees the verdict, then 抢答开始
+      // (unless someone has buzzed meanwhile).
+      const go = () => {
+        if (!S.buzz?.armed) return;
+        flash("go", T.buzzOpen, "", 1200);
+        sound.play("go");
+      };
+      if (before.judged && !before.judged.correct) setTimeout(go, VERDICT_MS); else go();
       return;
+    }
     case "buzzed":
       if (!before.q) return;
       if (msg.foul) {
@@ -555,15 +609,9 @@ function receive(msg) {
       sound.play("reveal");
       return;
     case "turn":
+      // The server asks for the next pick only when the host moves on (`next`): the reveal has had its time.
       if (msg.team_id == null) return;
-      if (S.reveal && S.phase === "revealed" && !$("sc-question").hidden) {
-        // A reveal stays up until the host moves on: the next turn is only announced beside it.
-        $("side-status").insertAdjacentHTML("beforeend", `<div class="side-turn">${T.riskTurn(escapeHtml(teamName(msg.team_id)))}</div>`);
-        fitSide($("side-status").parentElement);
-        return;
-      }
-      drawSegment(`<div class="risk-turn">${T.riskTurn(escapeHtml(teamName(msg.team_id)))}</div>
-        <div class="risk-values">${(msg.values_left || []).map((v) => `<span>${escapeHtml(v)}</span>`).join("")}</div>`);
+      drawRiskTurn(msg.team_id, msg.values_left);
       return;
     case "risk_pick":
       flash("go", teamName(msg.team_id), msg.declined ? "放弃本轮" : `选择 ${msg.points} 分`, 1800);

@@ -89,7 +89,7 @@ export function fitSide(side) {
   if (!side) return;
   for (let size = 38; size >= 20; size -= 2) {
     side.style.setProperty("--side", `${size}px`);
-    const inside = [...side.querySelectorAll(".side-turn, .side-turn b, .side-judged, .side-judged b, .buzz-order li")]
+    const inside = [...side.querySelectorAll(".side-turn, .side-turn b, .side-judged, .side-judged b, .buzz-order li, .buzz-out li")]
       .every((el) => el.scrollWidth <= el.clientWidth + 1);
     if (side.scrollHeight <= side.clientHeight + 1 && inside) return;
   }

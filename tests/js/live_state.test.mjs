@@ -85,6 +85,17 @@ test("a state message restores a revealed question after a reconnect, with names
   assert.equal(s.q.index, 2);
 });
 
+test("a team segment's reveal keeps each team's verdict, live and after a reconnect", () => {
+  const verdicts = [{ team_id: 2, answered: true, correct: false, points: -10 }, { team_id: 3, answered: true, correct: true, points: 20 }];
+  const live = play({ type: "question", question, index: 1, count: 1, points: 20, segment: { kind: "buzzer", index: 1 } },
+    { type: "closed", answered: 1 }, { type: "reveal", answer: ["A"], distribution: { A: 1 }, team_results: verdicts });
+  assert.deepEqual(live.reveal.team_results, verdicts);
+  const again = play({ type: "state", phase: "revealed", segment: { kind: "buzzer", index: 1 }, question: { ...question, answer: ["A"] },
+    index: 1, count: 1, points: 20, distribution: { A: 1 }, team_results: verdicts });
+  assert.deepEqual(again.reveal.team_results, verdicts);
+  assert.equal(play({ type: "question", question, index: 1, count: 1 }, { type: "reveal", answer: ["A"] }).reveal.team_results, null);
+});
+
 test("a segment clears the question and keeps its title card's end", () => {
   const s = play({ type: "question", question, index: 1, count: 1, points: 10, deadline_ms: 5000 },
     { type: "segment", segment: { kind: "risk", index: 2 }, card_until_ms: 123456 });

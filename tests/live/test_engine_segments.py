@@ -127,6 +127,28 @@ def test_first_buzz_by_arrival_wins_and_answers_on_the_device() -> None:
     assert reveal.message_for(100)["you"]["rank"] == 2 and reveal.message_for(100)["you"]["team_score"] == 0
 
 
+def test_a_team_segments_reveal_announces_each_teams_verdict() -> None:
+    # 抢答: a wrong oral answer, then a right one on a phone; the screen's reveal names both, in that order.
+    play = Play(buzzer(rebuzz_after_wrong=True))
+    play.host(0, "start")
+    play.host(1000, "open_buzz")
+    play.buzz(1100, 100)
+    play.host(1200, "judge", team_id=1, correct=False)
+    play.buzz(1300, 300)
+    play.answer(1400, 300, "A")
+    reveals = [e for e in play.host(2000, "reveal") if isinstance(e, AnswerRevealed)]
+    verdicts = [{"team_id": 1, "answered": True, "correct": False, "points": -10},
+                {"team_id": 3, "answered": True, "correct": True, "points": 20}]
+    assert all(e.to_message()["team_results"] == verdicts for e in reveals)
+    assert play.game.snapshot("screen")["team_results"] == verdicts  # a screen that reconnects sees them too
+    # 必答: the phone's answer graded by the reveal itself (no judgement before it).
+    turn = Play(SegmentConfig("required", questions=[single(1)], points=10, wrong_points=-5))
+    turn.host(0, "start")
+    turn.answer(100, 100, "B")
+    reveal = next(e for e in turn.host(200, "reveal") if isinstance(e, AnswerRevealed) and e.audience == "screen")
+    assert reveal.to_message()["team_results"] == [{"team_id": 1, "answered": True, "correct": False, "points": -5}]
+
+
 def test_a_buzz_before_open_buzz_is_a_foul_that_deducts() -> None:
     play = Play(buzzer(foul_points=-15))
     play.host(0, "start")
