@@ -361,11 +361,12 @@ def live_ledger(ctx: Ctx) -> Any:
     host (host token as ``Authorization: Bearer``, or its creator or an organizer logged in)."""
     row = _owned(ctx)
     found = _read(ctx, row.id or 0, "ledger")
-    entries, names = found["entries"], found["names"]
+    entries, names, players = found["entries"], found["names"], found.get("players", {})
     tz = ctx.settings.timezone
     from quiz.timeutil import to_iso
 
     items = [{**e, "reason_text": reason_text(e["reason"]), "team_name": names.get(str(e["team_id"]), ""),
+              "player_name": players.get(str(e["player_id"]), "") if e["team_id"] is None else "",
               "at": to_iso(e["at_ms"], tz)} for e in entries]
     return {"items": items, "total": len(items)}
 

@@ -891,6 +891,8 @@ def read_game(runner: Runner, what: str, role: str, now: int) -> Any:
     """What the API reads of a game, as JSON: its ``state`` snapshot for a role, or its ``ledger``."""
     game = runner.game
     if what == "ledger":
+        guests = {str(e.player_id): game.players[e.player_id].name for e in game.ledger
+                  if e.team_id is None and e.player_id in game.players}  # an open game's players, by name
         return {"entries": [e.to_dict() for e in game.ledger],
-                "names": {str(team.id): team.config.name for team in game.teams.values()}}
+                "names": {str(team.id): team.config.name for team in game.teams.values()}, "players": guests}
     return game.snapshot(role if role in ("screen", "host") else "screen", None, now)

@@ -4,6 +4,7 @@ export const KIND_NAMES = { all: "全员答题", required: "必答题", buzzer: 
 export const PHASE_NAMES = {
   lobby: "等待开始", question: "答题中", buzzing: "抢答中", answering: "作答中", closed: "作答结束",
   revealed: "已公布答案", leaderboard: "排行榜", paused: "已暂停", finished: "比赛结束",
+  segment: "环节开场", card: "环节开场", picking: "选择风险分值",
 };
 export const TYPE_NAMES = { single: "单选题", multiple: "多选题", judge: "判断题", fill: "填空题", short: "简答题" };
 /** The type as the live pages' small labels read it. */

@@ -22,8 +22,11 @@ const T = {
   needToken: "请从“我的比赛”进入控制台，或登录为这场比赛的主持人或组织者。也可以粘贴创建比赛时得到的主持令牌：",
   next: {
     start: "下一步：开始比赛", next: "下一步：下一题", open_buzz: "下一步：开启抢答", close: "下一步：停止作答（或等待倒计时结束）",
-    reveal: "下一步：公布答案", judge: "下一步：评判作答队伍", risk: "下一步：为轮到的队伍选择风险分值",
+    reveal: "下一步：公布答案", judge: (team) => `下一步：评判 ${team} 的回答`,
+    buzzing: "下一步：等待各队抢答（无人抢答时可按“停止作答”）", risk: "下一步：为轮到的队伍选择风险分值",
     resume: "比赛已暂停：继续比赛", leaderboard: "下一步：显示排行榜", finish: "题目已全部完成：可以结束比赛", none: "比赛已结束",
+    card: "大屏幕正在展示环节开场，第一题随后自动出现",
+    turn: (team) => `下一步：等待 ${team} 作答（口头回答请判 ✓ 或 ✗）`,
   },
   segmentNo: (n) => `第 ${n} 环节`,
   qNo: (i, n) => `第 ${i}${n ? ` / ${n}` : ""} 题`,
@@ -39,7 +42,9 @@ const T = {
   fouls: "犯规",
   out: "已出局",
   teamAnswered: (team, ans) => `${team} 已提交答案：${ans}`,
-  judged: (team, ok, p) => `${team} ${ok ? "判定正确" : "判定错误"}（${signed(p)}）`,
+  matches: (ok) => (ok ? "（与正确答案一致）" : "（与正确答案不符）"),
+  gradedByReveal: (team) => `${team} 已在手机上作答，公布答案时自动计分；如需改判：`,
+  judged: (team, ok, p, timeout) => `${team} ${timeout ? "超时未答" : ok ? "判定正确" : "判定错误"}（${signed(p)}）`,
   shortTitle: (n, left) => `简答作答（${n} 份，待评判 ${left} 份；公布答案时按评判计分）`,
   unjudged: "待评判",
   distribution: "答题分布",
@@ -51,7 +56,7 @@ const T = {
   valuesLeft: (v) => `可选 ${v}`,
   noTeams: "本场没有参赛队伍（开放竞答：个人计分，显示排行榜后在这里列出前 10 名）。",
   playersTitle: "个人排行（前 10 名）",
-  teamsTitle: "队伍 · 评判 · 风险选分",
+  teamsTitle: (risk) => (risk ? "队伍 · 评判 · 风险选分" : "队伍 · 评判"),
   confirmFinish: "确定结束比赛吗？结束后不能继续答题。",
   confirmReverse: (id) => `确定撤销第 ${id} 条计分记录吗？撤销会新增一条反向记录。`,
   reasonRequired: "请填写调整原因",
@@ -65,7 +70,7 @@ const T = {
   by: { auto: "自动", host: "主持人" },
   reverse: "撤销",
   reversed: "已撤销",
-  ledgerHead: ["#", "时间", "队伍", "变化", "原因", "题目", "操作人", ""],
+  ledgerHead: (teams) => ["#", "时间", teams ? "队伍" : "选手", "变化", "原因", "题目", "操作人", ""],
   leaderboard: "排行榜",
   riskWaiting: (team) => `等待 ${team} 选择本题的风险分值（在右侧“主持操作”中录入）`,
   finished: "比赛已结束",
@@ -117,7 +122,8 @@ const players = () => S.board?.players || [];
 function legal() {
   const p = S.phase;
   const k = kind();
-  const between = ["revealed", "leaderboard"].includes(p);
+  // "picking": a risk team picks its value (the phase a reloaded console gets; live, the reveal's phase stays).
+  const between = ["revealed", "leaderboard", "picking"].includes(p);
   const riskPending = S.segment?.kind === "risk" && turnTeam() != null && between;
   const judgeTeam = judgeableTeam();
   return {
@@ -163,16 +169,20 @@ function expected(l) {
   if (p === "finished") return "none";
   if (p === "paused") return "resume";
   if (p === "lobby") return "start";
-  // A team's phone answer to an objective question is graded by the reveal itself: judging is not the next step.
-  const gradedByReveal = S.teamAnswer && !S.teamAnswer.pendingJudge;
-  if (l.judge && (p === "answering" || (TURN_KINDS.includes(kind()) && !gradedByReveal
-    && (S.teamAnswer?.pendingJudge || p === "closed")))) return "judge";
+  if (p === "segment" || p === "card") return "card"; // the title card ends by itself
+  // A team's phone answer to an objective question is graded by the reveal (or, after a buzz, at once):
+  // judging is the next step only for a short answer, or for a team on turn whose time ran out unanswered.
+  if (l.judge && S.teamAnswer?.pendingJudge) return "judge";
+  if (l.judge && p === "closed" && TURN_KINDS.includes(kind()) && !S.teamAnswer) return "judge";
+  // A team on turn (or the buzz winner) has not answered yet: the host waits for its phone, or judges it aloud.
+  if (l.judge && LIVE_PHASES.includes(p) && !S.teamAnswer) return "turn";
   if (p === "question" && l.open_buzz) return "open_buzz";
+  if (p === "buzzing") return "buzzing"; // the teams buzz; 停止作答 only if nobody does
   if (LIVE_PHASES.includes(p)) return "close";
   if (p === "closed") return "reveal";
   if (l.risk) return "risk";
   if (p === "revealed" || p === "leaderboard") return S.noMore || lastQuestionDone() ? "finish" : "next";
-  return "none";
+  return "";
 }
 
 // --- drawing ------------------------------------------------------------------------------------------
@@ -184,7 +194,8 @@ function draw() {
     b.disabled = !l[action];
     b.classList.toggle("primary", want === action);
   });
-  $("next-hint").textContent = T.next[want] || "";
+  const hint = T.next[want];
+  $("next-hint").textContent = typeof hint === "function" ? hint(teamName(l.judgeTeam)) : hint || "";
   const badge = $("phase-badge");
   // While a team picks its risk value the game is "between" questions, but the hall waits for that pick.
   badge.textContent = legal().risk ? "等待选择风险分值" : PHASE_NAMES[S.phase] || S.phase;
@@ -201,10 +212,12 @@ function draw() {
 
 function drawNow() {
   const box = $("now");
-  if (!S.q) {
+  // A risk team picking its value: the last question is done; the stage waits for the pick.
+  if (!S.q || legal().risk) {
     if (S.segment) {
+      const name = KIND_NAMES[S.segment.kind] || "";
       box.innerHTML = `<p class="now-seg"><span class="seg-chip">${escapeHtml(T.segmentNo(S.segment.index))}</span>
-        <b>${escapeHtml(KIND_NAMES[S.segment.kind] || "")}</b> ${escapeHtml(S.segment.title || "")}</p>
+        <b>${escapeHtml(name)}</b> ${S.segment.title && S.segment.title !== name ? escapeHtml(S.segment.title) : ""}</p>
         <p class="muted">${S.phase === "finished" ? T.finished : legal().risk ? T.riskWaiting(teamName(turnTeam()))
           : S.phase === "leaderboard" ? T.leaderboard : ""}</p>`;
     } else {
@@ -221,7 +234,9 @@ function drawNow() {
   const dist = S.reveal?.distribution || null;
   let options = "";
   if (["single", "multiple"].includes(question.type)) {
-    options = `<ul class="host-options">${question.options.map((o) => `
+    // Short options side by side: the status of the step and the answer stay on the laptop's one screen.
+    const short = question.options.length >= 4 && question.options.every((o) => [...String(o.text)].length <= 14 && !o.media?.length);
+    options = `<ul class="host-options${short ? " two" : ""}">${question.options.map((o) => `
       <li class="${right.has(o.key) ? "is-right" : ""}"><b>${escapeHtml(o.key)}</b><span>${escapeHtml(o.text)}</span>
       ${dist ? `<em>${escapeHtml(dist[o.key] ?? 0)}</em>` : ""}</li>`).join("")}</ul>`;
   } else if (question.type === "judge" && dist) {
@@ -245,19 +260,33 @@ function drawNow() {
     if (wrong.length && live) parts.push(`${T.out}：${wrong.map((t) => escapeHtml(teamName(t))).join("、")}`);
     if (parts.length) status += `<p class="buzz-line">${parts.join(" · ")}</p>`;
   }
-  if (S.teamAnswer) status += `<p class="team-answer">${escapeHtml(T.teamAnswered(teamName(S.teamAnswer.team_id), answerText(question, S.teamAnswer.answer)))}</p>`;
+  if (S.teamAnswer) {
+    const ok = matchesKey(question, S.teamAnswer.answer, answer);
+    status += `<p class="team-answer${ok == null ? "" : ok ? " ok" : " bad"}">${escapeHtml(T.teamAnswered(teamName(S.teamAnswer.team_id),
+      answerText(question, S.teamAnswer.answer)))}${ok == null ? "" : `<span>${T.matches(ok)}</span>`}</p>`;
+  }
   if (S.shortAnswers.size) status += shortAnswersHtml(question);
-  if (S.judged) status += `<p class="judged-line ${S.judged.correct ? "ok" : "bad"}">${escapeHtml(T.judged(teamName(S.judged.team_id), S.judged.correct, S.judged.points))}</p>`;
+  // After the reveal every team's verdict (a wrong answer before a right one after a buzz again), else the last one.
+  const verdicts = S.reveal?.team_results?.length ? S.reveal.team_results.filter((r) => r.answered || r.points)
+    : S.judged ? [S.judged] : [];
+  status += verdicts.map((j) => `<p class="judged-line ${j.correct ? "ok" : "bad"}">${escapeHtml(T.judged(teamName(j.team_id), j.correct, j.points, j.timeout || j.answered === false))}</p>`).join("");
   box.innerHTML = `
     <p class="now-seg"><span class="seg-chip">${escapeHtml(T.segmentNo(seg.index || 1))}</span><b>${escapeHtml(KIND_NAMES[seg.kind] || "")}</b>
       ${seg.title && seg.title !== KIND_NAMES[seg.kind] ? escapeHtml(seg.title) : ""}
       <span class="q-meta">${T.qNo(q.index, q.count)} · ${TYPE_SHORT[question.type] || ""} · ${T.points(q.points ?? 0)}</span></p>
+    ${status ? `<div class="now-status">${status}</div>` : ""}
     <p class="host-stem">${escapeHtml(question.stem)}</p>
     ${stemMediaHtml(question)}
     ${options}
     <div class="host-answer"><span>${T.answer}${revealed() ? "（已公布）" : "（仅主持人可见）"}</span><b>${escapeHtml(answerText(question, answer) || "—")}</b></div>
-    ${explanation ? `<p class="host-explain"><b>${T.explanation}：</b>${escapeHtml(explanation)}</p>` : ""}
-    ${status}`;
+    ${explanation ? `<p class="host-explain"><b>${T.explanation}：</b>${escapeHtml(explanation)}</p>` : ""}`;
+}
+
+/** Whether a team's choice (single, multiple, judge) is the key: true/false, or null where only a judge can tell. */
+function matchesKey(question, given, key) {
+  if (!["single", "multiple", "judge"].includes(question.type) || given == null || !key) return null;
+  const norm = (v) => (Array.isArray(v) ? v : [v]).map(String).sort().join("|");
+  return norm(given) === norm(key);
 }
 
 /** Everyone's short answers, each with ✓/✗ for the host (judging is open until the reveal). */
@@ -294,7 +323,8 @@ function drawDecision(l, want) {
   const box = $("decide");
   let html = "";
   if (l.judge) {
-    html = `<p>${escapeHtml(T.judgeWho(teamName(l.judgeTeam)))}</p>
+    const graded = TURN_KINDS.includes(kind()) && S.teamAnswer && !S.teamAnswer.pendingJudge;
+    html = `<p>${escapeHtml(graded ? T.gradedByReveal(teamName(l.judgeTeam)) : T.judgeWho(teamName(l.judgeTeam)))}</p>
       <div class="decide-row"><button type="button" class="btn big ok-btn" data-judge="${l.judgeTeam}" data-correct="1">✓ ${T.right} <kbd>Y</kbd></button>
       <button type="button" class="btn big bad-btn" data-judge="${l.judgeTeam}" data-correct="0">✗ ${T.wrong} <kbd>X</kbd></button></div>`;
   } else if (l.risk) {
@@ -306,7 +336,8 @@ function drawDecision(l, want) {
   }
   box.innerHTML = html;
   box.hidden = !html;
-  box.classList.toggle("hot", want === "judge" || want === "risk");
+  box.classList.toggle("hot", ["judge", "risk", "turn"].includes(want));
+  box.classList.toggle("quiet", want !== "judge" && !!l.judge && TURN_KINDS.includes(kind()) && !!S.teamAnswer);
 }
 
 function drawTeams(l, want) {
@@ -322,22 +353,25 @@ function drawTeams(l, want) {
     select.innerHTML = "";
     return;
   }
-  $("teams-title").textContent = T.teamsTitle;
+  // The risk values have a column only in a risk segment (elsewhere it would be a column of dashes).
+  const risk = S.segment?.kind === "risk";
+  $("teams-title").textContent = T.teamsTitle(risk);
   // Seat order (team id), never by score: during play the ✓/✗ buttons must not move under the cursor.
   const rows = [...S.teams.entries()].sort((a, b) => a[0] - b[0]);
-  box.innerHTML = `<table class="team-table"><thead><tr><th>队伍</th><th>得分</th><th>评判</th><th>风险选分</th></tr></thead><tbody>${rows.map(([id, t]) => {
+  box.innerHTML = `<table class="team-table"><thead><tr><th>队伍</th><th>得分</th><th>评判</th>${risk ? "<th>风险选分</th>" : ""}</tr></thead><tbody>${rows.map(([id, t]) => {
     const canJudge = l.judge && l.judgeTeam === id;
     const onTurn = l.risk && turnTeam() === id;
-    const values = S.valuesLeft.get(id) || [];
-    const hot = (want === "judge" && canJudge) || (want === "risk" && onTurn);
+    // A team that has not picked yet has the segment's every value (a live console learns them at the first turn).
+    const values = S.valuesLeft.get(id) || (risk ? riskValues || [] : []);
+    const hot = (["judge", "turn"].includes(want) && canJudge) || (want === "risk" && onTurn);
     return `<tr class="${hot ? "hot" : ""}${S.q && S.q.team_id === id && !revealed() ? " turn" : ""}">
       <td><b>${escapeHtml(t.name)}</b>${t.unit ? `<small>${escapeHtml(t.unit)}</small>` : ""}${onTurn ? `<span class="tag">${T.onTurn}</span>` : ""}</td>
       <td class="num">${escapeHtml(t.score ?? 0)}</td>
       <td class="judge-cell"><button type="button" class="btn small ok-btn" data-judge="${id}" data-correct="1"${canJudge ? "" : " disabled"}>✓ ${T.right}</button>
         <button type="button" class="btn small bad-btn" data-judge="${id}" data-correct="0"${canJudge ? "" : " disabled"}>✗ ${T.wrong}</button></td>
-      <td class="risk-cell">${onTurn ? `${values.map((v) => `<button type="button" class="btn small secondary" data-risk="${id}" data-points="${v}">${escapeHtml(v)}</button>`).join("")}
+      ${risk ? `<td class="risk-cell">${onTurn ? `${values.map((v) => `<button type="button" class="btn small secondary" data-risk="${id}" data-points="${v}">${escapeHtml(v)}</button>`).join("")}
         <button type="button" class="btn small ghost" data-risk="${id}" data-points="0">${T.decline}</button>`
-        : S.segment?.kind === "risk" && values.length ? `<span class="muted">${T.valuesLeft(values.join(" / "))}</span>` : '<span class="muted">—</span>'}</td>
+        : values.length ? `<span class="muted">${T.valuesLeft(values.join(" / "))}</span>` : '<span class="muted">—</span>'}</td>` : ""}
     </tr>`;
   }).join("")}</tbody></table>`;
   const current = select.value;
@@ -358,9 +392,14 @@ function runTimer() {
 }
 
 // --- messages: the reducer keeps the state; here only what the console does besides drawing -----------
+// A risk segment's values, as the first team on turn may pick them all (for the teams not on turn yet).
+let riskValues = null;
+
 function receive(msg) {
   const before = S;
   S = reduce(S, msg);
+  if (msg.type === "segment") riskValues = null;
+  if (msg.type === "turn" && msg.team_id != null && !before.valuesLeft.has(msg.team_id)) riskValues = msg.values_left || null;
   switch (msg.type) {
     case "welcome":
       if (msg.game?.title) $("game-title").textContent = msg.game.title;
@@ -385,6 +424,7 @@ function receive(msg) {
       if (before.q && !msg.foul && !(before.buzz?.order || []).length && S.buzz?.order.length) sound.play("buzz");
       break;
     case "score":
+    case "reveal": // an open game's players score at the reveal, without a `score` each: the ledger has them
       loadLedgerSoon();
       break;
     case "finished":
@@ -561,9 +601,9 @@ async function loadLedger() {
   const items = data.items || [];
   if (!items.length) { box.innerHTML = `<p class="muted">${T.ledgerEmpty}</p>`; return; }
   const reversed = new Set(items.filter((e) => e.reverses).map((e) => e.reverses));
-  box.innerHTML = `<table class="ledger-table"><thead><tr>${T.ledgerHead.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>
+  box.innerHTML = `<table class="ledger-table"><thead><tr>${T.ledgerHead(S.teams.size > 0).map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>
     ${items.slice().reverse().map((e) => `<tr class="${e.reverses ? "is-reverse" : ""}${reversed.has(e.id) ? " is-reversed" : ""}">
-      <td>${e.id}</td><td>${escapeHtml((e.at || "").slice(11, 19))}</td><td>${escapeHtml(e.team_name || teamName(e.team_id))}</td>
+      <td>${e.id}</td><td>${escapeHtml((e.at || "").slice(11, 19))}</td><td>${escapeHtml(e.team_name || e.player_name || teamName(e.team_id))}</td>
       <td class="num ${e.delta > 0 ? "plus" : "minus"}">${e.delta > 0 ? "+" : ""}${escapeHtml(e.delta)}</td>
       <td>${escapeHtml(e.reason_text || T.reasons[e.reason] || e.reason)}${e.reverses ? `（#${e.reverses}）` : ""}</td>
       <td>${e.question_id ?? ""}</td><td>${escapeHtml(T.by[e.by] || e.by)}</td>

@@ -1,8 +1,9 @@
 """The host console at 1366×768: what the current step needs is on one screen, and teams keep their seats.
 
-A 必答 (required) segment with four teams: when a team is on turn, the actions, the judgement and every
+A 必答 (required) segment with six teams: when a team is on turn, the actions, the judgement and every
 team's row with its ✓/✗ are inside the first 768 pixels; after a judgement scores a team, the rows keep
-their order (seat order), so the buttons do not move under the host's cursor.
+their order (seat order), so the buttons do not move under the host's cursor. In an open game the players
+score at the reveal without a `score` message each: the console's 计分记录 lists them then, by name.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from tests.browser.conftest import wait_until
 pytestmark = pytest.mark.browser
 
 CONSOLE = {"width": 1366, "height": 768}
-TEAMS = [("市委组织部代表队", "市委组织部"), ("财政局代表队", "市财政局"), ("教育局代表队", "市教育局"), ("卫健委代表队", "市卫健委")]
+# A final of six teams, one of them with a long name.
+TEAMS = [("市委组织部代表队", "市委组织部"), ("财政局代表队", "市财政局"), ("教育局代表队", "市教育局"), ("卫健委代表队", "市卫健委"),
+         ("市卫生健康委员会机关代表队", "市卫生健康委员会"), ("公安局代表队", "市公安局")]
 
 
 def call(server: Any, method: str, url: str, body: dict[str, Any], as_: str) -> dict[str, Any]:
@@ -47,12 +50,13 @@ def test_the_console_fits_1366x768_and_keeps_seat_order(live_server: Any, new_pa
                  {"name": "决赛", "stage": "final", "format": "live"}, "org")
     call(live_server, "PUT", f"/api/rounds/{final['id']}/teams", {"team_ids": [t["id"] for t in teams]}, "org")
     game = call(live_server, "POST", "/api/live", {"title": "决赛", "bank_id": bank_id, "round_id": final["id"], "segments": [
-        {"kind": "required", "title": "必答题", "question_ids": [1, 2, 3, 4], "time_limit_s": 60,
+        {"kind": "required", "title": "必答题", "question_ids": [1, 2, 3, 4, 5], "time_limit_s": 60,
          "points": 10}]}, "org")
 
     console = new_page(CONSOLE)
     console.goto(f"{live_server.url}/host/{game['id']}?token={game['host_token']}")
     console.wait_for_selector("#conn[data-state=open]")
+    wait_until(console, "document.querySelectorAll('#teams tbody tr').length === 6")  # the state follows the open
     seats = team_order(console)
     assert sorted(seats) == sorted(name for name, _ in TEAMS)
     console.click("[data-action=start]")
@@ -62,6 +66,8 @@ def test_the_console_fits_1366x768_and_keeps_seat_order(live_server: Any, new_pa
     assert inside_viewport(console, "#actions .act")
     assert inside_viewport(console, "#decide [data-judge]")
     assert inside_viewport(console, "#teams tbody tr .judge-cell button")
+    assert inside_viewport(console, "#teams tbody tr")
+    assert console.evaluate("scrollY") == 0
 
     on_turn = console.get_attribute("#decide [data-judge][data-correct='1']", "data-judge")
     console.click("#decide [data-judge][data-correct='1']")
@@ -70,3 +76,40 @@ def test_the_console_fits_1366x768_and_keeps_seat_order(live_server: Any, new_pa
     console.wait_for_timeout(600)  # the next action lights up (a transition)
     shot(console, "after-judgement", full_page=False)
     assert on_turn is not None
+
+
+# A guest on a plain socket (the phone page is tested elsewhere): joins, answers the question when it comes.
+GUEST_JS = """([pin, name, key]) => { window.acks = [...(window.acks || []), new Promise((resolve, reject) => {
+  const ws = new WebSocket(`${location.origin.replace('http', 'ws')}/ws/live/${pin}?role=player`);
+  ws.onopen = () => ws.send(JSON.stringify({ type: 'join', name }));
+  ws.onerror = () => reject(new Error('socket error'));
+  ws.onmessage = (event) => {
+    const msg = JSON.parse(event.data);
+    if (msg.type === 'question') ws.send(JSON.stringify({ type: 'answer', id: `${name}-1`, question: msg.question.id, answer: key }));
+    if (msg.type === 'ack') resolve(msg.accepted);
+  };
+  window.guests = [...(window.guests || []), ws];
+})]; }"""
+
+
+def test_an_open_games_ledger_lists_the_players_points_after_the_reveal(live_server: Any, new_page: Any) -> None:
+    live_server.add_user("host", "host")
+    bank_id = live_server.seed_bank()
+    game = call(live_server, "POST", "/api/live", {"title": "开放竞答", "bank_id": bank_id, "segments": [
+        {"kind": "all", "title": "全员答题", "question_ids": [1, 2], "time_limit_s": 60, "points": 10}]}, "host")
+    console = new_page(CONSOLE)
+    console.goto(f"{live_server.url}/host/{game['id']}?token={game['host_token']}")
+    console.wait_for_selector("#conn[data-state=open]")
+    guest = new_page(CONSOLE)
+    guest.goto(f"{live_server.url}/")
+    for name, key in (("王小明", "A"), ("李华", "B")):
+        guest.evaluate(GUEST_JS, [game["pin"], name, key])
+    wait_until(console, "document.getElementById('count-joined').textContent === '2'")
+    console.click("[data-action=start]")
+    wait_until(console, "document.getElementById('count-answered').textContent === '2'", timeout_s=15)
+    assert guest.evaluate("Promise.all(window.acks)") == [True, True]
+    console.click("[data-action=reveal]")
+    # No reload: the console's 计分记录 has the right answer's points at once (not 暂无记录).
+    wait_until(console, "document.querySelectorAll('#ledger tbody tr').length === 1")
+    row = console.inner_text("#ledger tbody tr")
+    assert "王小明" in row and "+10" in row and "选手" in console.inner_text("#ledger thead")
