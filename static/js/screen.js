@@ -41,6 +41,7 @@ const T = {
   judgedTimeout: (p) => `超时未答${p ? `  ${p}` : ""}`,
   verdict: { right: "回答正确", wrong: "回答错误", timeout: "超时未答" },
   chosen: "队伍所选",
+  tieWon: "加赛胜出",
   audience: "无人抢答 · 观众作答",
   wrongOut: "回答错误",
   closed: "作答结束",
@@ -324,6 +325,11 @@ function drawSide() {
   let html = "";
   if (S.reveal) {
     html = verdicts().map(verdictHtml).join("");
+    // A settled tiebreak: the hall is told who won it (the first of each tied group, in the order it settled).
+    if (kind === "tiebreak" && S.tiebreak?.resolved) {
+      html += S.tiebreak.groups.filter((g) => (g.team_ids || []).length).map((g) => `<div class="side-turn won tie-won">
+        <b${longName(g.team_ids[0])}>${escapeHtml(teamName(g.team_ids[0]))}</b><small>${T.tieWon}</small></div>`).join("");
+    }
   } else if (S.phase === "closed") {
     html = `<div class="side-big">${T.closed}</div>${S.answered != null && kind === "all" ? `<p>${T.answered(S.answered)}</p>` : ""}`;
   } else if (kind === "required" || kind === "risk") {

@@ -423,6 +423,9 @@ def test_tiebreak_sudden_death_between_the_tied_teams(live_server: Any, new_page
     console.click("[data-action=reveal]")
     reveal_stays(screen, "A", seconds=1.2)
     assert screen.locator(".dist-row.is-right .tv-key b").inner_text() == "A"
+    # The hall is told the result: the team that answered wrong, and the team that won the tiebreak.
+    assert TEAMS[1][0] in screen.inner_text(".side-judged.bad")
+    assert TEAMS[0][0] in screen.inner_text(".tie-won") and "加赛胜出" in screen.inner_text(".tie-won")
     wait_until(console, "document.getElementById('phase-badge').dataset.phase === 'revealed'")
     assert "A" in console.inner_text(".host-answer")
     # The tie is settled: no second question, the game may finish; the board shows the winner first.
