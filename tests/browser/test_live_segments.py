@@ -37,14 +37,15 @@ def call(server: Any, method: str, url: str, body: dict[str, Any], as_: str = "o
     return dict(response.json()) if response.content else {}
 
 
-def team_game(server: Any, n_teams: int, segments: Any, names: list[tuple[str, str, str]] = TEAMS) -> tuple[dict[str, Any], list[int]]:
+def team_game(server: Any, n_teams: int, segments: Any, names: list[tuple[str, str, str]] = TEAMS,
+              questions: list[dict[str, Any]] | None = None) -> tuple[dict[str, Any], list[int]]:
     """A round with `n_teams` one-member teams (users p0, p1, ...) and its live game; returns (game, team ids).
 
     `segments` is the game's segment list, or a function of the team ids that returns it; `names` the teams'
-    (name, unit, member)."""
+    (name, unit, member); `questions` the bank's (default the sample bank)."""
     server.add_user("org", "organizer")
     members = [server.add_user(f"p{i}", "member", name=name, unit=unit) for i, (_, unit, name) in enumerate(names[:n_teams])]
-    bank_id = server.seed_bank()
+    bank_id = server.seed_bank("竞赛题库", questions) if questions else server.seed_bank()
     competition = call(server, "POST", "/api/competitions", {"title": "党史知识竞赛"})
     teams = [call(server, "POST", f"/api/competitions/{competition['id']}/teams",
                   {"name": name, "unit": unit, "members": [uid]})["id"]

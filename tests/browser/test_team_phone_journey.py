@@ -20,8 +20,8 @@ import pytest
 from websockets.sync.client import connect
 
 from tests.browser.conftest import PHONE, wait_until
-from tests.browser.test_live_segments import TEAMS, call
-from tests.browser.test_phone_defects import clipped
+from tests.browser.test_live_segments import TEAMS, team_game
+from tests.browser.test_phone_defects import JOURNEY_QUESTIONS, clipped
 
 pytestmark = pytest.mark.browser
 
@@ -32,12 +32,7 @@ WECHAT = ("Mozilla/5.0 (Linux; Android 12; M2012K11AC) AppleWebKit/537.36 (KHTML
 
 # Long stems and options, as the real banks have them; the right answers are A, 正确, C, A, 正确, B.
 QUESTIONS: list[dict[str, Any]] = [
-    {"type": "single", "stem": "《中国共产党章程》规定，党的最高领导机关是党的全国代表大会和它所产生的什么机构？",
-     "options": [{"key": "A", "text": "中央委员会"}, {"key": "B", "text": "中央政治局及其常务委员会"},
-                 {"key": "C", "text": "中央纪律检查委员会"}, {"key": "D", "text": "中央军事委员会和中央书记处"}],
-     "answer": ["A"], "explanation": "党章第十条：党的最高领导机关，是党的全国代表大会和它所产生的中央委员会。"},
-    {"type": "judge", "stem": "中国共产党的根本宗旨是全心全意为人民服务。", "answer": [True],
-     "explanation": "党章总纲明确规定了党的根本宗旨。"},
+    *JOURNEY_QUESTIONS[:2],  # the open journey's long single choice and judge
     {"type": "single", "stem": "党的二十大报告提出，从现在起，中国共产党的中心任务是团结带领全国各族人民全面建成什么？",
      "options": [{"key": "A", "text": "小康社会"}, {"key": "B", "text": "现代化经济体系"},
                  {"key": "C", "text": "社会主义现代化强国"}, {"key": "D", "text": "创新型国家"}],
@@ -63,23 +58,6 @@ SEGMENTS = lambda ids: [  # noqa: E731 - the team ids are known only once the ro
     {"kind": "tiebreak", "title": "加赛", "question_ids": [6], "time_limit_s": 90, "buzz_window_s": 60, "points": 10,
      "team_ids": ids},
 ]
-
-
-def team_game(server: Any) -> tuple[dict[str, Any], list[int]]:
-    """A round of two one-member teams (users p0, p1 of TEAMS) and its live game on QUESTIONS."""
-    server.add_user("org", "organizer")
-    members = [server.add_user(f"p{i}", "member", name=name, unit=unit) for i, (_, unit, name) in enumerate(TEAMS[:2])]
-    bank_id = server.seed_bank("竞赛题库", QUESTIONS)
-    competition = call(server, "POST", "/api/competitions", {"title": "党史知识竞赛"})
-    teams = [call(server, "POST", f"/api/competitions/{competition['id']}/teams",
-                  {"name": name, "unit": unit, "members": [uid]})["id"]
-             for uid, (name, unit, _) in zip(members, TEAMS, strict=False)]
-    final = call(server, "POST", f"/api/competitions/{competition['id']}/rounds",
-                 {"name": "决赛", "stage": "final", "format": "live"})
-    call(server, "PUT", f"/api/rounds/{final['id']}/teams", {"team_ids": teams})
-    game = call(server, "POST", "/api/live", {"title": "决赛", "bank_id": bank_id, "round_id": final["id"],
-                                              "segments": SEGMENTS(teams)})
-    return game, teams
 
 
 class Socket:
@@ -193,7 +171,7 @@ def above(page: Any, first: str, second: str) -> bool:
 def test_the_team_phone_journey(live_server: Any, new_page: Any, shot: Any, viewport: dict[str, int],
                                 agent: str | None, large_b: bool) -> None:
     """At 360 px team B's phone is in 大字 mode (older eyes), team A's in the standard size."""
-    game, teams = team_game(live_server)
+    game, teams = team_game(live_server, 2, SEGMENTS, questions=QUESTIONS)
     a_id, b_id = teams
     a_name, b_name = TEAMS[0][0], TEAMS[1][0]
     problems: dict[str, list[str]] = {}
