@@ -1,7 +1,7 @@
 """The phone in a round's team game (issue 10, "the show"): 必答, 抢答, 风险 and 加赛, looked at on two phones.
 
-Two teams of one member each play every team segment through the real phone page (/play/{pin}), at 390×844 in
-WeChat's in-app browser and at 360×740; the host drives the game through its WebSocket (what the console sends),
+Two teams of one member each play every team segment through the real phone page (/play/{pin}), one phone at
+390×844 in WeChat's in-app browser, the other at 360×740 in 大字; the host drives the game through its WebSocket (what the console sends),
 so the test does not depend on the console's layout. At every step both phones are photographed (``shot``),
 checked for cut or overlapping text (``clipped``, from the open game's journey) and for what each says for its
 role: the team on turn has the answer pad, the other phone names the team answering; after the reveal the team on
@@ -166,23 +166,21 @@ def above(page: Any, first: str, second: str) -> bool:
     return bool(one and two) and one["y"] + one["height"] <= two["y"] + 1
 
 
-@pytest.mark.parametrize(("viewport", "agent", "large_b"), [(PHONE_390, WECHAT, False), (PHONE, None, True)],
-                         ids=["390-wechat", "360-b-large"])
-def test_the_team_phone_journey(live_server: Any, new_page: Any, shot: Any, viewport: dict[str, int],
-                                agent: str | None, large_b: bool) -> None:
-    """At 360 px team B's phone is in 大字 mode (older eyes), team A's in the standard size."""
+def test_the_team_phone_journey(live_server: Any, new_page: Any, shot: Any) -> None:
+    """Team A's phone is a 390×844 one in WeChat's browser, team B's a 360×740 one in 大字 mode (older eyes): each
+    phone is on turn and not on turn in turn. (The standard size at 360 px is the open game's journey.)"""
     game, teams = team_game(live_server, 2, SEGMENTS, questions=QUESTIONS)
     a_id, b_id = teams
     a_name, b_name = TEAMS[0][0], TEAMS[1][0]
     problems: dict[str, list[str]] = {}
     phones = []
-    for i in range(2):
+    for i, (viewport, agent) in enumerate([(PHONE_390, WECHAT), (PHONE, None)]):
         phone = new_page(viewport, **({"user_agent": agent} if agent else {}))
         live_server.login(phone.context, f"p{i}")
         phone.goto(f"{live_server.url}/play/{game['pin']}")
         phone.click("#join-me")
         phone.wait_for_selector(".lobby h1")
-        if large_b and i == 1:
+        if i == 1:
             phone.click("[data-large-text]")
             wait_until(phone, "document.documentElement.classList.contains('large-text')")
         phones.append(phone)
