@@ -652,7 +652,7 @@ function showAuth(text) {
 function status(kind, info = {}) {
   const conn = $("conn");
   conn.dataset.state = kind;
-  if (kind === "open") { $("conn-text").textContent = T.connected; $("auth-box").hidden = true; $("host-grid").classList.remove("locked"); }
+  if (kind === "open") { $("conn-text").textContent = T.connected; $("auth-box").hidden = true; $("host-grid").classList.remove("locked"); $("host-grid").hidden = false; $("phase-badge").hidden = false; }
   else if (kind === "reconnecting") $("conn-text").textContent = T.reconnecting;
   else if (kind === "connecting") $("conn-text").textContent = T.connecting;
   else if (kind === "failed") {

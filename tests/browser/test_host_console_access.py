@@ -25,6 +25,8 @@ def test_a_console_opened_without_rights_unlocks_with_the_host_token(live_server
     console.wait_for_selector("#auth-box:not([hidden])")
     assert game["pin"] not in console.content() and "机关党委知识竞赛" not in console.content()
     assert console.is_hidden("#screen-link")
+    # Nothing of a game it does not know: no team table saying "no teams", no 开始比赛 to look at.
+    assert console.is_hidden("#host-grid") and console.is_hidden("[data-action=start]") and console.is_hidden("#phase-badge")
     shot(console, "locked")
 
     console.fill("#token-input", "not-the-token")
@@ -38,7 +40,7 @@ def test_a_console_opened_without_rights_unlocks_with_the_host_token(live_server
     assert console.inner_text("#head-pin") == game["pin"]
     assert console.inner_text("#game-title") == "机关党委知识竞赛"
     assert console.get_attribute("#screen-link", "href", timeout=1000).endswith(f"/screen/{game['pin']}")
-    assert console.is_hidden("#auth-box")
+    assert console.is_hidden("#auth-box") and console.is_visible("#host-grid")
     console.click("[data-action=start]")
     console.wait_for_selector("#phase-badge[data-phase=question]")
 
