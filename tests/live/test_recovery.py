@@ -51,9 +51,9 @@ def start_server(database_url: str, port: int, log: Path) -> subprocess.Popen[by
     raise AssertionError("server did not start")
 
 
-async def receive(ws: ClientConnection, kind: str) -> dict[str, Any]:
+async def receive(ws: ClientConnection, kind: str, timeout_s: float = 10) -> dict[str, Any]:
     while True:
-        message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        message = json.loads(await asyncio.wait_for(ws.recv(), timeout_s))
         if message["type"] == kind:
             return dict(message)
 
