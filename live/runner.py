@@ -142,6 +142,12 @@ class Runner:
         self.epoch = epoch  # the fencing token of this ownership (several workers; None: one process)
         self.in_id: str | None = None  # the last forwarded item this owner's bursts handled
         self.fenced = False
+        # Stopping (this worker lost the game, or shuts down): no new burst starts, and the one being stored is
+        # let finish (`idle`), so that what it stored is also acknowledged. Cancelled mid-store, its answers could
+        # be in the log with their acks never sent.
+        self.stopping = False
+        self.idle = asyncio.Event()
+        self.idle.set()
         self.queue: deque[Item] = deque()
         self.wake = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
@@ -160,11 +166,14 @@ class Runner:
         self.task = asyncio.get_running_loop().create_task(self.run(), name=f"live-game-{self.game_id}")
         self._schedule_tick()
 
-    async def stop(self) -> None:
+    async def stop(self, finish_within_s: float = 5.0) -> None:
+        self.stopping = True
         if self._timer is not None:
             self._timer.cancel()
         if self._counts_timer is not None:
             self._counts_timer.cancel()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.idle.wait(), finish_within_s)
         if self.task is not None:
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -204,6 +213,8 @@ class Runner:
 
     async def _bursts(self) -> None:
         while True:
+            if self.stopping:
+                return
             burst = Burst()
             # A question replaced in this burst (`next`) is freed after the burst went out: at 10,000
             # players its answers take ~3 ms to deallocate, which would delay the new question.
@@ -223,7 +234,11 @@ class Runner:
             if counts is not None:
                 burst.ops.append(counts)
             if burst.ops or burst.records or burst.in_id:
-                await self._store_and_publish(burst)
+                self.idle.clear()
+                try:
+                    await self._store_and_publish(burst)
+                finally:
+                    self.idle.set()
             if self.fenced:
                 return
             self._schedule_tick()
