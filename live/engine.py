@@ -727,8 +727,9 @@ class Game(SegmentRules, Settlement):
                 state["remaining_ms"] = max(0, run.deadline - self._paused_at)
             if run.revealed:
                 state["distribution"] = dict(run.distribution)
-                if run.kind != "all":
-                    state["team_results"] = self._team_results(run)
+                team_results = self._team_results(run)
+                if team_results is not None:
+                    state["team_results"] = team_results
             if for_role != "player" and run.question.playable():
                 state["media"] = {"question": q.id, "playing": run.media_playing}
             if run.kind in BUZZ_KINDS:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from quiz.settings import Settings
+from quiz.settings import Settings, SettingsError
 
 
 def _database(settings: Settings) -> Any:
@@ -316,7 +316,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except SettingsError as error:
+        print(f"错误：设置有误：{error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -57,6 +57,14 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+class SettingsError(ValueError):
+    """A ``QUIZ_*`` value that is not of its setting's kind; the message (Chinese) names the variable."""
+
+
+# Settings that must be at least 1 (0 or less would refuse everyone, or nothing would ever fit).
+POSITIVE = {"guest_joins_per_minute", "guest_joins_per_hour", "max_import_rows", "session_days"}
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite:///quiz.db"
@@ -100,12 +108,19 @@ class Settings:
             raw = env.get("QUIZ_" + f.name.upper())
             if raw is None or raw == "":
                 continue
-            if f.type in ("int",):
-                kwargs[f.name] = int(raw)
-            elif f.type in ("float",):
-                kwargs[f.name] = float(raw)
-            elif f.type in ("bool",):
-                kwargs[f.name] = _bool(raw)
-            else:
-                kwargs[f.name] = raw
+            name = "QUIZ_" + f.name.upper()
+            try:
+                if f.type in ("int",):
+                    kwargs[f.name] = int(raw)
+                elif f.type in ("float",):
+                    kwargs[f.name] = float(raw)
+                elif f.type in ("bool",):
+                    kwargs[f.name] = _bool(raw)
+                else:
+                    kwargs[f.name] = raw
+            except ValueError:
+                kind = "整数" if f.type == "int" else "数字"
+                raise SettingsError(f"{name}={raw!r} 不是{kind}") from None
+            if f.name in POSITIVE and kwargs[f.name] < 1:  # type: ignore[operator]
+                raise SettingsError(f"{name}={raw!r}：须为正整数")
         return cls(**kwargs)  # type: ignore[arg-type]

@@ -219,3 +219,16 @@ def test_every_command_migrates_a_fresh_database_first(tmp_path, monkeypatch):
         assert count(db, User) == 1
     finally:
         db.dispose()
+
+
+@pytest.mark.parametrize(("variable", "value", "says"), [
+    ("QUIZ_GUEST_JOINS_PER_MINUTE", "abc", "不是整数"), ("QUIZ_GUEST_JOINS_PER_HOUR", "0", "须为正整数"),
+    ("QUIZ_MAX_UPLOAD_MB", "20MB", "不是数字")])
+def test_a_bad_setting_is_one_clear_line_not_a_traceback(monkeypatch: Any, capsys: Any, variable: str, value: str,
+                                                         says: str) -> None:
+    from quiz.cli import main
+
+    monkeypatch.setenv(variable, value)
+    assert main(["serve", "--port", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("错误：设置有误：") and variable in err and says in err and "Traceback" not in err
